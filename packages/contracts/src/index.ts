@@ -1,0 +1,3 @@
+export * from './status.ts';
+export * from './ci-report.ts';
+export * from './deployment-event.ts';
