@@ -1,3 +1,4 @@
 export * from './status.ts';
 export * from './ci-report.ts';
 export * from './deployment-event.ts';
+export * from './module.ts';
