@@ -2,3 +2,4 @@ export * from './status.ts';
 export * from './ci-report.ts';
 export * from './deployment-event.ts';
 export * from './module.ts';
+export * from './image-tags.ts';
