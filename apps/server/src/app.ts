@@ -1,0 +1,34 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import type { AppContext } from './context.ts';
+import { authRoutes } from './auth/auth.routes.ts';
+import { deploymentRoutes } from './deployments/deployments.routes.ts';
+import { healthRoutes } from './health/health.routes.ts';
+import { webhookRoutes } from './webhooks/webhooks.routes.ts';
+
+/** The HTTP app: plugins, then each concern's routes. No listening, no process concerns. */
+export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] | boolean = false): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: typeof logger === 'object' ? logger : undefined,
+    logger: typeof logger === 'boolean' ? logger : undefined,
+    trustProxy: true,
+  });
+  app.decorateRequest('user', null);
+  await app.register(cookie);
+
+  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, req, reply) => {
+    if (err.statusCode && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ error: err.code ?? 'bad_request', message: err.message });
+    }
+    req.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: 'internal', message: 'internal error; see the server log' });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }));
+
+  const { db } = ctx.database;
+  await app.register(healthRoutes, { db });
+  await app.register(authRoutes, { auth: ctx.auth, secureCookie: ctx.config.session.secureCookie });
+  await app.register(deploymentRoutes, { db, auth: ctx.auth, deployments: ctx.deployments });
+  await app.register(webhookRoutes, { intake: ctx.intake, maxBodyBytes: ctx.config.webhook.maxBodyBytes });
+  return app;
+}

@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import pino from 'pino';
+import { loadConfig } from '../config/config.ts';
+import { openDatabase } from '../db/database.ts';
+import { startServer } from '../main.ts';
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command('start')
+    .description('run the Slipway server (migrates the database first)')
+    .action(async () => {
+      const config = loadConfig();
+      const server = await startServer(config);
+      server.app.log.info(`Slipway is listening on ${server.url}`);
+      let closing = false;
+      const stop = async (signal: string) => {
+        if (closing) return;
+        closing = true;
+        server.app.log.info(`${signal}: shutting down`);
+        const force = setTimeout(() => process.exit(1), 10_000);
+        force.unref();
+        await server.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations and exit')
+    .action(async () => {
+      const config = loadConfig();
+      const database = openDatabase(config);
+      try {
+        const { results } = await database.migrate();
+        const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+        pino().info(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      } finally {
+        await database.close();
+      }
+    });
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/**
+ * The optional applications file (`SLIPWAY_CONFIG`, JSON or YAML): the deploy targets Slipway
+ * knows. Unknown keys are refused so a typo is caught at start, not at the first deployment.
+ */
+export const applicationSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes'),
+    name: z.string().min(1).optional(),
+    repoUrl: z.string().min(1).optional(),
+    credentials: z
+      .object({ tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(), sshKeyPath: z.string().optional() })
+      .strict()
+      .optional(),
+    baseBranch: z.string().min(1).default('main'),
+    templatePack: z.string().min(1).optional(),
+    publicUrl: z.string().optional(),
+    healthPath: z.string().optional(),
+    dokploy: z
+      .object({
+        webhookUrl: z.url().optional(),
+        moduleWebhookUrl: z.url().optional(),
+        apiUrl: z.url().optional(),
+        apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+        applicationId: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const appFileSchema = z
+  .object({ applications: z.array(applicationSchema).default([]) })
+  .strict()
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.applications.forEach((a, i) => {
+      if (seen.has(a.id)) ctx.addIssue({ code: 'custom', path: ['applications', i, 'id'], message: `duplicate id '${a.id}'` });
+      seen.add(a.id);
+    });
+  });
+
+export type ApplicationConfig = z.infer<typeof applicationSchema>;

@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { envSchema } from './env.schema.ts';
+import { appFileSchema, type ApplicationConfig } from './app-file.schema.ts';
+
+export type { ApplicationConfig } from './app-file.schema.ts';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  publicUrl?: string;
+  logLevel: string;
+  webhook: {
+    /** Empty until the server fills it with a generated secret (see secrets.ts). */
+    secrets: string[];
+    toleranceSeconds: number;
+    maxBodyBytes: number;
+  };
+  admin: { email?: string; password?: string };
+  session: { ttlHours: number; secureCookie: 'auto' | boolean };
+  applications: ApplicationConfig[];
+  /** The environment as given: other parts (realtime) read their own variables from it. */
+  env: Record<string, string | undefined>;
+}
+
+/** Thrown with every bad or missing value named, so one start-up shows them all. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function describe(issues: z.core.$ZodIssue[], prefix: string): string[] {
+  return issues.map((i) => `${prefix}${i.path.join('.') || '(root)'}: ${i.message}`);
+}
+
+/** Reads and validates the configuration. Pure apart from reading SLIPWAY_CONFIG's file. */
+export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
+  // Empty variables count as unset: `PORT=` in a .env file should mean "default".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  const problems: string[] = parsed.success ? [] : describe(parsed.error.issues, '');
+
+  let applications: ApplicationConfig[] = [];
+  const file = cleaned.SLIPWAY_CONFIG;
+  if (file) {
+    const path = isAbsolute(file) ? file : resolve(cwd, file);
+    try {
+      const text = readFileSync(path, 'utf8');
+      const raw: unknown = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+      const apps = appFileSchema.safeParse(raw ?? {});
+      if (apps.success) applications = apps.data.applications;
+      else problems.push(...describe(apps.error.issues, `SLIPWAY_CONFIG (${path}): `));
+    } catch (err) {
+      problems.push(`SLIPWAY_CONFIG: cannot read ${path}: ${(err as Error).message}`);
+    }
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+
+  const e = parsed.data;
+  const dataDir = resolve(cwd, e.SLIPWAY_DATA_DIR);
+  const url = e.DATABASE_URL;
+  const database: Config['database'] =
+    url && /^postgres/.test(url)
+      ? { kind: 'postgres', url }
+      : { kind: 'sqlite', file: url ? resolve(cwd, url.replace(/^(sqlite|file):(\/\/)?/, '')) : resolve(dataDir, 'slipway.db') };
+
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    database,
+    publicUrl: e.SLIPWAY_PUBLIC_URL,
+    logLevel: e.LOG_LEVEL,
+    webhook: {
+      secrets: e.DOKPLOY_WEBHOOK_SECRET ?? [],
+      toleranceSeconds: e.WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS,
+      maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+    },
+    admin: { email: e.SLIPWAY_ADMIN_EMAIL, password: e.SLIPWAY_ADMIN_PASSWORD },
+    session: {
+      ttlHours: e.SESSION_TTL_HOURS,
+      secureCookie: e.SLIPWAY_COOKIE_SECURE === 'auto' ? 'auto' : e.SLIPWAY_COOKIE_SECURE === 'true',
+    },
+    applications,
+    env,
+  };
+}

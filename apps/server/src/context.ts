@@ -1,0 +1,68 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from './config/config.ts';
+import { ensureWebhookSecret } from './config/secrets.ts';
+import { openDatabase, type DatabaseHandle } from './db/database.ts';
+import { AuthStore } from './auth/auth.store.ts';
+import { AuthService } from './auth/auth.service.ts';
+import { BroadcasterSet } from './deployments/broadcaster.ts';
+import { DeploymentsStore } from './deployments/deployments.store.ts';
+import { DeploymentsService } from './deployments/deployments.service.ts';
+import { DeliveriesStore } from './webhooks/deliveries.store.ts';
+import { WebhookIntake } from './webhooks/webhook-intake.service.ts';
+
+/** Every service, wired once. The HTTP app and the CLI both build on this. */
+export interface AppContext {
+  config: Config;
+  database: DatabaseHandle;
+  auth: AuthService;
+  deployments: DeploymentsService;
+  broadcaster: BroadcasterSet;
+  intake: WebhookIntake;
+  webhookSecrets: string[];
+  close(): Promise<void>;
+}
+
+export async function createContext(config: Config, log: FastifyBaseLogger): Promise<AppContext> {
+  const database = openDatabase(config);
+  try {
+    await database.migrate();
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const { db, traits } = database;
+  let webhookSecrets = config.webhook.secrets;
+  if (webhookSecrets.length === 0) {
+    const s = ensureWebhookSecret(config.dataDir);
+    if (s.created) log.warn(`DOKPLOY_WEBHOOK_SECRET is not set: generated one in ${s.path}`);
+    webhookSecrets = [s.secret];
+  }
+  const auth = new AuthService(db, new AuthStore(), config.session.ttlHours);
+  const deployments = new DeploymentsService(new DeploymentsStore(traits));
+  const broadcaster = new BroadcasterSet((err) => log.error({ err }, 'broadcast failed'));
+  const confirming = new Set(config.applications.filter((a) => a.dokploy?.apiUrl).map((a) => a.id));
+  const intake = new WebhookIntake({
+    db,
+    traits,
+    deployments,
+    deliveries: new DeliveriesStore(),
+    broadcaster,
+    secrets: () => webhookSecrets,
+    toleranceSeconds: config.webhook.toleranceSeconds,
+    awaitConfirmation: (app) => confirming.has(app),
+    log,
+  });
+  return {
+    config,
+    database,
+    auth,
+    deployments,
+    broadcaster,
+    intake,
+    webhookSecrets,
+    async close() {
+      await broadcaster.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationResultSet } from 'kysely';
+import pg from 'pg';
+import type { Config } from '../config/config.ts';
+import { postgresTraits, sqliteTraits, type DialectTraits } from './dialect.ts';
+import { migrations } from './migrations/index.ts';
+import type { Database } from './schema.ts';
+
+export type Db = Kysely<Database>;
+
+export interface DatabaseHandle {
+  db: Db;
+  traits: DialectTraits;
+  migrate(): Promise<MigrationResultSet>;
+  close(): Promise<void>;
+}
+
+/** Opens the configured database. SQLite runs in WAL mode: readers never wait on the writer. */
+export function openDatabase(config: Pick<Config, 'database'>): DatabaseHandle {
+  let db: Db;
+  let traits: DialectTraits;
+  if (config.database.kind === 'sqlite') {
+    mkdirSync(dirname(config.database.file), { recursive: true });
+    const sqlite = new SQLite(config.database.file);
+    sqlite.pragma('journal_mode = WAL');
+    // NORMAL with WAL survives a process crash (kill -9) without losing a commit; only an OS
+    // crash may lose the last transactions. Webhook acknowledgements rely on the former.
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    traits = sqliteTraits;
+  } else {
+    const pool = new pg.Pool({ connectionString: config.database.url, max: 10, connectionTimeoutMillis: 10_000 });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    traits = postgresTraits;
+  }
+  return {
+    db,
+    traits,
+    async migrate() {
+      const migrator = new Migrator({
+        db,
+        provider: { getMigrations: async () => migrations(traits) },
+      });
+      const result = await migrator.migrateToLatest();
+      if (result.error) throw result.error;
+      return result;
+    },
+    close: () => db.destroy(),
+  };
+}

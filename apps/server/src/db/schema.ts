@@ -1,0 +1,102 @@
+import type { Generated } from 'kysely';
+import type { DeploymentStatus } from '@slipway/contracts';
+
+/** Timestamps are ISO-8601 UTC strings in both dialects: portable, and they sort as text. */
+type Timestamp = string;
+
+export interface UsersTable {
+  id: Generated<number>;
+  email: string;
+  password_hash: string;
+  role: 'admin' | 'member';
+  created_at: Timestamp;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  token_hash: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+}
+
+export interface SessionsTable {
+  /** sha256 of the cookie value: a stolen database does not yield live sessions. */
+  id: string;
+  user_id: number;
+  csrf_token: string;
+  expires_at: Timestamp;
+  created_at: Timestamp;
+}
+
+export interface DeploymentsTable {
+  id: Generated<number>;
+  module_slug: string | null;
+  branch_name: string | null;
+  commit_sha: string | null;
+  status: DeploymentStatus;
+  progress: number;
+  message: string | null;
+  url: string | null;
+  owner_id: number | null;
+  last_sequence: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export interface DeploymentTargetsTable {
+  id: Generated<number>;
+  deployment_id: number;
+  application_id: string;
+  status: DeploymentStatus;
+  progress: number;
+  external_id: string | null;
+  commit_sha: string | null;
+  url: string | null;
+  run_url: string | null;
+  message: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export interface DeploymentEventsTable {
+  id: Generated<number>;
+  deployment_id: number;
+  sequence: number;
+  target_id: number | null;
+  status: DeploymentStatus;
+  message: string | null;
+  /** JSON array of log lines. */
+  logs: string;
+  created_at: Timestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  received_at: Timestamp;
+  signature_valid: number;
+  /** accepted: it changed a deployment; ignored: valid but stale (nothing moved). */
+  outcome: 'accepted' | 'ignored' | 'duplicate' | 'rejected';
+  http_status: number;
+  error: string | null;
+  /** Set for accepted deliveries only: `webhook-id`, else sha256 of the body. Unique. */
+  idempotency_key: string | null;
+  headers: string;
+  body: string | null;
+  deployment_id: number | null;
+}
+
+export interface Database {
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  sessions: SessionsTable;
+  deployments: DeploymentsTable;
+  deployment_targets: DeploymentTargetsTable;
+  deployment_events: DeploymentEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+}

@@ -1,0 +1,44 @@
+import { aggregateProgress, aggregateStatus, isTerminal, successMessage, type DeploymentStatus } from '@slipway/contracts';
+import type { TargetState } from './target-state.ts';
+
+export interface DeploymentSummary {
+  status: DeploymentStatus;
+  progress: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** A deployment's own status, progress and times, derived from its targets (DESIGN.md §2). Pure. */
+export function summarize(targets: readonly Pick<TargetState, 'status' | 'progress' | 'startedAt' | 'finishedAt'>[]): DeploymentSummary {
+  const status = aggregateStatus(targets.map((t) => t.status));
+  const started = targets.map((t) => t.startedAt).filter((x): x is string => x !== null).sort();
+  const finished = targets.map((t) => t.finishedAt).filter((x): x is string => x !== null).sort();
+  return {
+    status,
+    progress: aggregateProgress(targets),
+    startedAt: started[0] ?? null,
+    finishedAt: isTerminal(status) ? (finished[finished.length - 1] ?? null) : null,
+  };
+}
+
+/** The message a deployment shows: the spec's success line once it is live, else the newest news. */
+export function deploymentMessage(status: DeploymentStatus, slug: string | null, latest: string | null): string | null {
+  if (status === 'success' && slug) return successMessage(slug);
+  return latest;
+}
+
+/**
+ * The last log lines, bounded so a broadcast stays far under the Pusher protocol's 10 KB limit
+ * even with long lines (each is cut to 300 characters; the tail keeps at most 4,000 characters).
+ */
+export function logsTail(lines: readonly string[], maxLines = 40, maxChars = 4000): string[] {
+  const out: string[] = [];
+  let used = 0;
+  for (let i = lines.length - 1; i >= 0 && out.length < maxLines; i--) {
+    const line = lines[i]!.length > 300 ? `${lines[i]!.slice(0, 299)}…` : lines[i]!;
+    if (used + line.length > maxChars) break;
+    used += line.length;
+    out.push(line);
+  }
+  return out.reverse();
+}

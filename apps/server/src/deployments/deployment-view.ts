@@ -1,0 +1,57 @@
+import type { DeploymentStatusUpdated, DeploymentTargetView } from '@slipway/contracts';
+import type { DeploymentRow, EventRow, TargetRow } from './deployments.store.ts';
+import { logsTail } from './deployment-summary.ts';
+
+export function targetView(t: TargetRow): DeploymentTargetView {
+  return {
+    application_id: t.application_id,
+    status: t.status,
+    progress: t.progress,
+    external_id: t.external_id,
+    commit_sha: t.commit_sha,
+    url: t.url,
+    run_url: t.run_url,
+    message: t.message,
+    started_at: t.started_at,
+    finished_at: t.finished_at,
+  };
+}
+
+export function logLines(events: readonly EventRow[]): string[] {
+  return events.flatMap((e) => JSON.parse(e.logs) as string[]);
+}
+
+/** The `deployment.status-updated` payload: the spec's fields plus sequence, targets, commit, URL. */
+export function toPayload(d: DeploymentRow, targets: readonly TargetRow[], events: readonly EventRow[]): DeploymentStatusUpdated {
+  return {
+    deployment_id: String(d.id),
+    module_slug: d.module_slug,
+    branch_name: d.branch_name,
+    status: d.status,
+    message: d.message,
+    progress: d.progress,
+    started_at: d.started_at,
+    finished_at: d.finished_at,
+    logs: logsTail(logLines(events)),
+    sequence: d.last_sequence,
+    targets: targets.map(targetView),
+    commit_sha: d.commit_sha,
+    url: d.url,
+  };
+}
+
+export type DeploymentView = DeploymentStatusUpdated & { created_at: string; updated_at: string; owner_id: number | null };
+
+export function toView(d: DeploymentRow, targets: readonly TargetRow[], events: readonly EventRow[] = []): DeploymentView {
+  return { ...toPayload(d, targets, events), created_at: d.created_at, updated_at: d.updated_at, owner_id: d.owner_id };
+}
+
+export function eventView(e: EventRow) {
+  return {
+    sequence: e.sequence,
+    status: e.status,
+    message: e.message,
+    logs: JSON.parse(e.logs) as string[],
+    created_at: e.created_at,
+  };
+}

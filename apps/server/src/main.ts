@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildApp } from './app.ts';
+import type { Config } from './config/config.ts';
+import { createContext, type AppContext } from './context.ts';
+import { ensureInitialAdmin } from './auth/initial-admin.ts';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  ctx: AppContext;
+  /** http://host:port as it listens (the real port when PORT=0). */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Composition root: database (migrated), services, HTTP app, then listen. Shuts down in reverse.
+ * `print` receives what must reach the operator once (a generated admin password).
+ */
+export async function startServer(config: Config, opts: { print?: (line: string) => void } = {}): Promise<RunningServer> {
+  const logger = pino({
+    level: config.logLevel,
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'], remove: true },
+  });
+  const ctx = await createContext(config, logger);
+  try {
+    await ensureInitialAdmin(ctx.auth, config.admin, opts.print ?? ((l) => process.stdout.write(`${l}\n`)));
+    const app = await buildApp(ctx, logger);
+    await app.listen({ port: config.port, host: config.host });
+    const addr = app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.port;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    return {
+      app,
+      ctx,
+      url: `http://${host}:${port}`,
+      async close() {
+        await app.close();
+        await ctx.close();
+      },
+    };
+  } catch (err) {
+    await ctx.close();
+    throw err;
+  }
+}

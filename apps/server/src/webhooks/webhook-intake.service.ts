@@ -1,0 +1,131 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../db/database.ts';
+import type { DialectTraits } from '../db/dialect.ts';
+import type { Broadcaster } from '../deployments/broadcaster.ts';
+import type { DeploymentsService, ReportResult } from '../deployments/deployments.service.ts';
+import type { DeliveriesStore } from './deliveries.store.ts';
+import { parseReport, toReportInput } from './parse-report.ts';
+import { verifySignature, type Headers } from './signature.ts';
+
+export interface IntakeAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export interface WebhookIntakeDeps {
+  db: Db;
+  traits: DialectTraits;
+  deployments: DeploymentsService;
+  deliveries: DeliveriesStore;
+  broadcaster: Broadcaster;
+  /** Read on every delivery, so secrets can be rotated without a restart of this object. */
+  secrets: () => readonly string[];
+  toleranceSeconds: number;
+  awaitConfirmation: (applicationId: string) => boolean;
+  clock?: () => number;
+  log: FastifyBaseLogger;
+}
+
+const HIDDEN_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+const MAX_RECORDED_BODY = 64 * 1024;
+
+export function loggableHeaders(h: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined && !HIDDEN_HEADERS.has(k)) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/**
+ * Signed CI status webhooks: verify, validate, deduplicate, apply, and only then answer 2xx —
+ * the delivery record and the deployment change commit in one transaction, so an acknowledged
+ * webhook is never lost, and a bad one changes nothing.
+ */
+export class WebhookIntake {
+  private readonly clock: () => number;
+  constructor(private readonly deps: WebhookIntakeDeps) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  async receive(raw: Buffer, headers: Headers): Promise<IntakeAnswer> {
+    const { db, deliveries, log } = this.deps;
+    const nowMs = this.clock();
+    const now = new Date(nowMs).toISOString();
+    const verification = verifySignature(raw, headers, this.deps.secrets(), nowMs, this.deps.toleranceSeconds);
+    const base = { received_at: now, headers: JSON.stringify(loggableHeaders(headers)), body: bodyText(raw) };
+    log.info({ headers: loggableHeaders(headers), body: bodyForLog(raw), signature_valid: verification.ok }, 'Dokploy webhook received');
+
+    if (!verification.ok) {
+      return this.reject({ ...base, signature_valid: 0 }, 401, 'invalid_signature', verification.reason);
+    }
+    const parsed = parseReport(raw, nowMs, this.deps.toleranceSeconds);
+    if (!parsed.ok) {
+      return this.reject({ ...base, signature_valid: 1 }, parsed.status, parsed.error, parsed.message, parsed.details);
+    }
+
+    const key = verification.idempotencyKey;
+    let result: ReportResult | 'duplicate';
+    try {
+      result = await db.transaction().execute(async (trx) => {
+        if (await deliveries.isDuplicate(trx, key)) return 'duplicate' as const;
+        const r = await this.deps.deployments.report(trx, toReportInput(parsed.report, this.deps.awaitConfirmation), now);
+        await deliveries.record(trx, {
+          ...base,
+          signature_valid: 1,
+          outcome: r.kind === 'changed' ? 'accepted' : 'ignored',
+          http_status: 200,
+          error: r.kind === 'ignored' ? r.reason : null,
+          idempotency_key: key,
+          deployment_id: r.deploymentId,
+        });
+        return r;
+      });
+    } catch (err) {
+      // Two copies of one delivery raced: the other committed first.
+      if (!this.deps.traits.isUniqueViolation(err)) throw err;
+      result = 'duplicate';
+    }
+
+    if (result === 'duplicate') {
+      await deliveries.record(db, { ...base, signature_valid: 1, outcome: 'duplicate', http_status: 200, error: null, idempotency_key: null, deployment_id: null });
+      return { status: 200, body: { ok: true, outcome: 'duplicate', message: 'already received; nothing changed' } };
+    }
+    if (result.kind === 'ignored') {
+      return { status: 200, body: { ok: true, outcome: 'ignored', deployment_id: String(result.deploymentId), message: result.reason } };
+    }
+    this.deps.broadcaster.publish(result.change);
+    const p = result.change.payload;
+    return {
+      status: 200,
+      body: { ok: true, outcome: 'accepted', deployment_id: p.deployment_id, status: p.status, progress: p.progress, sequence: p.sequence },
+    };
+  }
+
+  /** A delivery refused before its body could be read (too large). */
+  async refuse(headers: Headers, status: number, error: string, message: string): Promise<IntakeAnswer> {
+    this.deps.log.info({ headers: loggableHeaders(headers), signature_valid: false, error }, 'Dokploy webhook received');
+    return this.reject({ received_at: new Date(this.clock()).toISOString(), headers: JSON.stringify(loggableHeaders(headers)), body: null, signature_valid: 0 }, status, error, message);
+  }
+
+  private async reject(
+    base: { received_at: string; headers: string; body: string | null; signature_valid: number },
+    status: number,
+    error: string,
+    message: string,
+    details?: unknown,
+  ): Promise<IntakeAnswer> {
+    await this.deps.deliveries.record(this.deps.db, { ...base, outcome: 'rejected', http_status: status, error: `${error}: ${message}`, idempotency_key: null, deployment_id: null });
+    return { status, body: details ? { error, message, details } : { error, message } };
+  }
+}
+
+function bodyText(raw: Buffer): string {
+  return raw.subarray(0, MAX_RECORDED_BODY).toString('utf8');
+}
+
+function bodyForLog(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return raw.subarray(0, 2048).toString('utf8');
+  }
+}
