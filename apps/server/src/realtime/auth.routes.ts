@@ -1,0 +1,35 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { mayJoin, type ChannelPolicy, type RealtimeUser } from './channel-policy.ts';
+import { channelKind, isValidChannelName } from './protocol.ts';
+import { signChannel, type AppCredentials } from './signatures.ts';
+
+export interface AuthRouteOptions {
+  app: AppCredentials;
+  policy: ChannelPolicy;
+  authenticate: (req: FastifyRequest) => Promise<RealtimeUser | null>;
+}
+
+const SOCKET_ID = /^\d+\.\d+$/;
+
+/**
+ * `POST /broadcasting/auth`, Laravel Echo's default channel authorizer: form-encoded (or JSON)
+ * `socket_id` and `channel_name`; answers `{"auth":"<key>:<signature>"}` for a channel the user may join.
+ */
+export async function authRoutes(scope: FastifyInstance, opts: AuthRouteOptions): Promise<void> {
+  scope.post('/broadcasting/auth', async (req, reply) => {
+    const user = await opts.authenticate(req);
+    if (!user) return reply.code(401).send({ error: 'Not authenticated' });
+
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const socketId = body.socket_id;
+    const channel = body.channel_name;
+    if (typeof socketId !== 'string' || !SOCKET_ID.test(socketId)) return reply.code(400).send({ error: 'socket_id is missing or malformed' });
+    if (!isValidChannelName(channel)) return reply.code(400).send({ error: 'channel_name is missing or malformed' });
+    // Only private channels are signed here: public ones need no auth, presence ones are not offered.
+    if (channelKind(channel) !== 'private' || !mayJoin(opts.policy, user, channel)) {
+      req.log.info({ userId: user.id, channel }, 'channel auth refused');
+      return reply.code(403).send({ error: 'Forbidden: you may not join this channel' });
+    }
+    return { auth: signChannel(opts.app, socketId, channel) };
+  });
+}

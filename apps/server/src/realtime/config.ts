@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Realtime configuration, read from Laravel's Pusher variable names (DESIGN.md §1) plus Slipway's
+ * limits. Which adapter runs is decided here, once: `external` when PUSHER_HOST names a service (or
+ * REALTIME_DRIVER says so), `redis` when REDIS_URL is set, otherwise `embedded`.
+ */
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+
+/** Fixed, public development values: the key is public anyway (the browser sees it). */
+export const DEFAULT_APP_ID = 'slipway';
+export const DEFAULT_APP_KEY = 'slipway-key';
+
+export const realtimeConfigSchema = z
+  .object({
+    driver: z.enum(['embedded', 'redis', 'external']),
+    appId: z.string().min(1).max(100),
+    key: z.string().min(1).max(200).regex(/^[A-Za-z0-9_-]+$/, 'app key: letters, digits, _ and - only'),
+    secret: z.string().min(8),
+    /** True when the secret was generated at start (single embedded instance only). */
+    secretGenerated: z.boolean().default(false),
+    /** External service (PUSHER_HOST/PORT/SCHEME), or the host the browser should use (null: the page's own). */
+    host: z.string().min(1).nullable().default(null),
+    port: int(1, 65535).nullable().default(null),
+    scheme: z.enum(['http', 'https']).nullable().default(null),
+    cluster: z.string().min(1).default('mt1'),
+    redisUrl: z.string().min(1).nullable().default(null),
+    /** Channel a user may join; `{id}` is the user id. Laravel's default model channel. */
+    userChannelPattern: z.string().includes('{id}').default('private-App.Models.User.{id}'),
+    /** Channel admins may join to follow every deployment. */
+    adminChannel: z.string().min(1).default('private-deployments'),
+    /** Seconds of silence before the server pings (advertised to clients as `activity_timeout`). */
+    activityTimeout: int(1, 3600).default(120),
+    /** Seconds to wait for a pong before closing with 4201. */
+    pongTimeout: int(1, 600).default(30),
+    maxConnections: int(1, 1_000_000).default(10_000),
+    /** Largest WebSocket frame a client may send; bigger ones close the connection (1009). */
+    maxFrameBytes: int(1024, 16 * 1024 * 1024).default(32 * 1024),
+    maxChannelsPerConnection: int(1, 10_000).default(100),
+    /** Inbound messages per connection: sustained rate per second and burst. Beyond it: 4301 and close. */
+    messageRate: int(1, 100_000).default(20),
+    messageBurst: int(1, 100_000).default(200),
+    clientEvents: bool.default(false),
+    /** A socket with more than this queued and unsent is a client that stopped reading: dropped. */
+    maxBufferedBytes: int(16 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
+    /** Pusher's limits on the HTTP API. */
+    maxEventBytes: int(1, 10 * 1024 * 1024).default(10 * 1024),
+    maxEventChannels: int(1, 10_000).default(100),
+    maxBatchSize: int(1, 10_000).default(10),
+  })
+  .superRefine((c, ctx) => {
+    if (c.driver === 'redis' && !c.redisUrl) ctx.addIssue({ code: 'custom', message: 'REDIS_URL is required for the redis driver', path: ['redisUrl'] });
+    if (c.driver !== 'embedded' && c.secretGenerated)
+      ctx.addIssue({ code: 'custom', message: `PUSHER_APP_SECRET is required with the ${c.driver} driver (every instance must sign alike)`, path: ['secret'] });
+  });
+
+export type RealtimeConfig = z.infer<typeof realtimeConfigSchema>;
+export type RealtimeConfigInput = z.input<typeof realtimeConfigSchema>;
+
+const nonEmpty = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim());
+
+/**
+ * Reads the environment. PUSHER_APP_ID/KEY default to fixed dev values; PUSHER_APP_SECRET, when
+ * absent, is generated per process, which suits one embedded instance (the HTTP API then needs the
+ * secret set explicitly) and is refused for redis/external, where instances must share it.
+ */
+export function readRealtimeConfig(env: Record<string, string | undefined> = process.env): RealtimeConfig {
+  const host = nonEmpty(env.PUSHER_HOST);
+  const redisUrl = nonEmpty(env.REDIS_URL);
+  const explicit = nonEmpty(env.REALTIME_DRIVER);
+  const driver = explicit ?? (host ? 'external' : redisUrl ? 'redis' : 'embedded');
+  const secret = nonEmpty(env.PUSHER_APP_SECRET);
+  const raw = {
+    driver,
+    appId: nonEmpty(env.PUSHER_APP_ID) ?? DEFAULT_APP_ID,
+    key: nonEmpty(env.PUSHER_APP_KEY) ?? DEFAULT_APP_KEY,
+    secret: secret ?? randomBytes(24).toString('hex'),
+    secretGenerated: secret === undefined,
+    host: host ?? null,
+    port: nonEmpty(env.PUSHER_PORT) ?? null,
+    scheme: nonEmpty(env.PUSHER_SCHEME) ?? null,
+    cluster: nonEmpty(env.PUSHER_APP_CLUSTER),
+    redisUrl: redisUrl ?? null,
+    userChannelPattern: nonEmpty(env.REALTIME_USER_CHANNEL_PATTERN),
+    adminChannel: nonEmpty(env.REALTIME_ADMIN_CHANNEL),
+    activityTimeout: nonEmpty(env.REALTIME_ACTIVITY_TIMEOUT),
+    pongTimeout: nonEmpty(env.REALTIME_PONG_TIMEOUT),
+    maxConnections: nonEmpty(env.REALTIME_MAX_CONNECTIONS),
+    maxFrameBytes: nonEmpty(env.REALTIME_MAX_FRAME_BYTES),
+    maxChannelsPerConnection: nonEmpty(env.REALTIME_MAX_CHANNELS_PER_CONNECTION),
+    messageRate: nonEmpty(env.REALTIME_MESSAGE_RATE),
+    messageBurst: nonEmpty(env.REALTIME_MESSAGE_BURST),
+    clientEvents: nonEmpty(env.REALTIME_CLIENT_EVENTS),
+    maxBufferedBytes: nonEmpty(env.REALTIME_MAX_BUFFERED_BYTES),
+    maxEventBytes: nonEmpty(env.REALTIME_MAX_EVENT_BYTES),
+  };
+  return realtimeConfigSchema.parse(raw);
+}
+
+/** A complete config from partial input, for tests and embedding: validated like the env path. */
+export function realtimeConfig(input: Partial<RealtimeConfigInput> = {}): RealtimeConfig {
+  return realtimeConfigSchema.parse({
+    driver: 'embedded',
+    appId: DEFAULT_APP_ID,
+    key: DEFAULT_APP_KEY,
+    secret: input.secret ?? randomBytes(24).toString('hex'),
+    secretGenerated: input.secret === undefined && (input.driver ?? 'embedded') === 'embedded' ? true : false,
+    ...input,
+  });
+}

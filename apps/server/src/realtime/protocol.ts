@@ -1,0 +1,121 @@
+/**
+ * Pusher protocol 7 messages: parsing and validating what a client sends, and encoding what the
+ * server sends. Pure: no sockets here, so every rule is tested by feeding strings in.
+ *
+ * Server → client messages carry `data` as a JSON *string* ("double-encoded"), as the protocol does;
+ * `pusher:error` carries an object, as Pusher's own servers send it.
+ */
+
+export const PROTOCOL_VERSION = 7;
+export const MIN_PROTOCOL_VERSION = 5;
+/** Pusher's limits on names. */
+export const MAX_CHANNEL_NAME = 200;
+export const MAX_EVENT_NAME = 200;
+const CHANNEL_NAME = /^[A-Za-z0-9_\-=@,.;]+$/;
+
+export type ChannelKind = 'public' | 'private' | 'presence' | 'encrypted';
+
+export function channelKind(name: string): ChannelKind {
+  if (name.startsWith('private-encrypted-')) return 'encrypted';
+  if (name.startsWith('private-')) return 'private';
+  if (name.startsWith('presence-')) return 'presence';
+  return 'public';
+}
+
+export function isValidChannelName(name: unknown): name is string {
+  return typeof name === 'string' && name.length > 0 && name.length <= MAX_CHANNEL_NAME && CHANNEL_NAME.test(name);
+}
+
+export function isValidEventName(name: unknown): name is string {
+  return typeof name === 'string' && name.length > 0 && name.length <= MAX_EVENT_NAME;
+}
+
+export type ClientMessage =
+  | { kind: 'ping' }
+  | { kind: 'pong' }
+  | { kind: 'subscribe'; channel: string; auth: string | undefined; channelData: string | undefined }
+  | { kind: 'unsubscribe'; channel: string }
+  | { kind: 'client-event'; event: string; channel: string; data: unknown }
+  /** Another `pusher:` event (signin, …) this server does not implement: ignored, as Pusher does. */
+  | { kind: 'unsupported'; event: string };
+
+export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; error: string };
+
+const fail = (error: string): ParseResult => ({ ok: false, error });
+
+/** `data` may arrive as an object (pusher-js) or as a JSON string (some clients encode it twice). */
+function dataObject(data: unknown): Record<string, unknown> | undefined {
+  if (typeof data === 'string') {
+    try {
+      data = JSON.parse(data);
+    } catch {
+      return undefined;
+    }
+  }
+  return data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
+}
+
+export function parseClientMessage(raw: string): ParseResult {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(raw);
+  } catch {
+    return fail('Invalid JSON');
+  }
+  if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) return fail('A message must be a JSON object');
+  const { event, channel, data } = msg as Record<string, unknown>;
+  if (typeof event !== 'string' || event.length === 0) return fail('Missing event name');
+
+  switch (event) {
+    case 'pusher:ping':
+      return { ok: true, message: { kind: 'ping' } };
+    case 'pusher:pong':
+      return { ok: true, message: { kind: 'pong' } };
+    case 'pusher:subscribe':
+    case 'pusher:unsubscribe': {
+      const d = dataObject(data);
+      if (!d) return fail(`${event}: data must be an object`);
+      if (!isValidChannelName(d.channel)) return fail(`${event}: invalid channel name`);
+      if (event === 'pusher:unsubscribe') return { ok: true, message: { kind: 'unsubscribe', channel: d.channel } };
+      if (d.auth !== undefined && typeof d.auth !== 'string') return fail('pusher:subscribe: auth must be a string');
+      if (d.channel_data !== undefined && typeof d.channel_data !== 'string') return fail('pusher:subscribe: channel_data must be a string');
+      return { ok: true, message: { kind: 'subscribe', channel: d.channel, auth: d.auth, channelData: d.channel_data } };
+    }
+  }
+  if (event.startsWith('pusher:') || event.startsWith('pusher_internal:')) return { ok: true, message: { kind: 'unsupported', event } };
+  if (event.startsWith('client-')) {
+    if (!isValidEventName(event)) return fail('Event name too long');
+    if (!isValidChannelName(channel)) return fail('Client event: invalid channel name');
+    return { ok: true, message: { kind: 'client-event', event, channel, data } };
+  }
+  return fail(`Unknown event ${JSON.stringify(event.slice(0, 50))}: client events must start with "client-"`);
+}
+
+/** Versions this server speaks: 5–7 (pusher-js 8 sends 7). */
+export function checkProtocolVersion(param: string | null): { ok: true } | { ok: false; code: 4006 | 4007 | 4008; message: string } {
+  if (param === null || param === '') return { ok: false, code: 4008, message: 'No protocol version supplied' };
+  if (!/^\d+$/.test(param)) return { ok: false, code: 4006, message: 'Invalid version string format' };
+  const v = Number(param);
+  if (v < MIN_PROTOCOL_VERSION || v > PROTOCOL_VERSION) return { ok: false, code: 4007, message: `Unsupported protocol version ${v}` };
+  return { ok: true };
+}
+
+// ---- server → client ------------------------------------------------------------------------
+
+export function encodeEvent(event: string, channel: string | undefined, data: string): string {
+  return channel === undefined ? JSON.stringify({ event, data }) : JSON.stringify({ event, channel, data });
+}
+
+export const connectionEstablished = (socketId: string, activityTimeout: number) =>
+  encodeEvent('pusher:connection_established', undefined, JSON.stringify({ socket_id: socketId, activity_timeout: activityTimeout }));
+
+export const errorMessage = (code: number | null, message: string) => JSON.stringify({ event: 'pusher:error', data: { code, message } });
+
+export const subscriptionSucceeded = (channel: string) => encodeEvent('pusher_internal:subscription_succeeded', channel, '{}');
+
+/** Same shape pusher-js emits for a failed authorizer, so `channel.error(cb)` sees one format. */
+export const subscriptionError = (channel: string, type: string, error: string, status: number) =>
+  encodeEvent('pusher:subscription_error', channel, JSON.stringify({ type, error, status }));
+
+export const PING = encodeEvent('pusher:ping', undefined, '{}');
+export const PONG = encodeEvent('pusher:pong', undefined, '{}');
