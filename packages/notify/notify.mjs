@@ -41,8 +41,9 @@ export const LIMITS = Object.freeze({
   logLines: 500,
   logLineLength: 2000,
   message: 2000,
-  // Not a schema limit: keeps the body well under any server body limit however long the lines are.
-  logTotalChars: 100_000,
+  // Not a schema limit: keeps the body under the server's default body limit (256 KiB) even when
+  // every character takes 3 bytes in UTF-8.
+  logTotalChars: 60_000,
 });
 export const DEFAULT_LOG_LINES = 100;
 
