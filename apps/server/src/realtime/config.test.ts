@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { readRealtimeConfig } from './config.ts';
+
+describe('realtime configuration', () => {
+  it('defaults to the embedded server with a generated secret and Laravel’s user channel', () => {
+    const c = readRealtimeConfig({});
+    expect(c).toMatchObject({ driver: 'embedded', appId: 'slipway', key: 'slipway-key', secretGenerated: true, userChannelPattern: 'private-App.Models.User.{id}', activityTimeout: 120 });
+    expect(c.secret).not.toBe(readRealtimeConfig({}).secret);
+  });
+
+  it('picks redis with REDIS_URL and external with PUSHER_HOST, both needing the shared secret', () => {
+    expect(() => readRealtimeConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/PUSHER_APP_SECRET/);
+    expect(readRealtimeConfig({ REDIS_URL: 'redis://x', PUSHER_APP_SECRET: 'long-enough-secret' }).driver).toBe('redis');
+    const ext = readRealtimeConfig({ PUSHER_HOST: 'soketi.internal', PUSHER_PORT: '6001', PUSHER_SCHEME: 'http', PUSHER_APP_SECRET: 'long-enough-secret', PUSHER_APP_KEY: 'k' });
+    expect(ext).toMatchObject({ driver: 'external', host: 'soketi.internal', port: 6001, scheme: 'http', key: 'k' });
+  });
+
+  it('reads limits and refuses nonsense', () => {
+    expect(readRealtimeConfig({ REALTIME_MAX_CONNECTIONS: '5000', REALTIME_CLIENT_EVENTS: 'true', REALTIME_USER_CHANNEL_PATTERN: 'private-users.{id}' })).toMatchObject({
+      maxConnections: 5000,
+      clientEvents: true,
+      userChannelPattern: 'private-users.{id}',
+    });
+    expect(() => readRealtimeConfig({ REALTIME_USER_CHANNEL_PATTERN: 'private-users' })).toThrow();
+    expect(() => readRealtimeConfig({ PUSHER_SCHEME: 'ftp' })).toThrow();
+  });
+});
