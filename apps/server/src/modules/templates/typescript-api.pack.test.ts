@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GeneratedFile } from '@slipway/contracts';
+import { removeProject, runVitest, STRICT_TSCONFIG, typecheck, writeProject } from './generated-project.ts';
+import { loadPack } from './pack-loader.ts';
+import { renderPack } from './render.ts';
+import { defineModule, everyFieldTypeModule, GENERATED_AT } from './test-modules.ts';
+
+const pack = await loadPack('typescript-api');
+const render = (m = everyFieldTypeModule()) => renderPack(pack, m, { generatedAt: GENERATED_AT });
+const file = (files: GeneratedFile[], suffix: string) => {
+  const f = files.find((x) => x.path.endsWith(suffix));
+  if (!f) throw new Error(`no ${suffix} in ${files.map((x) => x.path).join(', ')}`);
+  return f.content;
+};
+
+describe('typescript-api pack', () => {
+  it('writes table, schema, repository, routes, test and a timestamped migration', () => {
+    expect(render().map((f) => f.path)).toEqual([
+      'src/modules/products/products.table.ts',
+      'src/modules/products/products.schema.ts',
+      'src/modules/products/products.repository.ts',
+      'src/modules/products/products.routes.ts',
+      'src/modules/products/products.routes.test.ts',
+      'src/db/migrations/20240115103000_create_products.ts',
+    ]);
+  });
+
+  // One row per field type: the migration column, the API type and the input validation.
+  it.each([
+    ['string', { required: true }, "addColumn('f', 'varchar(255)', (col) => col.notNull())", 'f: string;', 'f: z.string().min(1).max(255),'],
+    ['text', {}, "addColumn('f', 'text')", 'f: string | null;', 'f: z.string().nullable().optional(),'],
+    ['integer', { default: 3 }, "addColumn('f', 'integer', (col) => col.defaultTo(3))", 'f: number | null;', 'f: z.number().int().min(-2147483648).max(2147483647).nullable().optional(),'],
+    ['decimal', { required: true }, "addColumn('f', 'numeric(12, 2)', (col) => col.notNull())", 'f: number;', 'f: z.number().gt(-10000000000).lt(10000000000),'],
+    ['boolean', { required: true, default: false }, "addColumn('f', 'boolean', (col) => col.notNull().defaultTo(false))", 'f: boolean;', 'f: z.boolean().optional(),'],
+    ['date', { unique: true }, "addColumn('f', 'date', (col) => col.unique())", 'f: string | null;', 'f: z.iso.date().nullable().optional(),'],
+    ['datetime', { required: true }, "addColumn('f', 'timestamp', (col) => col.notNull())", 'f: string;', 'f: z.iso.datetime({ offset: true }),'],
+    ['enum', { required: true, options: ['s', 'm'] }, "addColumn('f', 'varchar(64)', (col) => col.notNull())", "f: 's' | 'm';", "f: z.enum(['s', 'm']),"],
+    ['relation', { relation: 'customers' }, "addColumn('f', 'integer', (col) => col.references('customers.id'))", 'f: number | null;', 'f: z.number().int().positive().nullable().optional(),'],
+  ] as const)('renders a %s field', (type, extra, column, apiType, validation) => {
+    const files = render(defineModule({ name: 'Items', applications: ['backend'], fields: [{ name: 'f', type, ...extra }] }));
+    expect(file(files, '_create_items.ts')).toContain(column);
+    expect(file(files, 'items.table.ts')).toContain(`  ${apiType}`);
+    expect(file(files, 'items.schema.ts')).toContain(`  ${validation}`);
+  });
+
+  it('constrains enum values in the database and indexes relations', () => {
+    const migration = file(render(), '_create_products.ts');
+    expect(migration).toContain("sql.join(['draft', 'live', 'in review'].map((o) => sql.lit(o)))");
+    expect(migration).toContain("createIndex('products_customer_id_index').on('products').column('customer_id')");
+  });
+
+  it('keeps the description from ending the doc comment', () => {
+    expect(file(render(), 'products.table.ts')).toContain('Things we sell. * / Not a comment end');
+  });
+
+  describe('generated project', () => {
+    let dir: string;
+    beforeAll(() => {
+      const m = everyFieldTypeModule();
+      const other = defineModule({ name: 'Order Items', applications: ['backend'], fields: [{ name: 'quantity', type: 'integer', required: true }] });
+      dir = writeProject('typecheck-ts', [...render(m), ...render(other)], {
+        'package.json': JSON.stringify({ type: 'module', private: true }),
+        'tsconfig.json': JSON.stringify(STRICT_TSCONFIG),
+      });
+    });
+    afterAll(() => removeProject(dir));
+
+    it('type-checks under strict TypeScript with fastify, kysely and zod', () => {
+      const r = typecheck(dir);
+      expect(r.output).toBe('');
+      expect(r.status).toBe(0);
+    });
+
+    it('passes its own test suite: CRUD, validation, defaults and unique conflicts over SQLite', () => {
+      const r = runVitest(dir);
+      expect(r.status, r.output).toBe(0);
+      expect(r.output).toMatch(/Tests\s+\d+ passed/);
+    });
+  });
+});
