@@ -60,7 +60,12 @@ export async function registerRealtime(app: FastifyInstance, opts: RealtimeOptio
   } else {
     const s = (server = new PusherServer(cfg));
     const deliver = s.deliver.bind(s);
-    bus = cfg.driver === 'redis' ? await RedisBus.connect({ url: cfg.redisUrl!, appId: cfg.appId, deliver, onError }) : new LocalBus(deliver);
+    try {
+      bus = cfg.driver === 'redis' ? await RedisBus.connect({ url: cfg.redisUrl!, appId: cfg.appId, deliver, onError }) : new LocalBus(deliver);
+    } catch (err) {
+      await s.close();
+      throw err;
+    }
     const b = bus;
     s.onClientEvent = (e) => b.publish(e);
     broadcaster = new BusBroadcaster(b, cfg, onError);
