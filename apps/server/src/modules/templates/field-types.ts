@@ -175,39 +175,66 @@ export interface AngularFieldType {
   inputType: 'text' | 'number' | 'date' | 'datetime-local' | undefined;
   /** `step` attribute of a number input. */
   step: string | undefined;
-  /** Type of the form control's value (null while empty). */
+  /** Type of the form control's value (null while empty, except a required checkbox). */
   valueType: string;
+  /** Whether the control is `nonNullable` (reset gives the initial value, never null). */
+  nonNullable: boolean;
   /** Validators as TypeScript expressions. */
   validators: string[];
   /** Initial value of the control, as a TypeScript expression. */
   initial: string;
+  /** Expression turning the API value `v` into the control's value (`toLocalInput` for date-times). */
+  toForm: (v: string) => string;
+  /** Expression turning the control's value `v` into the API value (`fromLocalInput` for date-times). */
+  fromForm: (v: string) => string;
 }
 
+/**
+ * Angular reactive forms. A datetime is edited in a `datetime-local` input (local time, no zone), so
+ * the form page converts with `toLocalInput` / `fromLocalInput`, which the Angular pack defines.
+ */
 export function angularType(f: ModuleField): AngularFieldType {
   const ts = typescriptType(f).type;
-  const required = f.required && f.type !== 'boolean' ? ['Validators.required'] : [];
-  const initial =
-    f.default !== null ? tsLiteral(f.default) : f.type === 'boolean' ? 'false' : 'null';
-  const base = { step: undefined, valueType: f.type === 'boolean' ? 'boolean' : `${ts} | null`, initial };
+  const required = f.required ? ['Validators.required'] : [];
+  const nonNullable = f.type === 'boolean' && f.required;
+  const literal = f.default !== null ? tsLiteral(f.default) : nonNullable ? 'false' : 'null';
+  const initial = f.type === 'datetime' && f.default !== null ? `toLocalInput(${literal})` : literal;
+  // A required value is present once the form is valid; the fallback only satisfies the type.
+  const orEmpty = (v: string, empty: string) => (f.required ? `${v} ?? ${empty}` : `${v} ?? null`);
+  const base = {
+    step: undefined,
+    valueType: nonNullable ? 'boolean' : `${ts} | null`,
+    nonNullable,
+    initial,
+    toForm: (v: string) => v,
+  };
   switch (f.type) {
     case 'string':
-      return { ...base, control: 'input', inputType: 'text', validators: [...required, `Validators.maxLength(${STRING_FIELD_MAX_LENGTH})`] };
+      return { ...base, control: 'input', inputType: 'text', validators: [...required, `Validators.maxLength(${STRING_FIELD_MAX_LENGTH})`], fromForm: (v) => (f.required ? `${v} ?? ''` : `${v} || null`) };
     case 'text':
-      return { ...base, control: 'textarea', inputType: undefined, validators: required };
+      return { ...base, control: 'textarea', inputType: undefined, validators: required, fromForm: (v) => (f.required ? `${v} ?? ''` : `${v} || null`) };
     case 'integer':
-      return { ...base, control: 'input', inputType: 'number', step: '1', validators: [...required, `Validators.min(${INT_MIN})`, `Validators.max(${INT_MAX})`] };
+      return { ...base, control: 'input', inputType: 'number', step: '1', validators: [...required, `Validators.min(${INT_MIN})`, `Validators.max(${INT_MAX})`], fromForm: (v) => orEmpty(v, '0') };
     case 'decimal':
-      return { ...base, control: 'input', inputType: 'number', step: `0.${'0'.repeat(DECIMAL_SCALE - 1)}1`, validators: required };
+      return { ...base, control: 'input', inputType: 'number', step: `0.${'0'.repeat(DECIMAL_SCALE - 1)}1`, validators: required, fromForm: (v) => orEmpty(v, '0') };
     case 'relation':
-      return { ...base, control: 'input', inputType: 'number', step: '1', validators: [...required, 'Validators.min(1)'] };
+      return { ...base, control: 'input', inputType: 'number', step: '1', validators: [...required, 'Validators.min(1)'], fromForm: (v) => orEmpty(v, '0') };
     case 'boolean':
-      return { ...base, control: 'checkbox', inputType: undefined, validators: [] };
+      // A required checkbox is simply true or false; "required" must not mean "must be ticked".
+      return { ...base, control: 'checkbox', inputType: undefined, validators: [], fromForm: (v) => (nonNullable ? v : `${v} ?? null`) };
     case 'date':
-      return { ...base, control: 'input', inputType: 'date', validators: required };
+      return { ...base, control: 'input', inputType: 'date', validators: required, fromForm: (v) => (f.required ? `${v} ?? ''` : `${v} || null`) };
     case 'datetime':
-      return { ...base, control: 'input', inputType: 'datetime-local', validators: required };
+      return {
+        ...base,
+        control: 'input',
+        inputType: 'datetime-local',
+        validators: required,
+        toForm: (v) => (f.required ? `toLocalInput(${v})` : `${v} === null ? null : toLocalInput(${v})`),
+        fromForm: (v) => (f.required ? `fromLocalInput(${v} ?? '')` : `${v} ? fromLocalInput(${v}) : null`),
+      };
     case 'enum':
-      return { ...base, control: 'select', inputType: undefined, validators: required };
+      return { ...base, control: 'select', inputType: undefined, validators: required, fromForm: (v) => orEmpty(v, tsString(f.options?.[0] ?? '')) };
   }
 }
 

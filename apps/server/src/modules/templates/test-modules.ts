@@ -2,6 +2,8 @@ import { moduleInputSchema, type ModuleDefinition, type ModuleInput } from '@sli
 
 /** Module definitions the template tests render: every field type, required and optional. */
 
+export type ModuleFieldInput = ModuleInput['fields'][number];
+
 export const GENERATED_AT = new Date('2024-01-15T10:30:00Z');
 
 export function defineModule(input: ModuleInput): ModuleDefinition {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GeneratedFile } from '@slipway/contracts';
+import type { FieldType, GeneratedFile } from '@slipway/contracts';
 import { removeProject, runVitest, STRICT_TSCONFIG, typecheck, writeProject } from './generated-project.ts';
 import { loadPack } from './pack-loader.ts';
 import { renderPack } from './render.ts';
-import { defineModule, everyFieldTypeModule, GENERATED_AT } from './test-modules.ts';
+import { defineModule, everyFieldTypeModule, GENERATED_AT, type ModuleFieldInput } from './test-modules.ts';
 
 const pack = await loadPack('typescript-api');
 const render = (m = everyFieldTypeModule()) => renderPack(pack, m, { generatedAt: GENERATED_AT });
@@ -36,7 +36,7 @@ describe('typescript-api pack', () => {
     ['datetime', { required: true }, "addColumn('f', 'timestamp', (col) => col.notNull())", 'f: string;', 'f: z.iso.datetime({ offset: true }),'],
     ['enum', { required: true, options: ['s', 'm'] }, "addColumn('f', 'varchar(64)', (col) => col.notNull())", "f: 's' | 'm';", "f: z.enum(['s', 'm']),"],
     ['relation', { relation: 'customers' }, "addColumn('f', 'integer', (col) => col.references('customers.id'))", 'f: number | null;', 'f: z.number().int().positive().nullable().optional(),'],
-  ] as const)('renders a %s field', (type, extra, column, apiType, validation) => {
+  ] satisfies [FieldType, Partial<ModuleFieldInput>, string, string, string][])('renders a %s field', (type, extra, column, apiType, validation) => {
     const files = render(defineModule({ name: 'Items', applications: ['backend'], fields: [{ name: 'f', type, ...extra }] }));
     expect(file(files, '_create_items.ts')).toContain(column);
     expect(file(files, 'items.table.ts')).toContain(`  ${apiType}`);
