@@ -382,6 +382,18 @@ describe('package', () => {
   });
 });
 
+describe('type declarations (notify.d.mts)', () => {
+  it('match the JSDoc of notify.mjs (regenerate with: npm run types -w @slipway/notify)', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'slipway-notify-types-'));
+    const pkg = JSON.parse(await readFile(join(here, '..', 'package.json'), 'utf8'));
+    const args = (pkg.scripts.types as string).split(' ').slice(1).map((a) => (a === '.' ? out : a === 'notify.mjs' ? NOTIFY : a));
+    await run(process.execPath, [join(here, '../../../node_modules/typescript/bin/tsc'), ...args]);
+    const fresh = await readFile(join(out, 'notify.d.mts'), 'utf8');
+    await rm(out, { recursive: true, force: true });
+    expect(fresh).toBe(await readFile(join(here, '..', 'notify.d.mts'), 'utf8'));
+  });
+});
+
 describe('composite action (action.yml)', () => {
   it('declares the inputs and runs its script, passing inputs safely to notify.mjs', async () => {
     const action = parseYaml(await readFile(join(here, '..', 'action.yml'), 'utf8'));
