@@ -114,13 +114,12 @@ export function moduleNameFromBranch(branch: string | undefined): string | undef
 export function branchFromEnv(env: Env): string | undefined;
 /**
  * @param {string} status
- * @param {{ stage?: string, branch?: string, moduleName?: string, commit?: string }} ctx
+ * @param {{ stage?: string, branch?: string, moduleName?: string }} ctx
  */
 export function defaultMessage(status: string, { stage, branch, moduleName }: {
     stage?: string;
     branch?: string;
     moduleName?: string;
-    commit?: string;
 }): string;
 /**
  * @typedef {object} CliIo

@@ -123,7 +123,7 @@ export function buildPayload(env, opts) {
     status,
     branch,
     commit,
-    message: truncate(nonEmpty(opts.message) ?? defaultMessage(status, { stage, branch, moduleName, commit }), LIMITS.message),
+    message: truncate(nonEmpty(opts.message) ?? defaultMessage(status, { stage, branch, moduleName }), LIMITS.message),
     moduleName,
     isModuleBranch: moduleName !== undefined,
     // Second precision, like the spec's example (2024-01-15T10:30:00Z).
@@ -324,7 +324,7 @@ function runUrlFromEnv(env) {
 
 /**
  * @param {string} status
- * @param {{ stage?: string, branch?: string, moduleName?: string, commit?: string }} ctx
+ * @param {{ stage?: string, branch?: string, moduleName?: string }} ctx
  */
 export function defaultMessage(status, { stage, branch, moduleName }) {
   const subject = moduleName ? `module '${moduleName}'` : branch ? `'${branch}'` : 'the deployment';
