@@ -85,14 +85,14 @@ describe('angular pack', () => {
     });
     afterAll(() => removeProject(dir));
 
-    it.skipIf(!hasAngular)('type-checks with tsc — skipped until apps/web installs Angular', () => {
+    it.skipIf(!hasAngular)('type-checks with tsc — skipped until apps/web installs Angular', { timeout: 120_000 }, () => {
       const r = typecheck(dir);
       expect(r.output).toBe('');
       expect(r.status).toBe(0);
     });
 
     // ngc also checks the inline templates against the components (strictTemplates).
-    it.skipIf(!hasAngularCompiler)('compiles with ngc and strict templates — skipped until apps/web installs Angular', () => {
+    it.skipIf(!hasAngularCompiler)('compiles with ngc and strict templates — skipped until apps/web installs Angular', { timeout: 120_000 }, () => {
       const pkgPath = createRequire(import.meta.url).resolve('@angular/compiler-cli/package.json');
       const bin = (JSON.parse(readFileSync(pkgPath, 'utf8')) as { bin: Record<string, string> }).bin.ngc ?? '';
       const r = runCommand(process.execPath, [path.join(path.dirname(pkgPath), bin), '-p', dir], dir);

@@ -15,6 +15,9 @@ const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
 const DECIMAL_LIMIT = 10 ** (DECIMAL_PRECISION - DECIMAL_SCALE);
 
+/** A date-time default in UTC, so no database drops or reinterprets its offset. */
+const utcIso = (v: unknown) => new Date(String(v)).toISOString();
+
 const enumUnion = (f: ModuleField) => (f.options ?? []).map(tsString).join(' | ');
 const orNull = (t: string, f: ModuleField) => (f.required ? t : `${t} | null`);
 
@@ -37,6 +40,8 @@ export interface KyselyFieldType {
   read: (v: string) => string;
   /** TypeScript expression that turns an API value `v` into a bindable value (better-sqlite3 binds no booleans). */
   write: (v: string) => string;
+  /** Argument of `defaultTo(...)`, or undefined when the field has no default. */
+  defaultLiteral: string | undefined;
 }
 
 /** Kysely, portable between SQLite and PostgreSQL (pg returns numeric as string and dates as Date). */
@@ -52,7 +57,8 @@ export function kyselyType(f: ModuleField): KyselyFieldType {
     decimal: ['number | string', 'number', `numeric(${DECIMAL_PRECISION}, ${DECIMAL_SCALE})`],
     boolean: ['boolean | number', 'number', 'boolean'],
     date: ['Date | string', 'string', 'date'],
-    datetime: ['Date | string', 'string', 'timestamp'],
+    // With time zone: PostgreSQL keeps the instant; SQLite stores the ISO text as given.
+    datetime: ['Date | string', 'string', 'timestamptz'],
   };
   const [selectType, writeType, dataType] = shapes[f.type];
   const n = (t: string) => orNull(t, f);
@@ -72,6 +78,7 @@ export function kyselyType(f: ModuleField): KyselyFieldType {
   return {
     dataType,
     column,
+    defaultLiteral: f.default === null ? undefined : tsLiteral(f.type === 'datetime' ? utcIso(f.default) : f.default),
     read: (v) => (f.required || read(v) === v ? read(v) : `${v} === null ? null : ${read(v)}`),
     // Inputs may leave a value out (patches, defaults): undefined and null pass through.
     write: (v) => (write(v) === v ? v : `${v} == null ? ${v} : ${write(v)}`),
@@ -125,6 +132,8 @@ export interface LaravelFieldType {
   migration: string;
   /** Eloquent cast, when the attribute needs one. */
   cast: string | undefined;
+  /** PHPDoc type of the model attribute. */
+  phpType: string;
   /** Validation rules as PHP expressions, without the `unique` rule (it depends on the row being updated). */
   rules: string[];
 }
@@ -145,12 +154,17 @@ export function laravelType(f: ModuleField, relatedTable: string | undefined): L
   let chain = column[f.type];
   if (!f.required) chain += '->nullable()';
   if (f.unique) chain += '->unique()';
-  if (f.default !== null) chain += `->default(${phpLiteral(f.default)})`;
+  if (f.default !== null) {
+    // Laravel's DATETIME columns hold UTC wall-clock time ('Y-m-d H:i:s').
+    const value = f.type === 'datetime' ? utcIso(f.default).slice(0, 19).replace('T', ' ') : f.default;
+    chain += `->default(${phpLiteral(value)})`;
+  }
   // constrained() comes after the column modifiers: it starts the foreign key definition.
   if (f.type === 'relation') chain += `->constrained(${phpString(relatedTable ?? '')})`;
 
   const cast: Partial<Record<FieldType, string>> = {
-    integer: 'integer', relation: 'integer', decimal: `decimal:${DECIMAL_SCALE}`, boolean: 'boolean',
+    // float, not decimal:2 (a string in JSON): every pack's API sends numbers.
+    integer: 'integer', relation: 'integer', decimal: 'float', boolean: 'boolean',
     date: 'date:Y-m-d', datetime: 'datetime',
   };
   const typeRules: Record<FieldType, string[]> = {
@@ -165,7 +179,16 @@ export function laravelType(f: ModuleField, relatedTable: string | undefined): L
     relation: ['integer', `exists:${relatedTable ?? ''},id`],
   };
   const presence = f.required ? (f.default !== null ? 'sometimes' : 'required') : 'nullable';
-  return { migration: `$table->${chain};`, cast: cast[f.type], rules: [presence, ...typeRules[f.type]].map(phpString) };
+  const php: Record<FieldType, string> = {
+    string: 'string', text: 'string', integer: 'int', decimal: 'float', boolean: 'bool',
+    date: '\\Illuminate\\Support\\Carbon', datetime: '\\Illuminate\\Support\\Carbon', enum: 'string', relation: 'int',
+  };
+  return {
+    migration: `$table->${chain};`,
+    cast: cast[f.type],
+    phpType: f.required ? php[f.type] : `${php[f.type]}|null`,
+    rules: [presence, ...typeRules[f.type]].map(phpString),
+  };
 }
 
 export interface AngularFieldType {

@@ -33,7 +33,7 @@ describe('typescript-api pack', () => {
     ['decimal', { required: true }, "addColumn('f', 'numeric(12, 2)', (col) => col.notNull())", 'f: number;', 'f: z.number().gt(-10000000000).lt(10000000000),'],
     ['boolean', { required: true, default: false }, "addColumn('f', 'boolean', (col) => col.notNull().defaultTo(false))", 'f: boolean;', 'f: z.boolean().optional(),'],
     ['date', { unique: true }, "addColumn('f', 'date', (col) => col.unique())", 'f: string | null;', 'f: z.iso.date().nullable().optional(),'],
-    ['datetime', { required: true }, "addColumn('f', 'timestamp', (col) => col.notNull())", 'f: string;', 'f: z.iso.datetime({ offset: true }),'],
+    ['datetime', { required: true }, "addColumn('f', 'timestamptz', (col) => col.notNull())", 'f: string;', 'f: z.iso.datetime({ offset: true }),'],
     ['enum', { required: true, options: ['s', 'm'] }, "addColumn('f', 'varchar(64)', (col) => col.notNull())", "f: 's' | 'm';", "f: z.enum(['s', 'm']),"],
     ['relation', { relation: 'customers' }, "addColumn('f', 'integer', (col) => col.references('customers.id'))", 'f: number | null;', 'f: z.number().int().positive().nullable().optional(),'],
   ] satisfies [FieldType, Partial<ModuleFieldInput>, string, string, string][])('renders a %s field', (type, extra, column, apiType, validation) => {
@@ -65,13 +65,14 @@ describe('typescript-api pack', () => {
     });
     afterAll(() => removeProject(dir));
 
-    it('type-checks under strict TypeScript with fastify, kysely and zod', () => {
+    // Both run a child process on a busy two-core machine: allow them time.
+    it('type-checks under strict TypeScript with fastify, kysely and zod', { timeout: 120_000 }, () => {
       const r = typecheck(dir);
       expect(r.output).toBe('');
       expect(r.status).toBe(0);
     });
 
-    it('passes its own test suite: CRUD, validation, defaults and unique conflicts over SQLite', () => {
+    it('passes its own test suite: CRUD, validation, defaults and unique conflicts over SQLite', { timeout: 120_000 }, () => {
       const r = runVitest(dir);
       expect(r.status, r.output).toBe(0);
       expect(r.output).toMatch(/Tests\s+\d+ passed/);
