@@ -17,7 +17,7 @@ export class BusBroadcaster implements Broadcaster {
   publish(change: DeploymentChange): void {
     try {
       const ev = deploymentEvent(this.config, this.config.maxEventBytes, change);
-      this.bus.publish({ channels: ev.channels, name: ev.name, data: JSON.stringify(ev.payload) });
+      this.bus.publish({ channels: ev.channels, name: ev.name, data: ev.data });
     } catch (err) {
       this.onError(err);
     }

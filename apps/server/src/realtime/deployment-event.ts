@@ -34,10 +34,18 @@ export interface OutgoingDeploymentEvent {
   channels: string[];
   name: string;
   payload: DeploymentStatusUpdated;
+  /** `payload` as JSON, encoded once. */
+  data: string;
 }
 
 export function deploymentEvent(policy: ChannelPolicy, maxBytes: number, change: DeploymentChange): OutgoingDeploymentEvent {
   // The sequence is the domain's, not the caller's: make sure the payload carries it.
-  const payload = fitPayload({ ...change.payload, sequence: change.sequence }, maxBytes);
-  return { channels: deploymentChannels(policy, change), name: DEPLOYMENT_EVENT_NAME, payload };
+  let payload: DeploymentStatusUpdated = { ...change.payload, sequence: change.sequence };
+  let data = JSON.stringify(payload);
+  // Length in UTF-16 units is at most the byte length: only measure bytes when it might be over.
+  if (data.length * 3 > maxBytes && Buffer.byteLength(data) > maxBytes) {
+    payload = fitPayload(payload, maxBytes);
+    data = JSON.stringify(payload);
+  }
+  return { channels: deploymentChannels(policy, change), name: DEPLOYMENT_EVENT_NAME, payload, data };
 }
