@@ -1,3 +1,6 @@
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FieldType, GeneratedFile } from '@slipway/contracts';
 import { removeProject, runVitest, STRICT_TSCONFIG, typecheck, writeProject } from './generated-project.ts';
@@ -64,6 +67,31 @@ describe('typescript-api pack', () => {
       });
     });
     afterAll(() => removeProject(dir));
+
+    it('migrates: required columns NOT NULL, unique ones indexed, defaults set, enum values checked', async () => {
+      const migration = render().find((f) => f.path.includes('/migrations/'))!;
+      const { up } = (await import(path.join(dir, migration.path))) as { up: (db: Kysely<any>) => Promise<void> };
+      const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) });
+      try {
+        await sql`create table customers (id integer primary key)`.execute(db);
+        await sql`insert into customers (id) values (1)`.execute(db);
+        await up(db);
+        const { rows } = await sql<{ name: string; notnull: number; dflt_value: string | null }>`pragma table_info(products)`.execute(db);
+        const column = (name: string) => rows.find((r) => r.name === name);
+        expect(column('title')?.notnull).toBe(1);
+        expect(column('body')?.notnull).toBe(0);
+        expect(column('stock')).toMatchObject({ notnull: 1, dflt_value: '0' });
+        expect(column('published_at')?.dflt_value).toBe("'2024-01-15T08:30:00.000Z'");
+        const indexes = await sql<{ unique: number; origin: string }>`pragma index_list(products)`.execute(db);
+        expect(indexes.rows.filter((i) => i.unique === 1 && i.origin === 'u')).toHaveLength(1);
+        const insert = (status: string) =>
+          sql`insert into products (title, price, customer_id, due_on, status) values (${status}, 1, 1, '2024-01-01', ${status})`.execute(db);
+        await expect(insert('live')).resolves.toBeDefined();
+        await expect(insert('gone')).rejects.toThrow(/CHECK constraint failed/);
+      } finally {
+        await db.destroy();
+      }
+    });
 
     // Both run a child process on a busy two-core machine: allow them time.
     it('type-checks under strict TypeScript with fastify, kysely and zod', { timeout: 120_000 }, () => {
