@@ -61,7 +61,17 @@ describe('typescript-api pack', () => {
     beforeAll(() => {
       const m = everyFieldTypeModule();
       const other = defineModule({ name: 'Order Items', applications: ['backend'], fields: [{ name: 'quantity', type: 'integer', required: true }] });
-      dir = writeProject('typecheck-ts', [...render(m), ...render(other)], {
+      // Uncountable name, all fields optional, field names that are keywords in JS or SQL.
+      const data = defineModule({
+        name: 'Data',
+        applications: ['backend'],
+        fields: [
+          { name: 'class', type: 'enum', options: ['x', 'y'] },
+          { name: 'default', type: 'boolean' },
+          { name: 'order', type: 'relation', relation: 'order-items' },
+        ],
+      });
+      dir = writeProject('typecheck-ts', [...render(m), ...render(other), ...render(data)], {
         'package.json': JSON.stringify({ type: 'module', private: true }),
         'tsconfig.json': JSON.stringify(STRICT_TSCONFIG),
       });
