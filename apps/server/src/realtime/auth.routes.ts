@@ -18,17 +18,17 @@ const SOCKET_ID = /^\d+\.\d+$/;
 export async function authRoutes(scope: FastifyInstance, opts: AuthRouteOptions): Promise<void> {
   scope.post('/broadcasting/auth', async (req, reply) => {
     const user = await opts.authenticate(req);
-    if (!user) return reply.code(401).send({ error: 'Not authenticated' });
+    if (!user) return reply.code(401).send({ error: 'unauthenticated', message: 'sign in, or send Authorization: Bearer <token>' });
 
     const body = (req.body ?? {}) as Record<string, unknown>;
     const socketId = body.socket_id;
     const channel = body.channel_name;
-    if (typeof socketId !== 'string' || !SOCKET_ID.test(socketId)) return reply.code(400).send({ error: 'socket_id is missing or malformed' });
-    if (!isValidChannelName(channel)) return reply.code(400).send({ error: 'channel_name is missing or malformed' });
+    if (typeof socketId !== 'string' || !SOCKET_ID.test(socketId)) return reply.code(400).send({ error: 'bad_request', message: 'socket_id is missing or malformed' });
+    if (!isValidChannelName(channel)) return reply.code(400).send({ error: 'bad_request', message: 'channel_name is missing or malformed' });
     // Only private channels are signed here: public ones need no auth, presence ones are not offered.
     if (channelKind(channel) !== 'private' || !mayJoin(opts.policy, user, channel)) {
       req.log.info({ userId: user.id, channel }, 'channel auth refused');
-      return reply.code(403).send({ error: 'Forbidden: you may not join this channel' });
+      return reply.code(403).send({ error: 'forbidden', message: 'you may not join this channel' });
     }
     return { auth: signChannel(opts.app, socketId, channel) };
   });

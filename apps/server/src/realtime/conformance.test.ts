@@ -97,13 +97,14 @@ describe('pusher-js', () => {
     const oldSocket = p.connection.socket_id;
     await first.close();
     const second = await start({}, first.port);
-    const resubscribed = nextCall((cb) => channel.bind('pusher:subscription_succeeded', cb), 'resubscription', 20_000);
+    // pusher-js retries at once on 4200, then on its own schedule (up to ~15 s when it saw the port closed).
+    const resubscribed = nextCall((cb) => channel.bind('pusher:subscription_succeeded', cb), 'resubscription', 45_000);
     await resubscribed;
     expect(p.connection.socket_id).not.toBe(oldSocket);
     const got = nextCall<any>((cb) => channel.bind('deployment.status-updated', cb), 'event after restart');
     second.realtime.broadcaster.publish(sampleChange(1, 2));
     expect((await got).sequence).toBe(2);
-  });
+  }, 60_000);
 
   it('is told 4001 for an unknown app key (a code pusher-js does not retry)', async () => {
     const t = await start();

@@ -38,18 +38,18 @@ export async function httpApiRoutes(scope: FastifyInstance, opts: HttpApiRouteOp
   /** Answers the refusal itself and returns false, or returns true for a well-signed request. */
   const authorized = (req: FastifyRequest<{ Params: { appId: string } }>, reply: FastifyReply): boolean => {
     if (req.params.appId !== app.id) {
-      reply.code(404).send({ error: `Unknown app ${req.params.appId}` });
+      reply.code(404).send({ error: 'not_found', message: `unknown app ${req.params.appId}` });
       return false;
     }
     const query = flatQuery(req.query);
     if (!query) {
-      reply.code(400).send({ error: 'Repeated query parameters' });
+      reply.code(400).send({ error: 'bad_request', message: 'repeated query parameters' });
       return false;
     }
     const path = (req.raw.url ?? '').split('?')[0]!;
     const check = verifyRequest(app, { method: req.method, path, query, body: rawBodyOf(req) });
     if (!check.ok) {
-      reply.code(check.status).send({ error: check.error });
+      reply.code(check.status).send({ error: 'unauthorized', message: check.error });
       return false;
     }
     return true;
@@ -64,7 +64,7 @@ export async function httpApiRoutes(scope: FastifyInstance, opts: HttpApiRouteOp
   scope.post<{ Params: { appId: string } }>('/apps/:appId/events', async (req, reply) => {
     if (!authorized(req, reply)) return reply;
     const checked = checkEvent(req.body, limits);
-    if (!checked.ok) return reply.code(checked.status).send({ error: checked.error });
+    if (!checked.ok) return reply.code(checked.status).send({ error: checked.status === 413 ? 'payload_too_large' : 'bad_request', message: checked.error });
     const { info, ...event } = checked.value;
     bus.publish(event);
     if (info.length === 0) return {};
@@ -76,7 +76,7 @@ export async function httpApiRoutes(scope: FastifyInstance, opts: HttpApiRouteOp
   scope.post<{ Params: { appId: string } }>('/apps/:appId/batch_events', async (req, reply) => {
     if (!authorized(req, reply)) return reply;
     const checked = checkBatch(req.body, limits);
-    if (!checked.ok) return reply.code(checked.status).send({ error: checked.error });
+    if (!checked.ok) return reply.code(checked.status).send({ error: checked.status === 413 ? 'payload_too_large' : 'bad_request', message: checked.error });
     const answers: Record<string, number>[] = [];
     for (const { info, ...event } of checked.value) {
       bus.publish(event);
@@ -90,7 +90,7 @@ export async function httpApiRoutes(scope: FastifyInstance, opts: HttpApiRouteOp
     const prefix = req.query.filter_by_prefix ?? '';
     const info = req.query.info ? req.query.info.split(',') : [];
     if (info.includes('user_count') && !prefix.startsWith('presence-'))
-      return reply.code(400).send({ error: 'info=user_count needs filter_by_prefix=presence-' });
+      return reply.code(400).send({ error: 'bad_request', message: 'info=user_count needs filter_by_prefix=presence-' });
     const channels: Record<string, Record<string, number>> = {};
     for (const [name, count] of await directory.occupiedChannels(prefix)) {
       channels[name] = info.includes('subscription_count') ? { subscription_count: count } : {};
@@ -101,9 +101,9 @@ export async function httpApiRoutes(scope: FastifyInstance, opts: HttpApiRouteOp
   scope.get<{ Params: { appId: string; channelName: string }; Querystring: { info?: string } }>('/apps/:appId/channels/:channelName', async (req, reply) => {
     if (!authorized(req, reply)) return reply;
     const name = req.params.channelName;
-    if (!isValidChannelName(name)) return reply.code(400).send({ error: 'Invalid channel name' });
+    if (!isValidChannelName(name)) return reply.code(400).send({ error: 'bad_request', message: 'Invalid channel name' });
     const info = req.query.info ? req.query.info.split(',') : [];
-    if (info.includes('user_count') && channelKind(name) !== 'presence') return reply.code(400).send({ error: 'user_count is only for presence channels' });
+    if (info.includes('user_count') && channelKind(name) !== 'presence') return reply.code(400).send({ error: 'bad_request', message: 'user_count is only for presence channels' });
     const count = await directory.subscriptionCount(name);
     return info.includes('subscription_count') ? { occupied: count > 0, subscription_count: count } : { occupied: count > 0 };
   });
