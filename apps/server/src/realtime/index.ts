@@ -10,7 +10,7 @@ import type { RealtimeConfig } from './config.ts';
 import { configRoutes } from './config.routes.ts';
 import { LocalBus, type EventBus } from './event-bus.ts';
 import { ExternalBroadcaster } from './external-broadcaster.ts';
-import { httpApiRoutes } from './http-api.routes.ts';
+import { httpApiRoutes, type ChannelDirectory } from './http-api.routes.ts';
 import { PusherServer } from './pusher-server.ts';
 import { keepRawJson } from './raw-body.ts';
 import { RedisBus } from './redis-bus.ts';
@@ -52,6 +52,7 @@ export async function registerRealtime(app: FastifyInstance, opts: RealtimeOptio
 
   let server: PusherServer | null = null;
   let bus: EventBus | null = null;
+  let directory: ChannelDirectory | null = null;
   let broadcaster: Broadcaster;
   let onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | null = null;
 
@@ -61,7 +62,17 @@ export async function registerRealtime(app: FastifyInstance, opts: RealtimeOptio
     const s = (server = new PusherServer(cfg));
     const deliver = s.deliver.bind(s);
     try {
-      bus = cfg.driver === 'redis' ? await RedisBus.connect({ url: cfg.redisUrl!, appId: cfg.appId, deliver, onError }) : new LocalBus(deliver);
+      if (cfg.driver === 'redis') {
+        const redis = await RedisBus.connect({ url: cfg.redisUrl!, appId: cfg.appId, deliver, local: s, onError });
+        // Channel queries count every instance's sockets, not only this one's.
+        directory = {
+          subscriptionCount: async (channel) => (await redis.clusterChannels(channel)).get(channel) ?? 0,
+          occupiedChannels: async (prefix) => (await redis.clusterChannels(prefix)).entries(),
+        };
+        bus = redis;
+      } else {
+        bus = new LocalBus(deliver);
+      }
     } catch (err) {
       await s.close();
       throw err;
@@ -83,7 +94,7 @@ export async function registerRealtime(app: FastifyInstance, opts: RealtimeOptio
     await scope.register(formbody);
     keepRawJson(scope, 256 * 1024);
     await scope.register(authRoutes, { app: { id: cfg.appId, key: cfg.key, secret: cfg.secret }, policy: cfg, authenticate: opts.authenticate });
-    if (server && bus) await scope.register(httpApiRoutes, { app: server.app, limits: cfg, bus, directory: server });
+    if (server && bus) await scope.register(httpApiRoutes, { app: server.app, limits: cfg, bus, directory: directory ?? server });
     if (opts.configRoute !== false) await scope.register(configRoutes, { config: cfg });
   });
 

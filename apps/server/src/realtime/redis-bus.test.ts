@@ -58,6 +58,18 @@ describe('Redis adapter', () => {
     expect(seen).toEqual([{ n: 1 }]);
   });
 
+  it("answers the HTTP API's channel queries for every instance's sockets", async () => {
+    const [a, b] = [await instance(), await instance()];
+    await subscribed(a, 'alice-token', 'news');
+    await subscribed(b, 'bob-token', 'news');
+    await subscribed(b, 'bob-token', 'private-App.Models.User.2');
+    const sdk = new Pusher({ appId: a.config.appId, key: a.config.key, secret: TEST_SECRET, host: '127.0.0.1', port: String(a.port), useTLS: false });
+    const one = await (await sdk.get({ path: '/channels/news', params: { info: 'subscription_count' } })).json();
+    expect(one).toEqual({ occupied: true, subscription_count: 2 });
+    const all = await (await sdk.get({ path: '/channels', params: { info: 'subscription_count' } })).json();
+    expect(all.channels).toEqual({ news: { subscription_count: 2 }, 'private-App.Models.User.2': { subscription_count: 1 } });
+  });
+
   it('keeps delivering locally while Redis is down, and across instances again once it is back', async () => {
     const own = await startRedis();
     cleanups.push(() => own.stop());

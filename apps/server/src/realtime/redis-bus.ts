@@ -6,11 +6,32 @@ interface Envelope extends RealtimeEvent {
   origin: string;
 }
 
+/** This instance's subscriptions, as the channel queries read them. */
+export interface LocalChannels {
+  occupiedChannels(prefix: string): Iterable<[string, number]>;
+}
+
+interface Query {
+  qid: string;
+  from: string;
+  prefix: string;
+}
+interface QueryReply {
+  qid: string;
+  channels: [string, number][];
+}
+
+/** Instances refresh their entry this often; one silent for 3 periods is taken as gone. */
+const HEARTBEAT_MS = 5_000;
+const QUERY_TIMEOUT_MS = 1_000;
+
 export interface RedisBusOptions {
   url: string;
   appId: string;
   /** Local delivery: this instance's sockets. */
   deliver: (event: RealtimeEvent) => void;
+  /** Answers other instances' channel queries (the HTTP API's /channels), when given. */
+  local?: LocalChannels;
   onError: (err: unknown) => void;
   connectTimeoutMs?: number;
 }
@@ -23,6 +44,11 @@ export interface RedisBusOptions {
 export class RedisBus implements EventBus {
   readonly origin = randomUUID();
   readonly topic: string;
+  private readonly queryTopic: string;
+  private readonly replyTopic: string;
+  private readonly nodesKey: string;
+  private readonly pending = new Map<string, (reply: QueryReply) => void>();
+  private heartbeat: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly pub: Redis,
@@ -30,6 +56,9 @@ export class RedisBus implements EventBus {
     private readonly opts: RedisBusOptions,
   ) {
     this.topic = `slipway:realtime:${opts.appId}`;
+    this.queryTopic = `${this.topic}:query`;
+    this.replyTopic = `${this.topic}:reply:${this.origin}`;
+    this.nodesKey = `${this.topic}:nodes`;
   }
 
   /** Connects both clients; refuses to start (clear error) if Redis cannot be reached in time. */
@@ -54,8 +83,11 @@ export class RedisBus implements EventBus {
       throw new Error(`Cannot reach Redis at REDIS_URL (${redactUrl(opts.url)}): ${(err as Error).message}`);
     }
     const bus = new RedisBus(pub, sub, opts);
-    sub.on('message', (_topic: string, message: string) => bus.onMessage(message));
-    await sub.subscribe(bus.topic);
+    sub.on('message', (topic: string, message: string) => bus.onTopic(topic, message));
+    await sub.subscribe(bus.topic, bus.queryTopic, bus.replyTopic);
+    await bus.beat();
+    bus.heartbeat = setInterval(() => void bus.beat(), HEARTBEAT_MS);
+    bus.heartbeat.unref();
     return bus;
   }
 
@@ -63,6 +95,64 @@ export class RedisBus implements EventBus {
     this.opts.deliver(event);
     const envelope: Envelope = { ...event, origin: this.origin };
     this.pub.publish(this.topic, JSON.stringify(envelope)).catch(this.opts.onError);
+  }
+
+  private async beat(): Promise<void> {
+    await this.pub.hset(this.nodesKey, this.origin, String(Date.now())).catch(this.opts.onError);
+  }
+
+  private onTopic(topic: string, message: string): void {
+    if (topic === this.topic) return this.onMessage(message);
+    try {
+      if (topic === this.queryTopic) {
+        const q = JSON.parse(message) as Query;
+        if (q.from === this.origin || !this.opts.local) return;
+        const reply: QueryReply = { qid: q.qid, channels: [...this.opts.local.occupiedChannels(q.prefix)] };
+        this.pub.publish(`${this.topic}:reply:${q.from}`, JSON.stringify(reply)).catch(this.opts.onError);
+      } else if (topic === this.replyTopic) {
+        const r = JSON.parse(message) as QueryReply;
+        this.pending.get(r.qid)?.(r);
+      }
+    } catch (err) {
+      this.opts.onError(err);
+    }
+  }
+
+  /**
+   * Occupied channels across every live instance, with subscriber counts summed: asks the others
+   * over Redis and waits for as many answers as instances heartbeat, at most one second.
+   */
+  async clusterChannels(prefix: string): Promise<Map<string, number>> {
+    const totals = new Map<string, number>(this.opts.local ? [...this.opts.local.occupiedChannels(prefix)] : []);
+    let others = 0;
+    try {
+      const nodes = await this.pub.hgetall(this.nodesKey);
+      const now = Date.now();
+      for (const [id, ts] of Object.entries(nodes)) if (id !== this.origin && now - Number(ts) < 3 * HEARTBEAT_MS) others++;
+    } catch (err) {
+      this.opts.onError(err);
+      return totals;
+    }
+    if (others === 0) return totals;
+    const qid = randomUUID();
+    await new Promise<void>((resolve) => {
+      let answered = 0;
+      const timer = setTimeout(done, QUERY_TIMEOUT_MS);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.pending.set(qid, (reply) => {
+        for (const [name, n] of reply.channels) totals.set(name, (totals.get(name) ?? 0) + n);
+        if (++answered >= others) done();
+      });
+      this.pub.publish(this.queryTopic, JSON.stringify({ qid, from: this.origin, prefix } satisfies Query)).catch((err) => {
+        this.opts.onError(err);
+        done();
+      });
+    });
+    this.pending.delete(qid);
+    return totals;
   }
 
   private onMessage(message: string): void {
@@ -79,6 +169,8 @@ export class RedisBus implements EventBus {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    await this.pub.hdel(this.nodesKey, this.origin).catch(() => {});
     await Promise.allSettled([this.sub.quit(), this.pub.quit()]);
   }
 }
