@@ -1,0 +1,132 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, startTestServer, TEST_SECRET, type TestServer } from '../test-support/server.ts';
+import { call, sendWebhook, sign } from '../test-support/http.ts';
+import type { DeploymentChange } from '../deployments/broadcaster.ts';
+
+describe.each(DIALECTS)('webhook intake on %s', (dialect) => {
+  let s: TestServer;
+  const changes: DeploymentChange[] = [];
+  const db = () => s.ctx.database.db;
+  const count = async (table: 'deployments' | 'deployment_events' | 'webhook_deliveries') =>
+    Number((await db().selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+
+  beforeAll(async () => {
+    s = await startTestServer(dialect, { DOKPLOY_WEBHOOK_SECRET: `old-secret,${TEST_SECRET}`, WEBHOOK_MAX_BODY_BYTES: '4096' });
+    s.ctx.broadcaster.add({ publish: (c) => void changes.push(c) });
+  });
+  afterAll(() => s?.close());
+
+  it("accepts the spec's own openssl + curl test, verbatim", async () => {
+    const script = `
+SECRET="${TEST_SECRET}"
+PAYLOAD='{"deploymentId":"test-123","status":"done","branch":"module/test","message":"Test deployment"}'
+SIGNATURE=$(echo -n "$PAYLOAD" | openssl dgst -sha256 -hmac "$SECRET" | cut -d' ' -f2)
+
+curl -X POST ${s.url}/api/webhooks/dokploy/deployment \\
+  -H "Content-Type: application/json" \\
+  -H "X-Webhook-Signature: sha256=$SIGNATURE" \\
+  -d "$PAYLOAD"`;
+    // Async: the server answers from this same process.
+    const out = JSON.parse((await promisify(execFile)('bash', ['-c', script], { encoding: 'utf8' })).stdout);
+    expect(out).toMatchObject({ ok: true, outcome: 'accepted', status: 'success' });
+    const row = await db().selectFrom('deployments').selectAll().where('id', '=', Number(out.deployment_id)).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ module_slug: 'test', branch_name: 'module/test', status: 'success', progress: 100, message: "Module 'test' deployed successfully! 🎉" });
+    const delivery = await db().selectFrom('webhook_deliveries').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(delivery).toMatchObject({ signature_valid: 1, outcome: 'accepted', http_status: 200 });
+  });
+
+  it('follows a deployment running → done and emits one change per accepted delivery, in sequence', async () => {
+    const base = { deploymentId: 'gh-1001', applicationId: 'backend', branch: 'module/products', commit: 'abc123def456', moduleName: 'products', isModuleBranch: true };
+    const before = changes.length;
+    const r1 = await sendWebhook(s.url, { ...base, status: 'running', message: 'Building...' }, TEST_SECRET);
+    const r2 = await sendWebhook(s.url, { ...base, status: 'running', stage: 'deploy', message: 'Deploying...' }, TEST_SECRET);
+    const r3 = await sendWebhook(s.url, { ...base, status: 'done', message: "Module 'products' deployed successfully! 🎉", timestamp: new Date().toISOString() }, TEST_SECRET);
+    expect([r1.body.status, r2.body.status, r3.body.status]).toEqual(['building', 'deploying', 'success']);
+    expect(new Set([r1.body.deployment_id, r2.body.deployment_id, r3.body.deployment_id]).size).toBe(1);
+    const mine = changes.slice(before);
+    expect(mine.map((c) => c.sequence)).toEqual([1, 2, 3]);
+    expect(mine[2]!.payload).toMatchObject({
+      module_slug: 'products',
+      branch_name: 'module/products',
+      status: 'success',
+      progress: 100,
+      message: "Module 'products' deployed successfully! 🎉",
+      logs: ['Building...', 'Deploying...', "Module 'products' deployed successfully! 🎉"],
+      commit_sha: 'abc123def456',
+    });
+    expect(mine[2]!.payload.finished_at).not.toBeNull();
+  });
+
+  it('answers a repeated delivery 200 and changes nothing', async () => {
+    const payload = { deploymentId: 'gh-2002', applicationId: 'backend', branch: 'module/orders', status: 'running' };
+    const first = await sendWebhook(s.url, payload, TEST_SECRET);
+    const events = await count('deployment_events');
+    const again = await sendWebhook(s.url, payload, TEST_SECRET);
+    expect(first.body.outcome).toBe('accepted');
+    expect(again).toMatchObject({ status: 200, body: { outcome: 'duplicate' } });
+    expect(await count('deployment_events')).toBe(events);
+  });
+
+  it('ignores a late running after done, without moving back', async () => {
+    const base = { deploymentId: 'gh-3003', applicationId: 'frontend', branch: 'module/late' };
+    await sendWebhook(s.url, { ...base, status: 'done' }, TEST_SECRET);
+    const late = await sendWebhook(s.url, { ...base, status: 'running', message: 'late' }, TEST_SECRET);
+    expect(late.body).toMatchObject({ outcome: 'ignored', message: 'target already success' });
+    const d = await db().selectFrom('deployments').select('status').where('id', '=', Number(late.body.deployment_id)).executeTakeFirstOrThrow();
+    expect(d.status).toBe('success');
+  });
+
+  it('accepts both rotated secrets and Standard Webhooks headers', async () => {
+    const old = await sendWebhook(s.url, { deploymentId: 'gh-4004', status: 'running', branch: 'module/rot' }, 'old-secret');
+    expect(old.status).toBe(200);
+    const body = JSON.stringify({ deploymentId: 'gh-4004', status: 'done', branch: 'module/rot' });
+    const ts = String(Math.floor(Date.now() / 1000));
+    const sig = createHmac('sha256', TEST_SECRET).update(`msg_1.${ts}.${body}`).digest('base64');
+    const std = await call(s.url, 'POST', '/api/webhooks/dokploy/deployment', {
+      body,
+      headers: { 'webhook-id': 'msg_1', 'webhook-timestamp': ts, 'webhook-signature': `v1,${sig}` },
+    });
+    expect(std.body).toMatchObject({ outcome: 'accepted', status: 'success', deployment_id: old.body.deployment_id });
+  });
+
+  describe('bad input gets a clear JSON error, is recorded, and changes nothing', () => {
+    const valid = JSON.stringify({ deploymentId: 'gh-bad', status: 'running', branch: 'module/bad' });
+    const cases: [string, () => Promise<{ status: number; body: any }>, number, string, number][] = [
+      ['no signature', () => call(s.url, 'POST', '/api/webhooks/dokploy/deployment', { body: valid }), 401, 'invalid_signature', 0],
+      ['wrong signature', () => call(s.url, 'POST', '/api/webhooks/dokploy/deployment', { body: valid, headers: { 'x-webhook-signature': sign(valid, 'nope') } }), 401, 'invalid_signature', 0],
+      ['body over the limit', () => sendWebhook(s.url, JSON.stringify({ status: 'running', message: 'x'.repeat(5000) }), TEST_SECRET), 413, 'payload_too_large', 0],
+      ['malformed JSON', () => sendWebhook(s.url, '{"status":', TEST_SECRET), 400, 'malformed_json', 1],
+      ['unknown status', () => sendWebhook(s.url, { status: 'exploded', branch: 'module/bad' }, TEST_SECRET), 422, 'invalid_payload', 1],
+      ['field of the wrong type', () => sendWebhook(s.url, { status: 'running', isModuleBranch: 'yes' }, TEST_SECRET), 422, 'invalid_payload', 1],
+      ['not an object', () => sendWebhook(s.url, '[1,2]', TEST_SECRET), 422, 'invalid_payload', 1],
+      ['stale signed timestamp', () => sendWebhook(s.url, { status: 'running', branch: 'module/bad', timestamp: '2020-01-01T00:00:00Z' }, TEST_SECRET), 401, 'stale_timestamp', 1],
+    ];
+    it.each(cases)('%s', async (_name, send, status, error, signatureValid) => {
+      const [deployments, events, deliveries] = [await count('deployments'), await count('deployment_events'), await count('webhook_deliveries')];
+      const r = await send();
+      expect(r.status).toBe(status);
+      expect(r.body).toMatchObject({ error, message: expect.any(String) });
+      expect(await count('deployments')).toBe(deployments);
+      expect(await count('deployment_events')).toBe(events);
+      expect(await count('webhook_deliveries')).toBe(deliveries + 1);
+      const rec = await db().selectFrom('webhook_deliveries').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
+      expect(rec).toMatchObject({ outcome: 'rejected', http_status: status, signature_valid: signatureValid });
+    });
+
+    it('names the bad field', async () => {
+      const r = await sendWebhook(s.url, { status: 'running', isModuleBranch: 'yes' }, TEST_SECRET);
+      expect(r.body.details).toEqual([{ field: 'isModuleBranch', message: expect.any(String) }]);
+    });
+  });
+
+  it('correlates without an external id to the newest unfinished deployment of branch and app, and a new commit starts a new one', async () => {
+    const first = await sendWebhook(s.url, { applicationId: 'backend', branch: 'module/corr', commit: 'c1', status: 'running' }, TEST_SECRET);
+    const same = await sendWebhook(s.url, { applicationId: 'backend', branch: 'module/corr', commit: 'c1', status: 'running', stage: 'deploy' }, TEST_SECRET);
+    const other = await sendWebhook(s.url, { applicationId: 'backend', branch: 'module/corr', commit: 'c2', status: 'running' }, TEST_SECRET);
+    expect(same.body.deployment_id).toBe(first.body.deployment_id);
+    expect(other.body.deployment_id).not.toBe(first.body.deployment_id);
+  });
+});
