@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { registerAccountCommands } from './account.command.ts';
+import { registerCiCommands } from './ci.command.ts';
 import { registerServerCommands } from './server.command.ts';
 
 export function buildProgram(): Command {
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServerCommands(program);
   registerAccountCommands(program);
+  registerCiCommands(program);
   return program;
 }
 
