@@ -5,6 +5,8 @@ import { authRoutes } from './auth/auth.routes.ts';
 import { deploymentRoutes } from './deployments/deployments.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { webhookRoutes } from './webhooks/webhooks.routes.ts';
+import { readRealtimeConfig, registerRealtime } from './realtime/index.ts';
+import { requestAuthenticator } from './auth/auth.hooks.ts';
 
 /** The HTTP app: plugins, then each concern's routes. No listening, no process concerns. */
 export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] | boolean = false): Promise<FastifyInstance> {
@@ -30,5 +32,9 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
   await app.register(authRoutes, { auth: ctx.auth, secureCookie: ctx.config.session.secureCookie });
   await app.register(deploymentRoutes, { db, auth: ctx.auth, deployments: ctx.deployments });
   await app.register(webhookRoutes, { intake: ctx.intake, maxBodyBytes: ctx.config.webhook.maxBodyBytes });
+
+  const realtime = await registerRealtime(app, { config: readRealtimeConfig(ctx.config.env), authenticate: requestAuthenticator(ctx.auth) });
+  ctx.broadcaster.add(realtime.broadcaster);
+  app.addHook('onClose', () => realtime.close());
   return app;
 }

@@ -33,10 +33,6 @@ async function adminHeaders(base: string): Promise<Record<string, string>> {
   return { Cookie: cookies, 'X-XSRF-TOKEN': csrf_token };
 }
 
-async function realtimeWired(base: string): Promise<boolean> {
-  return (await call(base, 'GET', '/api/config')).body?.realtime !== undefined;
-}
-
 /**
  * What a browser does for pusher-js: POST /broadcasting/auth form-encoded, its cookies attached and
  * the CSRF header set (Angular's HttpClient does it). Node's XHR emulation refuses to set Cookie,
@@ -71,10 +67,9 @@ function pusherFor(base: string, key: string, headers: Record<string, string>) {
 }
 
 describe('Slipway server end to end', () => {
-  it("delivers the spec's signed test webhook to an admin's Echo client as .deployment.status-updated", async (ctx) => {
+  it("delivers the spec's signed test webhook to an admin's Echo client as .deployment.status-updated", async () => {
     const server = await startTestServer('sqlite', { PUSHER_APP_SECRET: REALTIME_SECRET });
     cleanups.push(() => server.close());
-    if (!(await realtimeWired(server.url))) return ctx.skip('realtime is not wired into app.ts yet (registerRealtime)');
     const { realtime } = (await call(server.url, 'GET', '/api/config')).body;
 
     const headers = await adminHeaders(server.url);
@@ -112,7 +107,7 @@ describe('Slipway server end to end', () => {
     expect([401, 403]).toContain(err.status);
   });
 
-  it('two Slipway processes on one PostgreSQL and one Redis: a webhook to A reaches a pusher-js client on B', async (ctx) => {
+  it('two Slipway processes on one PostgreSQL and one Redis: a webhook to A reaches a pusher-js client on B', async () => {
     const redis = await startRedis();
     cleanups.push(() => redis.stop());
     const db = await createPgDatabase();
@@ -162,7 +157,6 @@ describe('Slipway server end to end', () => {
     // One after the other: both run the migrations on start.
     const a = await startProcess('a');
     const b = await startProcess('b');
-    if (!(await realtimeWired(b))) return ctx.skip('realtime is not wired into app.ts yet (registerRealtime)');
     const { realtime } = (await call(b, 'GET', '/api/config')).body;
     expect(realtime.driver).toBe('redis');
 
