@@ -9,6 +9,7 @@ import { DeploymentsStore } from './deployments/deployments.store.ts';
 import { DeploymentsService } from './deployments/deployments.service.ts';
 import { DeliveriesStore } from './webhooks/deliveries.store.ts';
 import { WebhookIntake } from './webhooks/webhook-intake.service.ts';
+import { JobQueue } from './jobs/job-queue.ts';
 
 /** Every service, wired once. The HTTP app and the CLI both build on this. */
 export interface AppContext {
@@ -18,6 +19,8 @@ export interface AppContext {
   deployments: DeploymentsService;
   broadcaster: BroadcasterSet;
   intake: WebhookIntake;
+  /** Durable background work; started by startServer, not by the CLI's one-shot commands. */
+  jobs: JobQueue;
   webhookSecrets: string[];
   close(): Promise<void>;
 }
@@ -52,15 +55,18 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     awaitConfirmation: (app) => confirming.has(app),
     log,
   });
+  const jobs = new JobQueue(db, traits, { onError: (err, job) => log.warn({ err, job: job?.id, type: job?.type }, 'job attempt failed') });
   return {
     config,
     database,
+    jobs,
     auth,
     deployments,
     broadcaster,
     intake,
     webhookSecrets,
     async close() {
+      await jobs.stop();
       await broadcaster.close();
       await database.close();
     },

@@ -91,6 +91,38 @@ export interface WebhookDeliveriesTable {
   deployment_id: number | null;
 }
 
+export interface ModulesTable {
+  id: Generated<number>;
+  slug: string;
+  name: string;
+  /** JSON of the parsed ModuleDefinition (contracts/module.ts). */
+  definition: string;
+  owner_id: number | null;
+  /** Bumped by every update: publish jobs are keyed by it, so one version is pushed once. */
+  version: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface JobsTable {
+  id: Generated<number>;
+  type: string;
+  payload: string;
+  status: JobStatus;
+  attempts: number;
+  max_attempts: number;
+  run_at: Timestamp;
+  /** Lease: a running job whose lease ran out (its worker died) is taken again. */
+  locked_until: Timestamp | null;
+  dedupe_key: string | null;
+  last_error: string | null;
+  result: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -99,4 +131,6 @@ export interface Database {
   deployment_targets: DeploymentTargetsTable;
   deployment_events: DeploymentEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  modules: ModulesTable;
+  jobs: JobsTable;
 }
