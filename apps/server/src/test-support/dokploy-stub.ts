@@ -1,0 +1,207 @@
+/**
+ * CONTRACT STUB of Dokploy — not Dokploy. A real HTTP server (node:http) that answers the way
+ * DESIGN.md §1 ("Dokploy facts", read from Dokploy v0.30's source) records, so Slipway's Dokploy
+ * client and the confirmation flow are tested against that contract over real sockets:
+ *
+ * - deploy webhook `/api/deploy/<refreshToken>`, any method: 404 unknown token; 400 auto-deploy off;
+ *   301 with no Location when the call is ignored (a git-sourced app gets no `X-GitHub-Event: push`
+ *   with `{"ref":"refs/heads/<its branch>"}`); else 200 `{"message":"Application deployed successfully"}`
+ *   with a new deployment only *queued* (status `running`).
+ * - API, header `x-api-key` (else 401): `POST /api/application.deploy {applicationId}` (empty answer,
+ *   no deployment id), `GET /api/deployment.all?applicationId=` (newest first),
+ *   `GET /api/deployment.readLogs?deploymentId=&tail=`; deployment statuses running/done/error/cancelled.
+ *
+ * Tests script it: add applications, move a deployment running → done/error with log lines, make the
+ * next calls of a procedure fail. Every request is recorded in `calls`.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DokployDeploymentStatus } from '../dokploy/dokploy-answers.ts';
+
+export interface StubApplication {
+  applicationId: string;
+  /** The deploy webhook's refresh token. */
+  token: string;
+  /** `git`: redeploys only on a push event for `branch`. `docker`: on any call. */
+  source: 'git' | 'docker';
+  branch: string;
+  autoDeploy: boolean;
+}
+
+export interface StubDeployment {
+  deploymentId: string;
+  applicationId: string;
+  title: string;
+  status: DokployDeploymentStatus;
+  createdAt: string;
+  finishedAt: string | null;
+  errorMessage: string | null;
+  logs: string[];
+}
+
+export interface StubCall {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: IncomingMessage['headers'];
+  body: string;
+  status: number;
+}
+
+export class DokployStub {
+  readonly apiKey: string;
+  readonly calls: StubCall[] = [];
+  private readonly apps = new Map<string, StubApplication>();
+  private readonly deployments: StubDeployment[] = [];
+  private readonly failures = new Map<string, { status: number; times: number }>();
+  private seq = 0;
+  private server!: Server;
+  url = '';
+
+  private constructor(apiKey: string) {
+    this.apiKey = apiKey;
+  }
+
+  static async start(o: { apiKey?: string } = {}): Promise<DokployStub> {
+    const stub = new DokployStub(o.apiKey ?? 'stub-api-key');
+    stub.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const u = new URL(req.url ?? '/', 'http://stub');
+        const answer = stub.handle(req.method ?? 'GET', u, req.headers, body);
+        stub.calls.push({ method: req.method ?? 'GET', path: u.pathname, query: Object.fromEntries(u.searchParams), headers: req.headers, body, status: answer.status });
+        res.writeHead(answer.status, answer.body === undefined ? {} : { 'content-type': 'application/json' });
+        res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
+      });
+    });
+    await new Promise<void>((r) => stub.server.listen(0, '127.0.0.1', r));
+    stub.url = `http://127.0.0.1:${(stub.server.address() as AddressInfo).port}`;
+    return stub;
+  }
+
+  addApplication(a: Partial<StubApplication> & { applicationId: string }): StubApplication {
+    const app: StubApplication = { token: `token-${a.applicationId}`, source: 'git', branch: 'main', autoDeploy: true, ...a };
+    this.apps.set(app.applicationId, app);
+    return app;
+  }
+
+  webhookUrl(token: string): string {
+    return `${this.url}/api/deploy/${token}`;
+  }
+
+  /** A deployment as Dokploy's queue would create it (running unless told otherwise). */
+  addDeployment(applicationId: string, o: { status?: DokployDeploymentStatus; logs?: string[]; createdAt?: string; title?: string; errorMessage?: string } = {}): StubDeployment {
+    const d: StubDeployment = {
+      deploymentId: `dep-${++this.seq}`,
+      applicationId,
+      title: o.title ?? 'Manual deployment',
+      status: o.status ?? 'running',
+      createdAt: o.createdAt ?? new Date().toISOString(),
+      finishedAt: null,
+      errorMessage: o.errorMessage ?? null,
+      logs: [...(o.logs ?? [])],
+    };
+    this.deployments.push(d);
+    return d;
+  }
+
+  deployment(id: string): StubDeployment {
+    const d = this.deployments.find((x) => x.deploymentId === id);
+    if (!d) throw new Error(`stub has no deployment ${id}`);
+    return d;
+  }
+
+  deploymentsOf(applicationId: string): StubDeployment[] {
+    return this.deployments.filter((d) => d.applicationId === applicationId).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.deploymentId.localeCompare(a.deploymentId));
+  }
+
+  log(id: string, ...lines: string[]): void {
+    this.deployment(id).logs.push(...lines);
+  }
+
+  /** Moves a deployment to its end, as Dokploy's worker does. */
+  finish(id: string, status: Exclude<DokployDeploymentStatus, 'running'>, o: { logs?: string[]; errorMessage?: string } = {}): void {
+    const d = this.deployment(id);
+    d.status = status;
+    d.finishedAt = new Date().toISOString();
+    d.logs.push(...(o.logs ?? []));
+    if (o.errorMessage) d.errorMessage = o.errorMessage;
+  }
+
+  /** The next `times` calls of a procedure (`deployment.all`, `deploy`, …) answer `status`. */
+  failNext(procedure: string, status: number, times = 1): void {
+    this.failures.set(procedure, { status, times });
+  }
+
+  /** How many times a procedure was called (`deployment.all`, `deployment.readLogs`, `deploy`, …). */
+  count(procedure: string): number {
+    return this.calls.filter((c) => procedureOf(c.path) === procedure).length;
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+
+  private handle(method: string, u: URL, headers: IncomingMessage['headers'], body: string): { status: number; body?: unknown } {
+    const procedure = procedureOf(u.pathname);
+    const failure = this.failures.get(procedure);
+    if (failure && failure.times > 0) {
+      failure.times--;
+      return { status: failure.status, body: { message: 'Injected failure' } };
+    }
+    const webhook = /^\/api\/deploy\/([^/]+)$/.exec(u.pathname);
+    if (webhook) return this.webhook(decodeURIComponent(webhook[1]!), headers, body);
+
+    if (headers['x-api-key'] !== this.apiKey) return { status: 401, body: { message: 'Unauthorized' } };
+    if (method === 'POST' && u.pathname === '/api/application.deploy') {
+      const applicationId = parseJson(body)?.applicationId;
+      if (typeof applicationId !== 'string' || !this.apps.has(applicationId)) return { status: 404, body: { message: 'Application not found' } };
+      this.addDeployment(applicationId, { title: 'Rebuild deployment' });
+      return { status: 200 };
+    }
+    if (method === 'GET' && u.pathname === '/api/deployment.all') {
+      const applicationId = u.searchParams.get('applicationId') ?? '';
+      if (!this.apps.has(applicationId)) return { status: 404, body: { message: 'Application not found' } };
+      return {
+        status: 200,
+        body: this.deploymentsOf(applicationId).map(({ logs: _logs, ...d }) => ({ ...d, description: null, logPath: `/etc/dokploy/logs/${d.deploymentId}.log` })),
+      };
+    }
+    if (method === 'GET' && u.pathname === '/api/deployment.readLogs') {
+      const d = this.deployments.find((x) => x.deploymentId === u.searchParams.get('deploymentId'));
+      if (!d) return { status: 404, body: { message: 'Deployment not found' } };
+      const tail = Number(u.searchParams.get('tail') ?? '100');
+      return { status: 200, body: d.logs.slice(-Math.max(1, tail)).join('\n') };
+    }
+    return { status: 404, body: { message: `No procedure ${method} ${u.pathname}` } };
+  }
+
+  private webhook(token: string, headers: IncomingMessage['headers'], body: string): { status: number; body?: unknown } {
+    const app = [...this.apps.values()].find((a) => a.token === token);
+    if (!app) return { status: 404, body: { message: 'Application Not Found' } };
+    if (!app.autoDeploy) return { status: 400, body: { message: 'Automatic deployments are disabled' } };
+    if (app.source === 'git') {
+      const ref = headers['x-github-event'] === 'push' ? parseJson(body)?.ref : undefined;
+      // Dokploy ignores the call with a bare 301: no Location header.
+      if (ref !== `refs/heads/${app.branch}`) return { status: 301, body: { message: 'Branch Not Match' } };
+    }
+    this.addDeployment(app.applicationId, { title: typeof parseJson(body)?.head_commit?.message === 'string' ? parseJson(body).head_commit.message : 'Webhook deployment' });
+    return { status: 200, body: { message: 'Application deployed successfully' } };
+  }
+}
+
+function procedureOf(path: string): string {
+  if (path.startsWith('/api/deploy/')) return 'webhook';
+  if (path === '/api/application.deploy') return 'deploy';
+  return path.replace(/^\/api\//, '');
+}
+
+function parseJson(body: string): any {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
