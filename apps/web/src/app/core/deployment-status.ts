@@ -1,0 +1,96 @@
+import type { DeploymentStatusUpdated } from '@slipway/contracts';
+import { DEPLOYMENT_STATUSES, isTerminal, statusRank, type DeploymentStatus } from '@slipway/contracts/status';
+
+export { DEPLOYMENT_STATUSES, isTerminal, statusRank, type DeploymentStatus };
+export type { DeploymentStatusUpdated, DeploymentTargetView } from '@slipway/contracts';
+
+/** A deployment as the list endpoints return it (DeploymentView on the server). */
+export type DeploymentView = DeploymentStatusUpdated & { created_at: string; updated_at: string; owner_id: number | null };
+
+/** `GET /api/admin/deployments/:id` and `/:slug/status`: the view plus its recent history. */
+export type DeploymentDetail = DeploymentView & {
+  all_logs: string[];
+  events: { sequence: number; status: DeploymentStatus; message: string | null; logs: string[]; created_at: string }[];
+};
+
+/** The stages a deployment goes through, in order; the last one is how it ended. */
+export const STAGES = ['pending', 'building', 'deploying'] as const;
+
+const LABELS: Record<DeploymentStatus, string> = {
+  pending: 'Pending',
+  building: 'Building',
+  deploying: 'Deploying',
+  success: 'Success',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+const ICONS: Record<DeploymentStatus, string> = {
+  pending: 'schedule',
+  building: 'construction',
+  deploying: 'rocket_launch',
+  success: 'check_circle',
+  failed: 'error',
+  cancelled: 'block',
+};
+
+export const statusLabel = (s: DeploymentStatus) => LABELS[s];
+export const statusIcon = (s: DeploymentStatus) => ICONS[s];
+
+/** Success message of the spec; the server sends it too, this is only for a view that lacks it. */
+export const successMessage = (slug: string) => `Module '${slug}' deployed successfully! 🎉`;
+
+/** How one stage stands for a deployment now: done, current, failed there, or still to come. */
+export type StageState = 'done' | 'current' | 'failed' | 'todo';
+
+export function stageState(stage: DeploymentStatus, current: DeploymentStatus): StageState {
+  if (current === 'success') return 'done';
+  if (isTerminal(current)) {
+    // failed/cancelled: the stages before the failure are done, we cannot know which one failed
+    // from the status alone, so the end marker carries the failure and earlier stages show done.
+    return 'done';
+  }
+  const r = statusRank(stage);
+  const c = statusRank(current);
+  return r < c ? 'done' : r === c ? 'current' : 'todo';
+}
+
+/** Milliseconds between start (or creation) and end (or now). */
+export function elapsedMs(d: { started_at: string | null; finished_at: string | null; created_at?: string }, now: number): number | null {
+  const start = d.started_at ?? d.created_at ?? null;
+  if (!start) return null;
+  const end = d.finished_at ? Date.parse(d.finished_at) : now;
+  return Math.max(0, end - Date.parse(start));
+}
+
+export function formatDuration(ms: number | null): string {
+  if (ms === null) return '—';
+  const s = Math.floor(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${pad(m)}:${pad(sec)}` : `${m}:${pad(sec)}`;
+}
+
+/**
+ * Log lines so far + a newer tail of the same log (events and snapshots carry the last lines, not
+ * only the new ones): find where the lines we have end inside the tail (the longest alignment of
+ * our last lines with a prefix of the tail) and append only what follows.
+ */
+export function mergeLogs(have: readonly string[], tail: readonly string[], max = 2000): string[] {
+  if (tail.length === 0) return have.slice(-max);
+  if (have.length === 0) return tail.slice(-max);
+  for (let p = tail.length; p >= 1; p--) {
+    const n = Math.min(p, have.length);
+    let same = true;
+    for (let k = 1; k <= n; k++) {
+      if (tail[p - k] !== have[have.length - k]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return [...have, ...tail.slice(p)].slice(-max);
+  }
+  return [...have, ...tail].slice(-max);
+}

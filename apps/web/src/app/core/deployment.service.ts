@@ -1,0 +1,158 @@
+import { HttpClient, HttpParams } from '@angular/common/http';
+import { DestroyRef, Injectable, type Signal, computed, inject, signal } from '@angular/core';
+import { Subject, firstValueFrom } from 'rxjs';
+import { apiProblem } from './api-error';
+import {
+  type DeploymentDetail,
+  type DeploymentStatus,
+  type DeploymentStatusUpdated,
+  type DeploymentView,
+  isTerminal,
+  mergeLogs,
+} from './deployment-status';
+import { WebsocketService } from './websocket.service';
+
+/** What the app knows of one deployment: the newest snapshot or event, with every log line seen. */
+export type TrackedDeployment = DeploymentStatusUpdated & Partial<Pick<DeploymentView, 'created_at' | 'updated_at' | 'owner_id'>>;
+
+export interface DeploymentFilter {
+  status?: DeploymentStatus | null;
+  module?: string | null;
+}
+
+/** Where a change came from: a broadcast (strictly newer only) or an API snapshot (same or newer). */
+type Source = 'event' | 'snapshot';
+
+const numericId = (d: { deployment_id: string }) => Number(d.deployment_id) || 0;
+
+/**
+ * Tracks deployments as signals. Events and API snapshots go through one `apply`, which keeps the
+ * newest state by the payload's per-deployment `sequence` and merges log tails, so a late, repeated
+ * or out-of-order broadcast never moves a deployment backwards. After a reconnect it refetches
+ * what it shows.
+ */
+@Injectable({ providedIn: 'root' })
+export class DeploymentService {
+  private readonly http = inject(HttpClient);
+  private readonly ws = inject(WebsocketService);
+  private readonly byId = signal<ReadonlyMap<string, TrackedDeployment>>(new Map());
+  /** Deployments someone is looking at (an open dialog): refetched in full on resync. */
+  private readonly watched = new Map<string, number>();
+
+  /** Newest first. */
+  readonly all = computed(() => [...this.byId().values()].sort((a, b) => numericId(b) - numericId(a)));
+  readonly active = computed(() => this.all().filter((d) => !isTerminal(d.status)));
+  readonly loading = signal(false);
+  readonly problem = signal<string | null>(null);
+  /** A deployment this app saw running has just ended (success, failed or cancelled). */
+  readonly finished = new Subject<TrackedDeployment>();
+
+  constructor() {
+    const subs = [
+      this.ws.events.subscribe((e) => this.apply(e, 'event')),
+      this.ws.resync.subscribe(() => void this.resync()),
+    ];
+    inject(DestroyRef).onDestroy(() => subs.forEach((s) => s.unsubscribe()));
+  }
+
+  get(id: string): Signal<TrackedDeployment | undefined> {
+    return computed(() => this.byId().get(id));
+  }
+
+  /** The newest deployment of a module that this app knows, or the given one if it is newer. */
+  latestOf(slug: string, known: DeploymentView | null): TrackedDeployment | null {
+    let best: TrackedDeployment | null = known ? (this.byId().get(known.deployment_id) ?? known) : null;
+    for (const d of this.byId().values()) {
+      if (d.module_slug === slug && (!best || numericId(d) > numericId(best))) best = d;
+    }
+    return best;
+  }
+
+  /**
+   * Takes a broadcast or a snapshot; returns whether it changed anything. Events at or below the
+   * sequence shown are dropped; a snapshot at the same sequence may still add log lines.
+   */
+  apply(next: DeploymentStatusUpdated | DeploymentView | DeploymentDetail, source: Source): boolean {
+    const id = next.deployment_id;
+    const have = this.byId().get(id);
+    if (have && (next.sequence < have.sequence || (source === 'event' && next.sequence === have.sequence))) return false;
+    const logsTail = 'all_logs' in next ? next.all_logs : next.logs;
+    const merged: TrackedDeployment = {
+      ...have,
+      ...stripHistory(next),
+      logs: mergeLogs(have?.logs ?? [], logsTail),
+    };
+    const map = new Map(this.byId());
+    map.set(id, merged);
+    this.byId.set(map);
+    if (have && !isTerminal(have.status) && isTerminal(merged.status)) this.finished.next(merged);
+    return true;
+  }
+
+  /** Active deployments and the newest ones (optionally filtered) from the API. */
+  async load(filter: DeploymentFilter = {}): Promise<void> {
+    this.loading.set(true);
+    try {
+      let params = new HttpParams().set('per_page', 50);
+      if (filter.status) params = params.set('status', filter.status);
+      if (filter.module) params = params.set('module', filter.module);
+      const [active, recent] = await Promise.all([
+        firstValueFrom(this.http.get<{ data: DeploymentView[] }>('/api/admin/deployments/active')),
+        firstValueFrom(this.http.get<{ data: DeploymentView[] }>('/api/admin/deployments', { params })),
+      ]);
+      for (const d of [...active.data, ...recent.data]) this.apply(d, 'snapshot');
+      this.problem.set(null);
+    } catch (err) {
+      this.problem.set(apiProblem(err).message);
+      throw err;
+    } finally {
+      this.loading.set(false);
+    }
+  }
+
+  /** One deployment in full (logs and history) from the API. */
+  async refresh(id: string): Promise<TrackedDeployment | undefined> {
+    const d = await firstValueFrom(this.http.get<DeploymentDetail>(`/api/admin/deployments/${encodeURIComponent(id)}`));
+    this.apply(d, 'snapshot');
+    return this.byId().get(id);
+  }
+
+  /** A view (dialog) follows this deployment: fetch it now, and again on every resync. */
+  watch(id: string): void {
+    this.watched.set(id, (this.watched.get(id) ?? 0) + 1);
+  }
+
+  unwatch(id: string): void {
+    const n = (this.watched.get(id) ?? 1) - 1;
+    if (n <= 0) this.watched.delete(id);
+    else this.watched.set(id, n);
+  }
+
+  isWatched(id: string): boolean {
+    return this.watched.has(id);
+  }
+
+  /** After a reconnect: the current state of everything unfinished and everything watched. */
+  async resync(): Promise<void> {
+    const ids = new Set([...this.watched.keys(), ...this.active().map((d) => d.deployment_id)]);
+    try {
+      const active = await firstValueFrom(this.http.get<{ data: DeploymentView[] }>('/api/admin/deployments/active'));
+      for (const d of active.data) this.apply(d, 'snapshot');
+      await Promise.all([...ids].map((id) => this.refresh(id).catch(() => undefined)));
+      this.problem.set(null);
+    } catch (err) {
+      this.problem.set(apiProblem(err).message);
+    }
+  }
+
+  /** Signed out: forget everything. */
+  clear(): void {
+    this.byId.set(new Map());
+    this.watched.clear();
+  }
+}
+
+function stripHistory(d: DeploymentStatusUpdated | DeploymentView | DeploymentDetail): DeploymentStatusUpdated {
+  const { all_logs: _a, events: _e, ...rest } = d as DeploymentDetail;
+  return rest;
+}

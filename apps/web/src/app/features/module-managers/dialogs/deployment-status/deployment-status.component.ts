@@ -1,0 +1,160 @@
+import { Clipboard } from '@angular/cdk/clipboard';
+import { DatePipe } from '@angular/common';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  DestroyRef,
+  type ElementRef,
+  afterRenderEffect,
+  computed,
+  inject,
+  signal,
+  viewChild,
+} from '@angular/core';
+import { MatButtonModule } from '@angular/material/button';
+import { MAT_DIALOG_DATA, MatDialogModule } from '@angular/material/dialog';
+import { MatIconModule } from '@angular/material/icon';
+import { MatProgressBarModule } from '@angular/material/progress-bar';
+import { MatProgressSpinnerModule } from '@angular/material/progress-spinner';
+import { MatSnackBar } from '@angular/material/snack-bar';
+import { MatTooltipModule } from '@angular/material/tooltip';
+import { apiProblem } from '../../../../core/api-error';
+import { DeploymentService } from '../../../../core/deployment.service';
+import {
+  type DeploymentStatus,
+  STAGES,
+  elapsedMs,
+  formatDuration,
+  isTerminal,
+  stageState,
+  statusIcon,
+  statusLabel,
+  successMessage,
+} from '../../../../core/deployment-status';
+import { WebsocketService } from '../../../../core/websocket.service';
+import { StatusChipComponent } from '../../../../shared/status-chip.component';
+
+export interface DeploymentStatusData {
+  deploymentId: string;
+}
+
+const FAILURE_TAIL = 12;
+
+/**
+ * The live view of one deployment (spec: dialogs/deployment-status). Reads the deployment from
+ * DeploymentService (events and snapshots merged by sequence), fetches it in full when opened, and
+ * again after any reconnect while open. Closing loses nothing: the service keeps following it.
+ */
+@Component({
+  selector: 'app-deployment-status',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [
+    DatePipe,
+    MatDialogModule,
+    MatButtonModule,
+    MatIconModule,
+    MatProgressBarModule,
+    MatProgressSpinnerModule,
+    MatTooltipModule,
+    StatusChipComponent,
+  ],
+  templateUrl: './deployment-status.component.html',
+  styleUrl: './deployment-status.component.scss',
+})
+export class DeploymentStatusComponent {
+  private readonly deployments = inject(DeploymentService);
+  private readonly clipboard = inject(Clipboard);
+  private readonly snackBar = inject(MatSnackBar);
+  protected readonly ws = inject(WebsocketService);
+  protected readonly data = inject<DeploymentStatusData>(MAT_DIALOG_DATA);
+
+  protected readonly deployment = this.deployments.get(this.data.deploymentId);
+  protected readonly loading = signal(false);
+  protected readonly problem = signal<string | null>(null);
+  private readonly now = signal(Date.now());
+  private readonly logBox = viewChild<ElementRef<HTMLElement>>('logBox');
+  private stickToBottom = true;
+
+  protected readonly statusLabel = statusLabel;
+  protected readonly statusIcon = statusIcon;
+
+  protected readonly status = computed(() => this.deployment()?.status ?? 'pending');
+  protected readonly terminal = computed(() => isTerminal(this.status()));
+  protected readonly failed = computed(() => this.status() === 'failed' || this.status() === 'cancelled');
+  protected readonly logs = computed(() => this.deployment()?.logs ?? []);
+  protected readonly failureTail = computed(() => this.logs().slice(-FAILURE_TAIL));
+  protected readonly elapsed = computed(() => {
+    const d = this.deployment();
+    return d ? formatDuration(elapsedMs(d, this.now())) : '—';
+  });
+  protected readonly message = computed(() => {
+    const d = this.deployment();
+    if (!d) return '';
+    if (d.status === 'success' && d.module_slug) return successMessage(d.module_slug);
+    return d.message ?? statusLabel(d.status);
+  });
+  /** pending → building → deploying → success | failed, with where this deployment stands. */
+  protected readonly steps = computed(() => {
+    const s = this.status();
+    const end: DeploymentStatus = s === 'failed' || s === 'cancelled' ? s : 'success';
+    return [
+      ...STAGES.map((stage) => ({ status: stage as DeploymentStatus, label: statusLabel(stage), state: stageState(stage, s) })),
+      {
+        status: end,
+        label: statusLabel(end),
+        state: s === end ? (end === 'success' ? 'done' : 'failed') : 'todo',
+      },
+    ];
+  });
+  protected readonly runLinks = computed(() =>
+    (this.deployment()?.targets ?? []).filter((t) => t.run_url).map((t) => ({ application: t.application_id, url: t.run_url! })),
+  );
+  protected readonly liveUrl = computed(() => {
+    const d = this.deployment();
+    return d?.url ?? d?.targets.find((t) => t.url)?.url ?? null;
+  });
+
+  constructor() {
+    const id = this.data.deploymentId;
+    this.deployments.watch(id);
+    const timer = setInterval(() => {
+      if (!this.terminal()) this.now.set(Date.now());
+    }, 1000);
+    inject(DestroyRef).onDestroy(() => {
+      clearInterval(timer);
+      this.deployments.unwatch(id);
+    });
+    void this.reload();
+
+    afterRenderEffect(() => {
+      this.logs().length;
+      const box = this.logBox()?.nativeElement;
+      if (box && this.stickToBottom) box.scrollTop = box.scrollHeight;
+    });
+  }
+
+  async reload(): Promise<void> {
+    this.loading.set(true);
+    try {
+      await this.deployments.refresh(this.data.deploymentId);
+      this.problem.set(null);
+    } catch (err) {
+      this.problem.set(apiProblem(err).message);
+    } finally {
+      this.loading.set(false);
+    }
+  }
+
+  protected onLogScroll(box: HTMLElement): void {
+    this.stickToBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 24;
+  }
+
+  protected copyLogs(): void {
+    const ok = this.clipboard.copy(this.logs().join('\n'));
+    this.snackBar.open(ok ? 'Log copied to the clipboard' : 'Could not copy; select the text instead', undefined, { duration: 2500 });
+  }
+
+  protected shortSha(sha: string | null | undefined): string {
+    return sha ? sha.slice(0, 7) : '—';
+  }
+}

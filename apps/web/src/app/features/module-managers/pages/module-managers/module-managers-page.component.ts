@@ -1,0 +1,81 @@
+import { DatePipe } from '@angular/common';
+import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import { MatButtonModule } from '@angular/material/button';
+import { MatChipsModule } from '@angular/material/chips';
+import { MatDialog } from '@angular/material/dialog';
+import { MatIconModule } from '@angular/material/icon';
+import { MatMenuModule } from '@angular/material/menu';
+import { MatProgressBarModule } from '@angular/material/progress-bar';
+import { MatSnackBar } from '@angular/material/snack-bar';
+import { MatTableModule } from '@angular/material/table';
+import { RouterLink } from '@angular/router';
+import { apiProblem } from '../../../../core/api-error';
+import { DeploymentService } from '../../../../core/deployment.service';
+import { type ModuleView, ModuleGeneratorService } from '../../../../core/module-generator.service';
+import { StatusChipComponent } from '../../../../shared/status-chip.component';
+import { ConfirmDeleteComponent, type ConfirmDeleteData } from '../../dialogs/confirm-delete/confirm-delete.component';
+import { DeploymentStatusDialog } from '../../dialogs/deployment-status/deployment-status-dialog.service';
+
+/** The modules, each with the live status of its latest deployment. */
+@Component({
+  selector: 'app-module-managers-page',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [DatePipe, RouterLink, MatTableModule, MatButtonModule, MatIconModule, MatChipsModule, MatMenuModule, MatProgressBarModule, StatusChipComponent],
+  templateUrl: './module-managers-page.component.html',
+  styleUrl: './module-managers-page.component.scss',
+})
+export class ModuleManagersPageComponent {
+  private readonly modulesApi = inject(ModuleGeneratorService);
+  private readonly deployments = inject(DeploymentService);
+  private readonly statusDialog = inject(DeploymentStatusDialog);
+  private readonly dialog = inject(MatDialog);
+  private readonly snackBar = inject(MatSnackBar);
+
+  protected readonly columns = ['name', 'applications', 'status', 'updated', 'actions'];
+  protected readonly modules = signal<ModuleView[]>([]);
+  protected readonly loading = signal(true);
+  protected readonly problem = signal<string | null>(null);
+
+  /** Modules with their newest deployment, live: events update it without a refetch. */
+  protected readonly rows = computed(() =>
+    this.modules().map((m) => ({ module: m, deployment: this.deployments.latestOf(m.slug, m.latest_deployment) })),
+  );
+
+  constructor() {
+    void this.reload();
+  }
+
+  protected async reload(): Promise<void> {
+    this.loading.set(true);
+    try {
+      const list = await this.modulesApi.list();
+      for (const m of list) if (m.latest_deployment) this.deployments.apply(m.latest_deployment, 'snapshot');
+      this.modules.set(list);
+      this.problem.set(null);
+    } catch (err) {
+      this.problem.set(apiProblem(err).message);
+    } finally {
+      this.loading.set(false);
+    }
+  }
+
+  protected openDeployment(id: string): void {
+    this.statusDialog.open(id);
+  }
+
+  protected remove(m: ModuleView): void {
+    this.dialog
+      .open<ConfirmDeleteComponent, ConfirmDeleteData, boolean>(ConfirmDeleteComponent, { data: { name: m.name, slug: m.slug } })
+      .afterClosed()
+      .subscribe(async (ok) => {
+        if (!ok) return;
+        try {
+          await this.modulesApi.remove(m.slug);
+          this.modules.update((list) => list.filter((x) => x.slug !== m.slug));
+          this.snackBar.open(`Module '${m.slug}' deleted`, undefined, { duration: 3000 });
+        } catch (err) {
+          this.snackBar.open(`Could not delete '${m.slug}': ${apiProblem(err).message}`, 'OK', { duration: 8000 });
+        }
+      });
+  }
+}
