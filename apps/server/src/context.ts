@@ -10,6 +10,10 @@ import { DeploymentsService } from './deployments/deployments.service.ts';
 import { DeliveriesStore } from './webhooks/deliveries.store.ts';
 import { WebhookIntake } from './webhooks/webhook-intake.service.ts';
 import { JobQueue } from './jobs/job-queue.ts';
+import { TargetReporter } from './deployments/target-reporter.ts';
+import { Watchdog } from './deployments/watchdog.ts';
+import { GitHubRunsClient } from './deployments/github-runs.client.ts';
+import { DokployConfirmation } from './dokploy/confirmation.ts';
 
 /** Every service, wired once. The HTTP app and the CLI both build on this. */
 export interface AppContext {
@@ -21,6 +25,10 @@ export interface AppContext {
   intake: WebhookIntake;
   /** Durable background work; started by startServer, not by the CLI's one-shot commands. */
   jobs: JobQueue;
+  /** Follows Dokploy after CI's `done` (a job per step). */
+  confirmation: DokployConfirmation;
+  /** Reconciles or fails stale deployments; started by startServer. */
+  watchdog: Watchdog;
   webhookSecrets: string[];
   close(): Promise<void>;
 }
@@ -44,6 +52,21 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
   const deployments = new DeploymentsService(new DeploymentsStore(traits));
   const broadcaster = new BroadcasterSet((err) => log.error({ err }, 'broadcast failed'));
   const confirming = new Set(config.applications.filter((a) => a.dokploy?.apiUrl).map((a) => a.id));
+  const jobs = new JobQueue(db, traits, { onError: (err, job) => log.warn({ err, job: job?.id, type: job?.type }, 'job attempt failed') });
+  const reporter = new TargetReporter({ db, traits, deployments, broadcaster });
+  const confirmation = new DokployConfirmation({ db, jobs, reporter, applications: config.applications, env: config.env, settings: config, log });
+  confirmation.register();
+  const watchdog = new Watchdog({
+    db,
+    traits,
+    reporter,
+    confirmation,
+    applications: config.applications,
+    env: config.env,
+    settings: { ...config.watchdog, confirmTimeoutMs: config.dokploy.confirmTimeoutMs },
+    github: config.github.token ? new GitHubRunsClient({ token: config.github.token, apiUrl: config.github.apiUrl, timeoutMs: config.dokploy.requestTimeoutMs }) : undefined,
+    log,
+  });
   const intake = new WebhookIntake({
     db,
     traits,
@@ -53,19 +76,22 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     secrets: () => webhookSecrets,
     toleranceSeconds: config.webhook.toleranceSeconds,
     awaitConfirmation: (app) => confirming.has(app),
+    onAccepted: [confirmation.onAccepted],
     log,
   });
-  const jobs = new JobQueue(db, traits, { onError: (err, job) => log.warn({ err, job: job?.id, type: job?.type }, 'job attempt failed') });
   return {
     config,
     database,
     jobs,
+    confirmation,
+    watchdog,
     auth,
     deployments,
     broadcaster,
     intake,
     webhookSecrets,
     async close() {
+      await watchdog.stop();
       await jobs.stop();
       await broadcaster.close();
       await database.close();

@@ -27,6 +27,11 @@ export const applicationSchema = z
       })
       .strict()
       .optional(),
+    /** The GitHub repository whose Actions runs deploy this application (`owner/name`), for the watchdog. */
+    github: z
+      .object({ repository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/name') })
+      .strict()
+      .optional(),
   })
   .strict();
 

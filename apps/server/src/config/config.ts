@@ -23,6 +23,13 @@ export interface Config {
   admin: { email?: string; password?: string };
   session: { ttlHours: number; secureCookie: 'auto' | boolean };
   applications: ApplicationConfig[];
+  /** Following Dokploy after CI's `done` (dokploy/confirmation.ts). Durations in milliseconds. */
+  dokploy: { requestTimeoutMs: number; confirmTimeoutMs: number; pollIntervalMs: number };
+  healthCheck: { attempts: number; intervalMs: number; timeoutMs: number };
+  /** Deployments with no news for `staleAfterMs` are reconciled or failed (deployments/watchdog.ts). */
+  watchdog: { staleAfterMs: number; intervalMs: number };
+  /** GitHub Actions run status for the watchdog; the token is never logged. */
+  github: { token?: string; apiUrl: string };
   /** The environment as given: other parts (realtime) read their own variables from it. */
   env: Record<string, string | undefined>;
 }
@@ -88,6 +95,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       secureCookie: e.SLIPWAY_COOKIE_SECURE === 'auto' ? 'auto' : e.SLIPWAY_COOKIE_SECURE === 'true',
     },
     applications,
+    dokploy: {
+      requestTimeoutMs: e.DOKPLOY_REQUEST_TIMEOUT_SECONDS * 1000,
+      confirmTimeoutMs: e.DOKPLOY_CONFIRM_TIMEOUT_SECONDS * 1000,
+      pollIntervalMs: e.DOKPLOY_POLL_INTERVAL_SECONDS * 1000,
+    },
+    healthCheck: { attempts: e.HEALTH_CHECK_ATTEMPTS, intervalMs: e.HEALTH_CHECK_INTERVAL_SECONDS * 1000, timeoutMs: e.HEALTH_CHECK_TIMEOUT_SECONDS * 1000 },
+    watchdog: { staleAfterMs: e.DEPLOYMENT_STALE_AFTER_SECONDS * 1000, intervalMs: e.WATCHDOG_INTERVAL_SECONDS * 1000 },
+    github: { token: e.GITHUB_TOKEN, apiUrl: e.GITHUB_API_URL },
     env,
   };
 }

@@ -2,6 +2,8 @@ import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const seconds = z.coerce.number().int().positive();
+/** A duration in seconds; fractions allowed (tests use short ones). */
+const duration = z.coerce.number().positive();
 const list = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
@@ -28,6 +30,17 @@ export const envSchema = z.object({
   SLIPWAY_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   SESSION_TTL_HOURS: seconds.default(24 * 7),
   SLIPWAY_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
+  // Dokploy confirmation, health check and watchdog (docs/dokploy.md).
+  DOKPLOY_REQUEST_TIMEOUT_SECONDS: duration.default(10),
+  DOKPLOY_CONFIRM_TIMEOUT_SECONDS: duration.default(900),
+  DOKPLOY_POLL_INTERVAL_SECONDS: duration.default(5),
+  HEALTH_CHECK_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  HEALTH_CHECK_INTERVAL_SECONDS: duration.default(5),
+  HEALTH_CHECK_TIMEOUT_SECONDS: duration.default(5),
+  DEPLOYMENT_STALE_AFTER_SECONDS: duration.default(1800),
+  WATCHDOG_INTERVAL_SECONDS: duration.default(60),
+  GITHUB_TOKEN: z.string().min(1).optional(),
+  GITHUB_API_URL: z.url().default('https://api.github.com'),
 });
 
 export type Env = z.infer<typeof envSchema>;

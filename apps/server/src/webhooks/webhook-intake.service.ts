@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.ts';
 import type { DialectTraits } from '../db/dialect.ts';
-import type { Broadcaster } from '../deployments/broadcaster.ts';
-import type { DeploymentsService, ReportResult } from '../deployments/deployments.service.ts';
+import type { CiReport } from '@slipway/contracts';
+import type { Broadcaster, DeploymentChange } from '../deployments/broadcaster.ts';
+import type { DeploymentsService, ReportInput, ReportResult } from '../deployments/deployments.service.ts';
 import type { DeliveriesStore } from './deliveries.store.ts';
 import { parseReport, toReportInput } from './parse-report.ts';
 import { verifySignature, type Headers } from './signature.ts';
@@ -22,8 +23,20 @@ export interface WebhookIntakeDeps {
   secrets: () => readonly string[];
   toleranceSeconds: number;
   awaitConfirmation: (applicationId: string) => boolean;
+  /** Called after an accepted change committed (e.g. to queue Dokploy's confirmation). A failure is logged, never answered. */
+  onAccepted?: ((accepted: AcceptedReport) => void | Promise<void>)[];
   clock?: () => number;
   log: FastifyBaseLogger;
+}
+
+/** A CI report that changed a deployment, after its transaction committed. */
+export interface AcceptedReport {
+  deploymentId: number;
+  /** As CI sent it (its status word: `running`/`done`/`error`/…). */
+  report: CiReport;
+  /** As the deployment domain took it (the mapped status). */
+  input: ReportInput;
+  change: DeploymentChange;
 }
 
 const HIDDEN_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
@@ -63,11 +76,12 @@ export class WebhookIntake {
     }
 
     const key = verification.idempotencyKey;
+    const input = toReportInput(parsed.report, this.deps.awaitConfirmation);
     let result: ReportResult | 'duplicate';
     try {
       result = await db.transaction().execute(async (trx) => {
         if (await deliveries.isDuplicate(trx, key)) return 'duplicate' as const;
-        const r = await this.deps.deployments.report(trx, toReportInput(parsed.report, this.deps.awaitConfirmation), now);
+        const r = await this.deps.deployments.report(trx, input, now);
         await deliveries.record(trx, {
           ...base,
           signature_valid: 1,
@@ -93,6 +107,13 @@ export class WebhookIntake {
       return { status: 200, body: { ok: true, outcome: 'ignored', deployment_id: String(result.deploymentId), message: result.reason } };
     }
     this.deps.broadcaster.publish(result.change);
+    for (const listener of this.deps.onAccepted ?? []) {
+      try {
+        await listener({ deploymentId: result.deploymentId, report: parsed.report, input, change: result.change });
+      } catch (err) {
+        log.error({ err, deployment: result.deploymentId }, 'after-accept listener failed');
+      }
+    }
     const p = result.change.payload;
     return {
       status: 200,
