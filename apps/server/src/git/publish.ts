@@ -1,0 +1,164 @@
+import { mkdir } from 'node:fs/promises';
+import { isValidBranchName } from '@slipway/contracts';
+import { safeOutputPath, UnsafeOutputPathError } from '../modules/templates/output-path.ts';
+import { pushError } from './classify.ts';
+import { checkSignature, commitStream, type Signature, type StreamFile } from './commit-stream.ts';
+import { remoteAccess, type GitRemote } from './credentials.ts';
+import { GitError } from './errors.ts';
+import type { GitLogger } from './git-runner.ts';
+import { withLock } from './lock.ts';
+import { Mirror } from './mirror.ts';
+import { makeScrubber } from './scrub.ts';
+import { inspectTargets, parseLsTree, pathsToInspect } from './tree-check.ts';
+
+export interface PublishFile {
+  path: string;
+  content: string | Buffer;
+}
+
+export interface PublishRequest {
+  remote: GitRemote;
+  baseBranch: string;
+  /** The module branch, e.g. `module/products`. */
+  branch: string;
+  files: readonly PublishFile[];
+  message: string;
+  author: Signature;
+  committer?: Signature;
+  /**
+   * Lease on the module branch: a sha means "only if the branch is still there", null means "only
+   * if the branch does not exist yet", undefined means "whatever it is when we look".
+   */
+  expectedHead?: string | null;
+  /** Cache of blobless mirrors, one per remote (e.g. `<dataDir>/git-mirrors`). */
+  mirrorsDir: string;
+  /** Budget for the whole publish, lock wait and every network round trip included. */
+  timeoutMs: number;
+  log?: GitLogger;
+  /** The git executable (tests pass a wrapper that records argv). */
+  git?: string;
+  /** Commit time; now when absent. */
+  date?: Date;
+}
+
+export interface PublishResult {
+  /** Head of the module branch after the publish. */
+  commit: string;
+  /** Head before; null when the branch was created. */
+  previous: string | null;
+  created: boolean;
+  /** Files whose content differs from the parent commit's; 0 when nothing had to change. */
+  changedFiles: number;
+  /** The URL published to, without credentials (for logs and for push notification). */
+  url: string;
+}
+
+const SCRATCH_REF = 'refs/slipway/publish';
+
+/**
+ * Commits `files` on `branch` — cut from `baseBranch`, or on top of the branch when it exists —
+ * and pushes it, with plumbing over a cached blobless mirror: no checkout, no full clone.
+ * Idempotent: when the branch already holds exactly these files, no commit is made and its head
+ * is returned, so a job retried after a crash does not stack commits. Throws GitError only.
+ */
+export async function publishModuleBranch(req: PublishRequest): Promise<PublishResult> {
+  const deadline = Date.now() + req.timeoutMs;
+  checkBranch(req.baseBranch, 'base branch');
+  checkBranch(req.branch, 'branch');
+  if (req.branch === req.baseBranch) throw new GitError('invalid_branch', `the module branch must differ from the base branch (${req.baseBranch})`);
+  for (const [s, role] of [[req.author, 'author'], [req.committer, 'committer']] as const) {
+    const problem = s && checkSignature(s, role);
+    if (problem) throw new GitError('git_failed', problem);
+  }
+  if (req.expectedHead && !/^[0-9a-f]{40}$/.test(req.expectedHead)) throw new GitError('git_failed', 'expectedHead must be a full commit id');
+  const files = normaliseFiles(req.files);
+
+  const access = remoteAccess(req.remote);
+  const scrub = makeScrubber(access.secrets);
+  const mirror = new Mirror({ mirrorsDir: req.mirrorsDir, access, scrub, deadline, timeoutMs: req.timeoutMs, git: req.git, log: req.log });
+  try {
+    await mkdir(req.mirrorsDir, { recursive: true });
+    return await withLock(mirror.lockPath, deadline, async () => {
+      await mirror.ensure();
+      // git's own verdict on the name, after ours (which gives the clearer message).
+      const rf = await mirror.run(['check-ref-format', `refs/heads/${req.branch}`], { okCodes: [1] });
+      if (rf.code !== 0) throw new GitError('invalid_branch', `${JSON.stringify(req.branch)} is not a valid branch name`);
+      return await publishLocked(mirror, req, files, access.url);
+    });
+  } catch (err) {
+    if (err instanceof GitError) throw err;
+    // Anything else (a file system error) still leaves as a GitError with a scrubbed message.
+    throw new GitError('git_failed', scrub(`publishing ${req.branch} failed: ${(err as Error).message}`));
+  }
+}
+
+async function publishLocked(mirror: Mirror, req: PublishRequest, files: PublishFile[], url: string): Promise<PublishResult> {
+  const { branch, baseBranch } = req;
+  const heads = await mirror.remoteHeads([baseBranch, branch]);
+  const branchHead = heads.get(branch) ?? null;
+  const parentBranch = branchHead ? branch : baseBranch;
+  const parent = branchHead ?? heads.get(baseBranch);
+  if (!parent) throw new GitError('git_failed', `the base branch ${baseBranch} does not exist on ${url}`);
+
+  // Fetch only when the mirror has not seen this head yet (a warm mirror right after our own push skips it).
+  if ((await mirror.trackedHead(parentBranch)) !== parent) await mirror.fetch([parentBranch]);
+
+  const paths = files.map((f) => f.path);
+  const ls = await mirror.run(['ls-tree', '-z', '--full-tree', parent, '--', ...pathsToInspect(paths)]);
+  const { conflicts, modes } = inspectTargets(paths, parseLsTree(ls.stdout.toString('utf8')));
+  if (conflicts.length) throw new GitError('unsafe_path', `cannot write the generated files: ${conflicts.join('; ')}`);
+
+  const streamFiles: StreamFile[] = files.map((f) => ({ ...f, mode: modes.get(f.path) ?? '100644' }));
+  const time = Math.floor((req.date ?? new Date()).getTime() / 1000);
+  await mirror.run(['fast-import', '--quiet', '--force', '--done'], {
+    input: commitStream({ ref: SCRATCH_REF, parent, files: streamFiles, message: req.message, author: req.author, committer: req.committer, time }),
+  });
+  // One process gives the new commit id (first line) and the paths that differ from its parent.
+  const diff = (await mirror.run(['diff-tree', '--always', '-r', '-z', '--name-only', '--no-renames', SCRATCH_REF])).stdout.toString('utf8').split('\0').filter(Boolean);
+  const commit = diff[0] ?? '';
+  const changedFiles = diff.length - 1;
+  // Never push something that is not a commit id: an empty source would delete the branch.
+  if (!/^[0-9a-f]{40}$/.test(commit)) throw new GitError('git_failed', 'fast-import did not produce a commit');
+
+  if (branchHead && changedFiles === 0) {
+    // Already published (by us before a crash, or by anyone): nothing to commit, nothing to push.
+    return { commit: branchHead, previous: branchHead, created: false, changedFiles: 0, url };
+  }
+  if (req.expectedHead !== undefined && req.expectedHead !== branchHead) {
+    throw new GitError(
+      'concurrent_update',
+      `branch ${branch} is at ${branchHead ?? '(absent)'} on the remote, not at the expected ${req.expectedHead ?? '(absent)'}: someone else updated it`,
+    );
+  }
+  // A new branch whose files equal the base's points at the base head itself: no empty commit.
+  const target = changedFiles === 0 ? parent : commit;
+  if (!/^[0-9a-f]{40}$/.test(target)) throw new GitError('git_failed', 'no commit to push');
+  const push = await mirror.run(
+    ['push', '--porcelain', '--no-verify', `--force-with-lease=refs/heads/${branch}:${branchHead ?? ''}`, 'origin', `${target}:refs/heads/${branch}`],
+    { okCodes: [1, 128] },
+  );
+  if (push.code !== 0) throw pushError(branch, push.stdout.toString('utf8'), push.stderr);
+  return { commit: target, previous: branchHead, created: !branchHead, changedFiles, url };
+}
+
+function checkBranch(name: string, role: string): void {
+  if (!isValidBranchName(name)) throw new GitError('invalid_branch', `${JSON.stringify(name)} is not a valid ${role} name`);
+}
+
+/** Repository-relative, normalised, inside the repository and not in .git; each path once. */
+function normaliseFiles(files: readonly PublishFile[]): PublishFile[] {
+  if (files.length === 0) throw new GitError('unsafe_path', 'nothing to publish: no files');
+  const seen = new Set<string>();
+  return files.map((f) => {
+    let path: string;
+    try {
+      path = safeOutputPath(f.path, 'publish');
+    } catch (err) {
+      if (err instanceof UnsafeOutputPathError) throw new GitError('unsafe_path', `refusing to write ${JSON.stringify(f.path)}: ${err.message.replace(/^.*?: /, '')}`);
+      throw err;
+    }
+    if (seen.has(path)) throw new GitError('unsafe_path', `${path} is listed twice`);
+    seen.add(path);
+    return { path, content: f.content };
+  });
+}

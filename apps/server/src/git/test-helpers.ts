@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { User } from '../auth/auth.service.ts';
+import { gitHttpRoutes } from './git-http.routes.ts';
+import type { PushEvent } from './push-events.ts';
+
+/** Test support for the git layer: temporary folders, a git CLI without user config, a smart HTTP server. */
+
+export function tempDir(prefix: string): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), `slipway-${prefix}-`));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A person's git: no global or system config, no prompts. */
+export function git(cwd: string, args: string[], env: Record<string, string> = {}): string {
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: cwd,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_AUTHOR_NAME: 'Person',
+      GIT_AUTHOR_EMAIL: 'person@example.com',
+      GIT_COMMITTER_NAME: 'Person',
+      GIT_COMMITTER_EMAIL: 'person@example.com',
+      ...env,
+    },
+  }).trim();
+}
+
+/** `git` that first appends its argv to a file: what `ps` would have shown. */
+export function argvRecordingGit(dir: string): { bin: string; argv(): string } {
+  const log = join(dir, 'argv.log');
+  const bin = join(dir, 'git-recording');
+  writeFileSync(bin, `#!/bin/sh\nprintf '%s\\n' "$0 $*" >> '${log}'\nexec git "$@"\n`);
+  chmodSync(bin, 0o755);
+  writeFileSync(log, '');
+  return { bin, argv: () => readFileSync(log, 'utf8') };
+}
+
+/** Samples every process's argv (/proc/<pid>/cmdline) until stopped: catches git's helpers too. */
+export function sampleProcessArgv(): { stop(): string[] } {
+  const seen = new Set<string>();
+  const timer = setInterval(() => {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+        if (cmd.includes('git')) seen.add(cmd);
+      } catch {
+        /* gone */
+      }
+    }
+  }, 2);
+  return {
+    stop() {
+      clearInterval(timer);
+      return [...seen];
+    },
+  };
+}
+
+export const TEST_USER: User = { id: 1, email: 'dev@example.com', role: 'admin' };
+
+/** A Fastify app serving `reposDir` over smart HTTP, accepting `token` only. */
+export async function startGitServer(reposDir: string, token: string): Promise<{ app: FastifyInstance; url: string; pushes: PushEvent[] }> {
+  const pushes: PushEvent[] = [];
+  const app = Fastify({ logger: false });
+  await app.register(gitHttpRoutes, {
+    reposDir,
+    authenticate: async (req) => (req.headers.authorization === `Bearer ${token}` ? TEST_USER : null),
+    onPush: (e) => pushes.push(e),
+  });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return { app, url, pushes };
+}
+
+/** Until `check` holds (onPush fires after the response, when http-backend has exited). */
+export async function eventually(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
