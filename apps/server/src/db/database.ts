@@ -17,6 +17,26 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+/**
+ * Kysely prepares every query anew; with better-sqlite3 the prepare costs more than running the
+ * statement. The SQL text of a query builder is stable, so prepared statements are reused.
+ */
+function withStatementCache(sqlite: SQLite.Database, max = 500) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sqlText: string) {
+      let stmt = cache.get(sqlText);
+      if (!stmt) {
+        stmt = sqlite.prepare(sqlText);
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+        cache.set(sqlText, stmt);
+      }
+      return stmt;
+    },
+  };
+}
+
 /** Opens the configured database. SQLite runs in WAL mode: readers never wait on the writer. */
 export function openDatabase(config: Pick<Config, 'database'>): DatabaseHandle {
   let db: Db;
@@ -30,7 +50,7 @@ export function openDatabase(config: Pick<Config, 'database'>): DatabaseHandle {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     traits = sqliteTraits;
   } else {
     const pool = new pg.Pool({ connectionString: config.database.url, max: 10, connectionTimeoutMillis: 10_000 });

@@ -46,11 +46,12 @@ export class DeploymentsService {
 
   async report(db: Db, input: ReportInput, now: string): Promise<ReportResult> {
     const found = await this.correlate(db, input, now);
-    const deployment = await this.store.lockDeployment(db, found.deployment_id);
-    if (!deployment) throw new Error(`deployment ${found.deployment_id} vanished`);
-    // Re-read under the lock: another writer may have moved the target since correlation.
-    const targets = await this.store.targetsOf(db, deployment.id);
-    const target = targets.find((t) => t.id === found.id)!;
+    // A deployment created just now in this transaction is already known and held; otherwise read
+    // it under the lock: another writer may have moved the target since correlation.
+    const deployment = found.created ?? (await this.store.lockDeployment(db, found.target.deployment_id));
+    if (!deployment) throw new Error(`deployment ${found.target.deployment_id} vanished`);
+    const targets = found.created ? [found.target] : await this.store.targetsOf(db, deployment.id);
+    const target = targets.find((t) => t.id === found.target.id)!;
     const outcome = applyReport(targetStateOf(target), input, now);
     if (outcome.kind === 'ignored') return { kind: 'ignored', deploymentId: deployment.id, reason: outcome.reason };
 
@@ -84,24 +85,24 @@ export class DeploymentsService {
     });
   }
 
-  private async correlate(db: Db, input: ReportInput, now: string): Promise<TargetRow> {
+  private async correlate(db: Db, input: ReportInput, now: string): Promise<{ target: TargetRow; created?: DeploymentRow }> {
     if (input.externalId) {
       const byId = await this.store.findTargetByExternalId(db, input.externalId, input.applicationId);
-      if (byId) return byId;
+      if (byId) return { target: byId };
     }
     if (input.branch) {
       const open = await this.store.findOpenTarget(db, input.branch, input.applicationId, input.commitSha);
-      if (open) return open;
+      if (open) return { target: open };
     }
     const slug = input.moduleSlug ?? moduleSlugFromBranch(input.branch) ?? null;
-    const deployment = await this.store.insertDeployment(db, {
+    const created = await this.store.insertDeployment(db, {
       moduleSlug: slug,
       branch: input.branch ?? null,
       commit: input.commitSha ?? null,
       ownerId: slug ? await this.resolveOwner(db, slug) : null,
       now,
     });
-    return this.store.insertTarget(db, deployment.id, input.applicationId, newTargetState(), now);
+    return { target: await this.store.insertTarget(db, created.id, input.applicationId, newTargetState(), now), created };
   }
 
   private async commitChange(
@@ -127,9 +128,15 @@ export class DeploymentsService {
     };
     const { id: _id, ...patch } = updated;
     await this.store.updateDeployment(db, deployment.id, patch);
-    await this.store.appendEvent(db, { deploymentId: deployment.id, sequence, targetId: e.targetId, status: e.status, message: e.message, logs: e.logs, now: e.now });
-    const events = await this.store.recentEvents(db, deployment.id, RECENT_EVENTS);
+    const event = await this.store.appendEvent(db, { deploymentId: deployment.id, sequence, targetId: e.targetId, status: e.status, message: e.message, logs: e.logs, now: e.now });
+    // The first event of a deployment is its whole history: no need to read it back.
+    const events = sequence === 1 ? [event] : await this.store.recentEvents(db, deployment.id, RECENT_EVENTS);
     return { deploymentId: String(deployment.id), ownerId: deployment.owner_id, sequence, payload: toPayload(updated, targets, events) };
+  }
+
+  /** The deployment a publish of this commit created already (a retried publish job reuses it). */
+  async findPublished(db: Db, moduleSlug: string, branch: string, commit: string | null): Promise<number | undefined> {
+    return (await this.store.findByCommit(db, moduleSlug, branch, commit))?.id;
   }
 
   // ---- reads, with visibility ----

@@ -127,8 +127,8 @@ export class DeploymentsStore {
   async appendEvent(
     db: Db,
     e: { deploymentId: number; sequence: number; targetId: number | null; status: DeploymentStatus; message: string | null; logs: string[]; now: string },
-  ): Promise<void> {
-    await db
+  ): Promise<EventRow> {
+    return db
       .insertInto('deployment_events')
       .values({
         deployment_id: e.deploymentId,
@@ -139,7 +139,8 @@ export class DeploymentsStore {
         logs: JSON.stringify(e.logs),
         created_at: e.now,
       })
-      .execute();
+      .returningAll()
+      .executeTakeFirstOrThrow();
   }
 
   /** The newest events, oldest first. */
@@ -152,6 +153,12 @@ export class DeploymentsStore {
       .limit(limit)
       .execute();
     return rows.reverse();
+  }
+
+  findByCommit(db: Db, moduleSlug: string, branch: string, commit: string | null): Promise<DeploymentRow | undefined> {
+    let q = db.selectFrom('deployments').selectAll().where('module_slug', '=', moduleSlug).where('branch_name', '=', branch);
+    q = commit === null ? q.where('commit_sha', 'is', null) : q.where('commit_sha', '=', commit);
+    return q.orderBy('id', 'desc').limit(1).executeTakeFirst();
   }
 
   get(db: Db, id: number): Promise<DeploymentRow | undefined> {

@@ -10,8 +10,14 @@ export class DeliveriesStore {
     await db.insertInto('webhook_deliveries').values(d).execute();
   }
 
-  async isDuplicate(db: Db, key: string): Promise<boolean> {
-    const row = await db.selectFrom('webhook_deliveries').select('id').where('idempotency_key', '=', key).executeTakeFirst();
+  /** Records an accepted delivery; false when its idempotency key was recorded before. */
+  async recordOnce(db: Db, d: DeliveryRecord): Promise<boolean> {
+    const row = await db
+      .insertInto('webhook_deliveries')
+      .values(d)
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .returning('id')
+      .executeTakeFirst();
     return row !== undefined;
   }
 

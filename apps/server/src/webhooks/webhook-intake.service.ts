@@ -39,6 +39,7 @@ export interface AcceptedReport {
   change: DeploymentChange;
 }
 
+const DUPLICATE = Symbol('duplicate delivery');
 const HIDDEN_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 const MAX_RECORDED_BODY = 64 * 1024;
 
@@ -80,9 +81,8 @@ export class WebhookIntake {
     let result: ReportResult | 'duplicate';
     try {
       result = await db.transaction().execute(async (trx) => {
-        if (await deliveries.isDuplicate(trx, key)) return 'duplicate' as const;
         const r = await this.deps.deployments.report(trx, input, now);
-        await deliveries.record(trx, {
+        const first = await deliveries.recordOnce(trx, {
           ...base,
           signature_valid: 1,
           outcome: r.kind === 'changed' ? 'accepted' : 'ignored',
@@ -91,11 +91,14 @@ export class WebhookIntake {
           idempotency_key: key,
           deployment_id: r.deploymentId,
         });
+        // Seen before: undo this transaction's change (duplicates are rare; checking first costs
+        // every delivery a query).
+        if (!first) throw DUPLICATE;
         return r;
       });
     } catch (err) {
-      // Two copies of one delivery raced: the other committed first.
-      if (!this.deps.traits.isUniqueViolation(err)) throw err;
+      // DUPLICATE, or two copies of one delivery raced and the other committed first.
+      if (err !== DUPLICATE && !this.deps.traits.isUniqueViolation(err)) throw err;
       result = 'duplicate';
     }
 

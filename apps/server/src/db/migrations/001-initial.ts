@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DialectTraits } from '../dialect.ts';
 
 /** Users, tokens, sessions, deployments with targets and events, and every webhook delivery. */
@@ -49,7 +49,8 @@ export function initial(traits: DialectTraits) {
         .execute();
       await db.schema.createIndex('deployments_created_at').on('deployments').column('created_at').execute();
       await db.schema.createIndex('deployments_module_slug').on('deployments').columns(['module_slug', 'created_at']).execute();
-      await db.schema.createIndex('deployments_status').on('deployments').column('status').execute();
+      await db.schema.createIndex('deployments_status').on('deployments').columns(['status', 'updated_at']).execute();
+      await db.schema.createIndex('deployments_branch').on('deployments').column('branch_name').execute();
 
       await traits
         .idColumn(db.schema.createTable('deployment_targets'))
@@ -69,7 +70,15 @@ export function initial(traits: DialectTraits) {
         .addUniqueConstraint('deployment_targets_deployment_app', ['deployment_id', 'application_id'])
         .execute();
       await db.schema.createIndex('deployment_targets_external').on('deployment_targets').columns(['external_id', 'application_id']).execute();
-      await db.schema.createIndex('deployment_targets_app_status').on('deployment_targets').columns(['application_id', 'status']).execute();
+      // Correlation without an external id looks only at open targets no CI run has claimed yet:
+      // a partial index keeps that lookup small however many deployments accumulate.
+      await db.schema
+        .createIndex('deployment_targets_unclaimed')
+        .on('deployment_targets')
+        .columns(['application_id', 'deployment_id'])
+        .where(sql.ref('external_id'), 'is', null)
+        .execute();
+      await db.schema.createIndex('deployment_targets_deployment').on('deployment_targets').column('deployment_id').execute();
 
       await traits
         .idColumn(db.schema.createTable('deployment_events'))

@@ -1,0 +1,208 @@
+import { parseModuleInput, type ApplicationFiles, type FieldError, type ModuleDefinition } from '@slipway/contracts';
+import type { Db } from '../db/database.ts';
+import type { ApplicationRegistry } from '../applications/application-registry.ts';
+import type { Broadcaster } from '../deployments/broadcaster.ts';
+import type { DeploymentsService } from '../deployments/deployments.service.ts';
+import type { DeploymentView } from '../deployments/deployment-view.ts';
+import type { Viewer } from '../deployments/deployments.store.ts';
+import { jobError, PermanentJobError, type JobQueue, type JobRow } from '../jobs/job-queue.ts';
+import { loadPack, renderForApplications } from './templates/index.ts';
+import { PERMANENT_GIT_ERRORS, type BranchPublisher } from './branch-publisher.ts';
+import { invalid, ModuleError } from './module-errors.ts';
+import { definitionOf, type ModuleRow, type ModulesStore } from './modules.store.ts';
+
+export const PUBLISH_JOB = 'module.publish';
+
+export interface BranchView {
+  application: string;
+  branch: string;
+  commit: string;
+}
+
+interface PublishJobResult {
+  deploymentId: number | null;
+  branches: BranchView[];
+}
+
+/** The spec's GenerateModuleResponse. */
+export interface GenerateModuleResponse {
+  module: ModuleView;
+  deployment: DeploymentView | null;
+  files: ApplicationFiles[];
+  branches: BranchView[];
+}
+
+export type ModuleView = ModuleDefinition & {
+  owner_id: number | null;
+  created_at: string;
+  updated_at: string;
+  latest_deployment: DeploymentView | null;
+};
+
+export interface ModulesServiceDeps {
+  db: Db;
+  store: ModulesStore;
+  registry: ApplicationRegistry;
+  deployments: DeploymentsService;
+  jobs: JobQueue;
+  broadcaster: Broadcaster;
+  publisher: BranchPublisher;
+  /** How long a create/update call waits for its publish job before answering 202. */
+  publishWaitMs?: number;
+  clock?: () => number;
+}
+
+/**
+ * Modules: definitions, preview, and publishing as a durable job (render → commit and push each
+ * target's branch → one deployment), so a crash mid-publish resumes and nothing is pushed twice.
+ */
+export class ModulesService {
+  private readonly clock: () => number;
+  constructor(private readonly d: ModulesServiceDeps) {
+    this.clock = d.clock ?? Date.now;
+    d.jobs.register(PUBLISH_JOB, (p: { moduleId: number; version: number }) => this.publishJob(p));
+  }
+
+  /** Parses and checks the input against the configured applications. Throws 422 naming fields. */
+  validate(input: unknown): ModuleDefinition {
+    const parsed = parseModuleInput(input);
+    if (!parsed.ok) throw invalid(parsed.errors);
+    const m = parsed.module;
+    const problems: FieldError[] = [];
+    m.applications.forEach((id, i) => {
+      const app = this.d.registry.get(id);
+      if (!app) problems.push({ field: `applications.${i}`, message: `unknown application '${id}' (known: ${this.d.registry.list().map((a) => a.id).join(', ') || 'none'})` });
+      else if (m.git.enabled && !app.repoUrl) problems.push({ field: `applications.${i}`, message: `application '${id}' has no git repository configured` });
+    });
+    if (problems.length) throw invalid(problems);
+    return m;
+  }
+
+  async preview(input: unknown): Promise<ApplicationFiles[]> {
+    return this.render(this.validate(input), new Date(this.clock()));
+  }
+
+  private render(m: ModuleDefinition, generatedAt: Date): Promise<ApplicationFiles[]> {
+    const targets = m.applications.map((id) => ({ id, pack: this.d.registry.packOf(this.d.registry.get(id)!) }));
+    return renderForApplications(m, targets, (t) => loadPack(t.pack), generatedAt);
+  }
+
+  async create(viewer: Viewer, input: unknown): Promise<GenerateModuleResponse> {
+    const m = this.validate(input);
+    const now = new Date(this.clock()).toISOString();
+    // Rendering first: a template error is refused before anything is stored.
+    await this.render(m, new Date(now));
+    const { row, jobId } = await this.d.db.transaction().execute(async (trx) => {
+      if (await this.d.store.bySlug(trx, m.slug)) throw new ModuleError(409, 'slug_taken', `a module with slug '${m.slug}' exists already`);
+      const row = await this.d.store.insert(trx, m, viewer.id, now);
+      return { row, jobId: await this.enqueuePublish(trx, row) };
+    });
+    return this.answer(viewer, row, jobId);
+  }
+
+  async update(viewer: Viewer, slug: string, input: unknown): Promise<GenerateModuleResponse> {
+    const current = await this.mustSee(viewer, slug);
+    const m = this.validate({ ...(input as object), slug });
+    await this.render(m, new Date(current.created_at));
+    const { row, jobId } = await this.d.db.transaction().execute(async (trx) => {
+      const row = await this.d.store.update(trx, current, m, new Date(this.clock()).toISOString());
+      return { row, jobId: await this.enqueuePublish(trx, row) };
+    });
+    return this.answer(viewer, row, jobId);
+  }
+
+  async remove(viewer: Viewer, slug: string): Promise<void> {
+    const row = await this.mustSee(viewer, slug);
+    await this.d.store.delete(this.d.db, row.id);
+  }
+
+  async list(viewer: Viewer): Promise<ModuleView[]> {
+    const rows = await this.d.store.list(this.d.db, viewer);
+    return Promise.all(rows.map((r) => this.view(viewer, r)));
+  }
+
+  async get(viewer: Viewer, slug: string): Promise<ModuleView> {
+    return this.view(viewer, await this.mustSee(viewer, slug));
+  }
+
+  private async mustSee(viewer: Viewer, slug: string): Promise<ModuleRow> {
+    const row = await this.d.store.getVisible(this.d.db, viewer, slug);
+    if (!row) throw new ModuleError(404, 'not_found', `no module '${slug}' that you can see`);
+    return row;
+  }
+
+  private async view(viewer: Viewer, row: ModuleRow): Promise<ModuleView> {
+    const latest = await this.d.deployments.statusBySlug(this.d.db, viewer, row.slug);
+    return { ...definitionOf(row), owner_id: row.owner_id, created_at: row.created_at, updated_at: row.updated_at, latest_deployment: latest ?? null };
+  }
+
+  private enqueuePublish(db: Db, row: ModuleRow): Promise<number> {
+    return this.d.jobs.enqueue(db, { type: PUBLISH_JOB, payload: { moduleId: row.id, version: row.version }, key: `publish:${row.id}:v${row.version}`, maxAttempts: 3 });
+  }
+
+  /** Waits for the publish job; answers what it produced, or the reason it failed. */
+  private async answer(viewer: Viewer, row: ModuleRow, jobId: number): Promise<GenerateModuleResponse> {
+    const job: JobRow = await this.d.jobs.waitFor(jobId, this.d.publishWaitMs ?? 60_000);
+    if (job.status === 'failed') {
+      const e = jobError(job);
+      throw new ModuleError(502, e?.code ?? 'publish_failed', `module saved, but publishing failed: ${e?.message ?? 'unknown error'}`);
+    }
+    const files = await this.render(definitionOf(row), new Date(row.created_at));
+    const module = await this.view(viewer, row);
+    if (job.status !== 'done') return { module, deployment: null, files, branches: [] };
+    const result = JSON.parse(job.result ?? 'null') as PublishJobResult;
+    const deployment = result.deploymentId ? ((await this.d.deployments.detail(this.d.db, { id: viewer.id, role: 'admin' }, result.deploymentId)) ?? null) : null;
+    return { module, deployment, files, branches: result.branches };
+  }
+
+  /** The job: idempotent, so a retry after a crash pushes nothing twice and creates one deployment. */
+  private async publishJob(p: { moduleId: number; version: number }): Promise<PublishJobResult> {
+    const row = await this.d.store.get(this.d.db, p.moduleId);
+    if (!row) throw new PermanentJobError('the module was deleted before it was published', 'not_found');
+    if (row.version !== p.version) return { deploymentId: null, branches: [] }; // a newer version's job publishes
+    const m = definitionOf(row);
+    if (!m.git.enabled) return { deploymentId: null, branches: [] };
+    const files = await this.render(m, new Date(row.created_at));
+    const branch = m.git.createBranch ? m.git.branchName! : m.git.baseBranch;
+    const owner = row.owner_id ? await this.d.db.selectFrom('users').select('email').where('id', '=', row.owner_id).executeTakeFirst() : undefined;
+    const branches: BranchView[] = [];
+    for (const appFiles of files) {
+      const app = this.d.registry.get(appFiles.application);
+      if (!app) throw new PermanentJobError(`application '${appFiles.application}' is no longer configured`, 'unknown_application');
+      try {
+        const r = await this.d.publisher.publish(app, {
+          branch,
+          baseBranch: m.git.baseBranch,
+          files: appFiles.files,
+          message: `${p.version === 1 ? 'Add' : 'Update'} module ${m.slug} (${appFiles.pack})`,
+          author: { name: 'Slipway', email: owner?.email ?? 'slipway@localhost' },
+        });
+        branches.push({ application: app.id, branch, commit: r.commit });
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code && PERMANENT_GIT_ERRORS.has(code)) throw new PermanentJobError(`${app.id}: ${(err as Error).message}`, code);
+        throw err;
+      }
+    }
+    const { id, change } = await this.d.db.transaction().execute(async (trx) => {
+      const existing = await this.d.deployments.findPublished(trx, m.slug, branch, branches[0]?.commit ?? null);
+      if (existing) return { id: existing, change: null };
+      const change = await this.d.deployments.create(
+        trx,
+        {
+          moduleSlug: m.slug,
+          branch,
+          commit: branches[0]?.commit ?? null,
+          ownerId: row.owner_id,
+          targets: branches.map((b) => ({ applicationId: b.application, commitSha: b.commit })),
+          message: `Branch ${branch} pushed to ${branches.map((b) => b.application).join(', ')}; waiting for CI`,
+          logs: branches.map((b) => `Pushed ${b.branch} to ${b.application} at ${b.commit.slice(0, 7)}`),
+        },
+        new Date(this.clock()).toISOString(),
+      );
+      return { id: Number(change.deploymentId), change };
+    });
+    if (change) this.d.broadcaster.publish(change);
+    return { deploymentId: id, branches };
+  }
+}
