@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import type { AppContext } from './context.ts';
@@ -7,6 +8,12 @@ import { healthRoutes } from './health/health.routes.ts';
 import { webhookRoutes } from './webhooks/webhooks.routes.ts';
 import { readRealtimeConfig, registerRealtime } from './realtime/index.ts';
 import { requestAuthenticator } from './auth/auth.hooks.ts';
+import { applicationRoutes } from './applications/applications.routes.ts';
+import { moduleRoutes } from './modules/modules.routes.ts';
+import { webRoutes } from './web/web.routes.ts';
+
+/** The Angular build, served on `/`. */
+const WEB_BUILD_DIR = fileURLToPath(new URL('../../web/dist/web/browser', import.meta.url));
 
 /** The HTTP app: plugins, then each concern's routes. No listening, no process concerns. */
 export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] | boolean = false): Promise<FastifyInstance> {
@@ -31,10 +38,13 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
   await app.register(healthRoutes, { db });
   await app.register(authRoutes, { auth: ctx.auth, secureCookie: ctx.config.session.secureCookie });
   await app.register(deploymentRoutes, { db, auth: ctx.auth, deployments: ctx.deployments });
+  await app.register(applicationRoutes, { auth: ctx.auth, registry: ctx.applications });
+  await app.register(moduleRoutes, { auth: ctx.auth, modules: ctx.modules });
   await app.register(webhookRoutes, { intake: ctx.intake, maxBodyBytes: ctx.config.webhook.maxBodyBytes });
 
   const realtime = await registerRealtime(app, { config: readRealtimeConfig(ctx.config.env), authenticate: requestAuthenticator(ctx.auth) });
   ctx.broadcaster.add(realtime.broadcaster);
   app.addHook('onClose', () => realtime.close());
+  await app.register(webRoutes, { root: WEB_BUILD_DIR });
   return app;
 }

@@ -14,6 +14,11 @@ import { TargetReporter } from './deployments/target-reporter.ts';
 import { Watchdog } from './deployments/watchdog.ts';
 import { GitHubRunsClient } from './deployments/github-runs.client.ts';
 import { DokployConfirmation } from './dokploy/confirmation.ts';
+import { ApplicationRegistry } from './applications/application-registry.ts';
+import { PushEvents } from './git/index.ts';
+import { GitBranchPublisher } from './modules/git-branch-publisher.ts';
+import { ModulesService } from './modules/modules.service.ts';
+import { ModulesStore } from './modules/modules.store.ts';
 
 /** Every service, wired once. The HTTP app and the CLI both build on this. */
 export interface AppContext {
@@ -29,6 +34,10 @@ export interface AppContext {
   confirmation: DokployConfirmation;
   /** Reconciles or fails stale deployments; started by startServer. */
   watchdog: Watchdog;
+  applications: ApplicationRegistry;
+  modules: ModulesService;
+  /** Pushes to the repositories Slipway hosts (over HTTP or by the publisher). */
+  pushEvents: PushEvents;
   webhookSecrets: string[];
   close(): Promise<void>;
 }
@@ -49,7 +58,8 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     webhookSecrets = [s.secret];
   }
   const auth = new AuthService(db, new AuthStore(), config.session.ttlHours);
-  const deployments = new DeploymentsService(new DeploymentsStore(traits));
+  const modulesStore = new ModulesStore();
+  const deployments = new DeploymentsService(new DeploymentsStore(traits), (db, slug) => modulesStore.ownerOf(db, slug));
   const broadcaster = new BroadcasterSet((err) => log.error({ err }, 'broadcast failed'));
   const confirming = new Set(config.applications.filter((a) => a.dokploy?.apiUrl).map((a) => a.id));
   const jobs = new JobQueue(db, traits, { onError: (err, job) => log.warn({ err, job: job?.id, type: job?.type }, 'job attempt failed') });
@@ -79,10 +89,24 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     onAccepted: [confirmation.onAccepted],
     log,
   });
+  const applications = new ApplicationRegistry(config.applications);
+  const pushEvents = new PushEvents();
+  const modules = new ModulesService({
+    db,
+    store: modulesStore,
+    registry: applications,
+    deployments,
+    jobs,
+    broadcaster,
+    publisher: new GitBranchPublisher({ dataDir: config.dataDir, env: config.env, pushEvents }),
+  });
   return {
     config,
     database,
     jobs,
+    applications,
+    modules,
+    pushEvents,
     confirmation,
     watchdog,
     auth,

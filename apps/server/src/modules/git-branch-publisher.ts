@@ -1,0 +1,37 @@
+import { join } from 'node:path';
+import type { ApplicationConfig } from '../config/config.ts';
+import { publishModuleBranch, pushEventForPublish, type GitLogger, type PushEvents } from '../git/index.ts';
+import type { BranchPublisher, PublishRequest, PublishResult } from './branch-publisher.ts';
+
+export interface GitBranchPublisherOptions {
+  dataDir: string;
+  /** Where credentials named in the applications file (`credentials.tokenEnv`) are read. */
+  env: Record<string, string | undefined>;
+  /** Repositories Slipway hosts: a publish straight to their path is announced here. */
+  pushEvents: PushEvents;
+  timeoutMs?: number;
+  log?: GitLogger;
+}
+
+/** BranchPublisher over git (partial mirrors under `<data>/mirrors`). */
+export class GitBranchPublisher implements BranchPublisher {
+  constructor(private readonly o: GitBranchPublisherOptions) {}
+
+  async publish(app: ApplicationConfig, req: PublishRequest): Promise<PublishResult> {
+    const token = app.credentials?.tokenEnv ? this.o.env[app.credentials.tokenEnv] : undefined;
+    const r = await publishModuleBranch({
+      remote: { url: app.repoUrl!, token, sshKeyPath: app.credentials?.sshKeyPath },
+      baseBranch: req.baseBranch,
+      branch: req.branch,
+      files: req.files,
+      message: req.message,
+      author: req.author,
+      mirrorsDir: join(this.o.dataDir, 'mirrors'),
+      timeoutMs: this.o.timeoutMs ?? 120_000,
+      log: this.o.log,
+    });
+    const event = pushEventForPublish(join(this.o.dataDir, 'repos'), req.branch, r);
+    if (event) this.o.pushEvents.emit(event);
+    return { commit: r.commit, previous: r.previous };
+  }
+}
