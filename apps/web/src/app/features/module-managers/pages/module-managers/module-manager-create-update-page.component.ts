@@ -1,4 +1,266 @@
-import { ChangeDetectionStrategy, Component } from '@angular/core';
+import { COMMA, ENTER } from '@angular/cdk/keycodes';
+import { ChangeDetectionStrategy, Component, type OnInit, computed, inject, input, signal } from '@angular/core';
+import { takeUntilDestroyed, toSignal } from '@angular/core/rxjs-interop';
+import { NonNullableFormBuilder, ReactiveFormsModule } from '@angular/forms';
+import { MatButtonModule } from '@angular/material/button';
+import { MatCardModule } from '@angular/material/card';
+import { MatCheckboxModule } from '@angular/material/checkbox';
+import { type MatChipInputEvent, MatChipsModule } from '@angular/material/chips';
+import { MatExpansionModule } from '@angular/material/expansion';
+import { MatFormFieldModule } from '@angular/material/form-field';
+import { MatIconModule } from '@angular/material/icon';
+import { MatInputModule } from '@angular/material/input';
+import { MatProgressBarModule } from '@angular/material/progress-bar';
+import { MatSelectModule } from '@angular/material/select';
+import { MatSlideToggleModule } from '@angular/material/slide-toggle';
+import { MatSnackBar } from '@angular/material/snack-bar';
+import { MatTooltipModule } from '@angular/material/tooltip';
+import { Router, RouterLink } from '@angular/router';
+import { FIELD_TYPES, type FieldError } from '@slipway/contracts';
+import { map, startWith } from 'rxjs';
+import { apiProblem } from '../../../../core/api-error';
+import { DeploymentService } from '../../../../core/deployment.service';
+import {
+  type ApplicationFiles,
+  type ApplicationView,
+  type GenerateModuleResponse,
+  ModuleGeneratorService,
+} from '../../../../core/module-generator.service';
+import { DeploymentStatusDialog } from '../../dialogs/deployment-status/deployment-status-dialog.service';
+import {
+  type FieldForm,
+  applyServerErrors,
+  buildFieldForm,
+  buildModuleForm,
+  effectiveSlug,
+  errorText,
+  patchModuleForm,
+  toModuleInput,
+} from './module-form';
 
-@Component({ selector: 'app-module-manager-create-update-page', changeDetection: ChangeDetectionStrategy.OnPush, template: `<p>soon</p>` })
-export class ModuleManagerCreateUpdatePageComponent {}
+/**
+ * Create or update a module (spec: module-manager-create-update-page): name → slug, fields with
+ * types and flags, target applications, git settings, a preview of the generated files, and the
+ * server's field-level validation messages. After saving, the deployment status dialog opens.
+ */
+@Component({
+  selector: 'app-module-manager-create-update-page',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [
+    ReactiveFormsModule,
+    RouterLink,
+    MatCardModule,
+    MatFormFieldModule,
+    MatInputModule,
+    MatSelectModule,
+    MatCheckboxModule,
+    MatSlideToggleModule,
+    MatChipsModule,
+    MatButtonModule,
+    MatIconModule,
+    MatTooltipModule,
+    MatExpansionModule,
+    MatProgressBarModule,
+  ],
+  templateUrl: './module-manager-create-update-page.component.html',
+  styleUrl: './module-manager-create-update-page.component.scss',
+})
+export class ModuleManagerCreateUpdatePageComponent implements OnInit {
+  private readonly fb = inject(NonNullableFormBuilder);
+  private readonly api = inject(ModuleGeneratorService);
+  private readonly deployments = inject(DeploymentService);
+  private readonly statusDialog = inject(DeploymentStatusDialog);
+  private readonly router = inject(Router);
+  private readonly snackBar = inject(MatSnackBar);
+
+  /** Route parameter: the module being edited; absent when creating. */
+  readonly slug = input<string>();
+  protected readonly editing = computed(() => !!this.slug());
+
+  protected readonly fieldTypes = FIELD_TYPES;
+  protected readonly separatorKeys = [ENTER, COMMA] as const;
+  protected readonly errorText = errorText;
+
+  protected readonly form = buildModuleForm(this.fb);
+  protected readonly applications = signal<ApplicationView[]>([]);
+  protected readonly appsProblem = signal<string | null>(null);
+  protected readonly loading = signal(false);
+  protected readonly loadProblem = signal<string | null>(null);
+  protected readonly busy = signal<'save' | 'preview' | null>(null);
+  protected readonly problem = signal<string | null>(null);
+  protected readonly otherErrors = signal<FieldError[]>([]);
+  protected readonly preview = signal<ApplicationFiles[] | null>(null);
+  private branchEdited = false;
+
+  private readonly value = toSignal(this.form.valueChanges.pipe(startWith(null), map(() => this.form.getRawValue())), {
+    requireSync: true,
+  });
+  protected readonly derivedSlug = computed(() => effectiveSlug(this.value().name, this.value().slug));
+  protected readonly defaultBranch = computed(() => `module/${this.derivedSlug() || '<slug>'}`);
+  protected readonly gitEnabled = computed(() => this.value().git.enabled);
+
+  constructor() {
+    void this.loadApplications();
+    // Branch name follows the slug until the person types their own.
+    this.form.controls.name.valueChanges.pipe(takeUntilDestroyed()).subscribe(() => this.syncBranch());
+    this.form.controls.slug.valueChanges.pipe(takeUntilDestroyed()).subscribe(() => this.syncBranch());
+    this.form.controls.git.controls.enabled.valueChanges.pipe(takeUntilDestroyed()).subscribe((on) => {
+      const g = this.form.controls.git.controls;
+      for (const c of [g.createBranch, g.branchName, g.baseBranch]) (on ? c.enable : c.disable).call(c, { emitEvent: false });
+    });
+  }
+
+  ngOnInit(): void {
+    const slug = this.slug();
+    if (slug) void this.loadModule(slug);
+  }
+
+  protected get fields() {
+    return this.form.controls.fields;
+  }
+
+  protected addField(): void {
+    this.fields.push(buildFieldForm(this.fb));
+  }
+
+  protected removeField(i: number): void {
+    this.fields.removeAt(i);
+  }
+
+  protected moveField(i: number, delta: -1 | 1): void {
+    const j = i + delta;
+    if (j < 0 || j >= this.fields.length) return;
+    const f = this.fields.at(i);
+    this.fields.removeAt(i);
+    this.fields.insert(j, f);
+  }
+
+  protected addOption(field: FieldForm, e: MatChipInputEvent): void {
+    const v = (e.value ?? '').trim();
+    if (v && !field.controls.options.value.includes(v)) field.controls.options.setValue([...field.controls.options.value, v]);
+    e.chipInput.clear();
+  }
+
+  protected removeOption(field: FieldForm, option: string): void {
+    field.controls.options.setValue(field.controls.options.value.filter((o) => o !== option));
+  }
+
+  protected toggleApplication(id: string, on: boolean): void {
+    const c = this.form.controls.applications;
+    const now = c.value.filter((a) => a !== id);
+    c.setValue(on ? [...now, id] : now);
+    c.markAsTouched();
+  }
+
+  protected onBranchInput(): void {
+    this.branchEdited = true;
+  }
+
+  async loadApplications(): Promise<void> {
+    try {
+      const apps = await this.api.applications();
+      this.applications.set(apps);
+      this.appsProblem.set(null);
+      // One target configured: it is the obvious choice.
+      if (!this.editing() && apps.length === 1 && this.form.controls.applications.value.length === 0) {
+        this.form.controls.applications.setValue([apps[0]!.id]);
+      }
+    } catch (err) {
+      this.appsProblem.set(apiProblem(err).message);
+    }
+  }
+
+  private async loadModule(slug: string): Promise<void> {
+    this.loading.set(true);
+    try {
+      const m = await this.api.get(slug);
+      patchModuleForm(this.fb, this.form, m);
+      this.form.controls.slug.disable();
+      this.branchEdited = m.git.branch_name !== `module/${m.slug}`;
+      this.loadProblem.set(null);
+    } catch (err) {
+      this.loadProblem.set(apiProblem(err).message);
+    } finally {
+      this.loading.set(false);
+    }
+  }
+
+  private syncBranch(): void {
+    if (this.branchEdited) return;
+    const slug = this.derivedSlugNow();
+    this.form.controls.git.controls.branchName.setValue(slug ? `module/${slug}` : '', { emitEvent: false });
+  }
+
+  private derivedSlugNow(): string {
+    const v = this.form.getRawValue();
+    return effectiveSlug(v.name, v.slug);
+  }
+
+  protected async showPreview(): Promise<void> {
+    if (!this.checkLocally()) return;
+    this.busy.set('preview');
+    this.problem.set(null);
+    try {
+      this.preview.set(await this.api.preview(toModuleInput(this.form)));
+      queueMicrotask(() => document.getElementById('preview')?.scrollIntoView({ behavior: 'smooth', block: 'start' }));
+    } catch (err) {
+      this.handleError(err);
+    } finally {
+      this.busy.set(null);
+    }
+  }
+
+  protected async submit(): Promise<void> {
+    if (!this.checkLocally()) return;
+    this.busy.set('save');
+    this.problem.set(null);
+    this.otherErrors.set([]);
+    try {
+      const slug = this.slug();
+      const r = slug ? await this.api.update(slug, toModuleInput(this.form)) : await this.api.create(toModuleInput(this.form));
+      await this.afterSave(r);
+    } catch (err) {
+      this.handleError(err);
+    } finally {
+      this.busy.set(null);
+    }
+  }
+
+  private async afterSave(r: GenerateModuleResponse): Promise<void> {
+    this.form.markAsPristine();
+    await this.router.navigate(['/modules']);
+    if (r.deployment) {
+      this.deployments.apply(r.deployment, 'snapshot');
+      this.statusDialog.open(r.deployment.deployment_id);
+    } else {
+      const files = r.files.reduce((n, a) => n + a.files.length, 0);
+      this.snackBar.open(`Module '${r.module.slug}' saved (${files} files generated; git publishing is off)`, undefined, { duration: 5000 });
+    }
+  }
+
+  /** Local checks first (required, patterns from packages/contracts); the server has the last word. */
+  private checkLocally(): boolean {
+    this.form.markAllAsTouched();
+    if (this.form.valid) return true;
+    this.problem.set('Some fields need attention (marked in red).');
+    queueMicrotask(() => (document.querySelector('.mat-mdc-form-field-invalid input, .mat-mdc-form-field-invalid mat-select') as HTMLElement | null)?.focus());
+    return false;
+  }
+
+  private handleError(err: unknown): void {
+    const p = apiProblem(err);
+    if (p.status === 422 && p.details.length) {
+      this.otherErrors.set(applyServerErrors(this.form, p.details));
+      this.problem.set('The server refused some values; see the messages below.');
+      return;
+    }
+    if (p.status === 409) {
+      const c = this.form.controls.slug.value ? this.form.controls.slug : this.form.controls.name;
+      c.setErrors({ server: p.message });
+      c.markAsTouched();
+      this.problem.set(p.message);
+      return;
+    }
+    this.problem.set(p.status === 502 ? `Publishing to git failed (${p.error}): ${p.message}` : p.message);
+  }
+}
