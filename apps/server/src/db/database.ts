@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Config } from '../config/config.ts';
 import { postgresTraits, sqliteTraits, type DialectTraits } from './dialect.ts';
 import { migrations } from './migrations/index.ts';
+import { startCheckpointer } from './sqlite-checkpointer.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -41,6 +42,7 @@ function withStatementCache(sqlite: SQLite.Database, max = 500) {
 export function openDatabase(config: Pick<Config, 'database'>): DatabaseHandle {
   let db: Db;
   let traits: DialectTraits;
+  let checkpointer: { stop(): Promise<void> } | undefined;
   if (config.database.kind === 'sqlite') {
     mkdirSync(dirname(config.database.file), { recursive: true });
     const sqlite = new SQLite(config.database.file);
@@ -50,6 +52,8 @@ export function openDatabase(config: Pick<Config, 'database'>): DatabaseHandle {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('wal_autocheckpoint = 0');
+    checkpointer = startCheckpointer(config.database.file);
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     traits = sqliteTraits;
   } else {
@@ -69,6 +73,9 @@ export function openDatabase(config: Pick<Config, 'database'>): DatabaseHandle {
       if (result.error) throw result.error;
       return result;
     },
-    close: () => db.destroy(),
+    async close() {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
   };
 }
