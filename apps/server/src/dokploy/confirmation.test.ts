@@ -5,21 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentChange } from '../deployments/broadcaster.ts';
-import { DokployStub } from '../test-support/dokploy-stub.ts';
+import { DokployStub, eventually } from '../test-support/dokploy-stub.ts';
 import { sendWebhook } from '../test-support/http.ts';
 import { DIALECTS, startTestServer, TEST_SECRET, type TestServer } from '../test-support/server.ts';
 import { DokployClient } from './dokploy.client.ts';
-
-/** Polls until `check` returns a value (no timing is asserted: the bound only stops a hung test). */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A stand-in for the deployed module's public URL: answers /<slug>/health with what the test sets. */
 async function startApp() {

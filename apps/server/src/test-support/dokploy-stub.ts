@@ -205,3 +205,14 @@ function parseJson(body: string): any {
     return undefined;
   }
 }
+
+/** Polls until `check` returns a value (no timing is asserted: the bound only stops a hung test). */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
