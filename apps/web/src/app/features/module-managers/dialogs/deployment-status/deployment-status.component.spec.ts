@@ -1,0 +1,123 @@
+import { provideHttpClient } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { TestBed } from '@angular/core/testing';
+import { MAT_DIALOG_DATA, MatDialogRef } from '@angular/material/dialog';
+import { DeploymentService } from '../../../../core/deployment.service';
+import { deploymentPayload } from '../../../../core/testing';
+import { WebsocketService } from '../../../../core/websocket.service';
+import { DeploymentStatusComponent } from './deployment-status.component';
+
+describe('DeploymentStatusComponent', () => {
+  let http: HttpTestingController;
+  let ws: WebsocketService;
+
+  function open() {
+    TestBed.configureTestingModule({
+      imports: [DeploymentStatusComponent],
+      providers: [
+        provideHttpClient(),
+        provideHttpClientTesting(),
+        { provide: MAT_DIALOG_DATA, useValue: { deploymentId: '7' } },
+        { provide: MatDialogRef, useValue: { close: () => {} } },
+      ],
+    });
+    http = TestBed.inject(HttpTestingController);
+    ws = TestBed.inject(WebsocketService);
+    const fixture = TestBed.createComponent(DeploymentStatusComponent);
+    fixture.detectChanges();
+    return fixture;
+  }
+
+  /** Lets the HTTP answer's promise chain run, then renders. */
+  const settle = async (f: { detectChanges(): void; whenStable(): Promise<unknown> }) => {
+    await new Promise((r) => setTimeout(r));
+    f.detectChanges();
+    await f.whenStable();
+  };
+  const text = (el: HTMLElement, sel: string) => (el.querySelector(sel) as HTMLElement | null)?.textContent?.trim() ?? '';
+  const stages = (el: HTMLElement) => [...el.querySelectorAll('.steps li')].map((li) => `${li.getAttribute('data-stage')}:${li.className}`);
+
+  it('loads the deployment on open, then follows live events through every stage', async () => {
+    const fixture = open();
+    const el = fixture.nativeElement as HTMLElement;
+    expect(el.textContent).toContain('Loading deployment');
+    http.expectOne('/api/admin/deployments/7').flush({ ...deploymentPayload({ sequence: 1 }), all_logs: ['Branch pushed'], events: [] });
+    await settle(fixture);
+    expect(text(el, '[data-testid=deployment-status]')).toContain('Pending');
+    expect(text(el, '[data-testid=deployment-branch]')).toBe('module/products');
+    expect(stages(el)).toEqual(['pending:current', 'building:todo', 'deploying:todo', 'success:todo']);
+
+    ws.events.next(deploymentPayload({ sequence: 2, status: 'building', progress: 30, started_at: '2026-01-01T10:00:00Z', logs: ['Branch pushed', 'npm ci'] }));
+    await settle(fixture);
+    expect(stages(el)).toEqual(['pending:done', 'building:current', 'deploying:todo', 'success:todo']);
+    expect(text(el, '[data-testid=deployment-log]')).toContain('npm ci');
+
+    ws.events.next(deploymentPayload({ sequence: 3, status: 'deploying', progress: 70, logs: ['npm ci', 'docker push'] }));
+    ws.events.next(deploymentPayload({ sequence: 2, status: 'building', progress: 30 })); // late duplicate: ignored
+    await settle(fixture);
+    expect(stages(el)).toEqual(['pending:done', 'building:done', 'deploying:current', 'success:todo']);
+
+    ws.events.next(
+      deploymentPayload({
+        sequence: 4,
+        status: 'success',
+        progress: 100,
+        finished_at: '2026-01-01T10:02:05Z',
+        started_at: '2026-01-01T10:00:00Z',
+        url: 'http://products.localhost',
+        message: "Module 'products' deployed successfully! 🎉",
+        logs: ['docker push', 'healthy'],
+      }),
+    );
+    await settle(fixture);
+    expect(text(el, '[data-testid=deployment-message]')).toBe("Module 'products' deployed successfully! 🎉");
+    expect(stages(el)).toEqual(['pending:done', 'building:done', 'deploying:done', 'success:done']);
+    expect((el.querySelector('[data-testid=live-url]') as HTMLAnchorElement).href).toBe('http://products.localhost/');
+    expect(text(el, '[data-testid=deployment-elapsed]')).toBe('2:05');
+    expect([...el.querySelectorAll('.log .line')].map((l) => l.textContent)).toEqual(['Branch pushed', 'npm ci', 'docker push', 'healthy']);
+    http.verify();
+  });
+
+  it('shows the reason and the last log lines when the deployment failed', async () => {
+    const fixture = open();
+    const el = fixture.nativeElement as HTMLElement;
+    const logs = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`);
+    http.expectOne('/api/admin/deployments/7').flush({
+      ...deploymentPayload({ sequence: 5, status: 'failed', progress: 100, message: 'docker build exited with 1' }),
+      all_logs: logs,
+      events: [],
+    });
+    await settle(fixture);
+    const failure = el.querySelector('[data-testid=failure]') as HTMLElement;
+    expect(failure.textContent).toContain('docker build exited with 1');
+    expect(failure.querySelector('pre')!.textContent).toContain('line 30');
+    expect(failure.querySelector('pre')!.textContent).not.toContain('line 18\n');
+    expect(stages(el).at(-1)).toBe('failed:failed');
+  });
+
+  it('says so when the deployment cannot be loaded, and retries', async () => {
+    const fixture = open();
+    const el = fixture.nativeElement as HTMLElement;
+    http.expectOne('/api/admin/deployments/7').flush({ error: 'not_found', message: 'no deployment 7 that you can see' }, { status: 404, statusText: 'Not Found' });
+    await settle(fixture);
+    expect(el.querySelector('[role=alert]')!.textContent).toContain('no deployment 7 that you can see');
+    (el.querySelector('[role=alert] button') as HTMLButtonElement).click();
+    http.expectOne('/api/admin/deployments/7').flush({ ...deploymentPayload(), all_logs: [], events: [] });
+    await settle(fixture);
+    expect(el.querySelector('[data-testid=deployment-status]')).not.toBeNull();
+  });
+
+  it('keeps following after close: the service holds the state, a reopened dialog shows it', async () => {
+    const first = open();
+    http.expectOne('/api/admin/deployments/7').flush({ ...deploymentPayload(), all_logs: [], events: [] });
+    await settle(first);
+    first.destroy();
+    ws.events.next(deploymentPayload({ sequence: 2, status: 'building', progress: 30, logs: ['while closed'] }));
+    expect(TestBed.inject(DeploymentService).get('7')()?.status).toBe('building');
+    const again = TestBed.createComponent(DeploymentStatusComponent);
+    again.detectChanges();
+    expect(text(again.nativeElement, '[data-testid=deployment-status]')).toContain('Building');
+    expect(text(again.nativeElement, '[data-testid=deployment-log]')).toContain('while closed');
+    http.expectOne('/api/admin/deployments/7').flush({ ...deploymentPayload({ sequence: 2, status: 'building' }), all_logs: ['while closed'], events: [] });
+  });
+});
