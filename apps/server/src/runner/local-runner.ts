@@ -1,0 +1,162 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ApplicationConfig } from '../config/config.ts';
+import type { Db } from '../db/database.ts';
+import { localRepoPath, ZERO_SHA, type PushEvent, type PushEvents } from '../git/index.ts';
+import type { JobContext, JobQueue } from '../jobs/job-queue.ts';
+import { runnableBranch } from './pipeline-file.ts';
+import { runPipeline, type PipelineRunDeps } from './pipeline-run.ts';
+import { RunReporter } from './run-reporter.ts';
+import type { ServiceSupervisor } from './services.ts';
+
+export const RUNNER_JOB = 'runner.pipeline';
+export const WEBHOOK_PATH = '/api/webhooks/dokploy/deployment';
+
+export interface RunJob {
+  app: string;
+  branch: string;
+  commit: string;
+}
+
+/** What the runner reads about deploy targets (the ApplicationRegistry fits). */
+export interface ApplicationLookup {
+  get(id: string): ApplicationConfig | undefined;
+}
+
+export interface RunnerLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface LocalRunnerOptions {
+  db: Db;
+  /** A queue of its own, so a long build never holds up publishing or Dokploy confirmation. */
+  jobs: JobQueue;
+  pushEvents: PushEvents;
+  applications: ApplicationLookup;
+  /** `<dataDir>/repos`: the hosted repositories. */
+  reposDir: string;
+  /** `<dataDir>/runner`. */
+  workDir: string;
+  supervisor: ServiceSupervisor;
+  /** The webhook secret reports are signed with (the server's first). */
+  secret: () => string;
+  env?: Record<string, string | undefined>;
+  log?: RunnerLog;
+  /**
+   * Resolves when the deployment this push belongs to is known to the server (the module
+   * publisher creates it right after its pushes), or after a bounded wait. The build runs
+   * meanwhile; only the first report waits, so it is not correlated to a new deployment.
+   */
+  awaitDeployment?: (run: RunJob) => Promise<void>;
+  pipeline?: Partial<Pick<PipelineRunDeps, 'dockerAvailable' | 'defaultStepTimeoutMs'>>;
+  /** Log batching of the reports (default 1 s). */
+  batchMs?: number;
+  sendRetries?: number;
+}
+
+/**
+ * The embedded CI: a push to `main` or `module/*` of a hosted repository becomes a durable job
+ * (one per application, branch and commit) that runs the commit's `.slipway/pipeline.yaml` and
+ * reports every stage through Slipway's own signed webhook, as CI does.
+ */
+export class LocalRunner {
+  private webhookUrl: string | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly o: LocalRunnerOptions) {
+    o.jobs.register(RUNNER_JOB, (p: RunJob, ctx: JobContext) => this.runJob(p, ctx));
+  }
+
+  /** Starts listening and working; `serverUrl` is where Slipway listens (reports go there). */
+  start(serverUrl: string): void {
+    this.webhookUrl = new URL(WEBHOOK_PATH, serverUrl).toString();
+    this.unsubscribe ??= this.o.pushEvents.on((e) => void this.onPush(e));
+    void rm(join(this.o.workDir, 'checkouts'), { recursive: true, force: true }).finally(() => this.o.jobs.start());
+  }
+
+  /** Stops taking work, cancels the running pipeline (its job runs again at the next start), stops the services. */
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.abort.abort();
+    await this.o.jobs.stop();
+    await this.o.supervisor.stopAll();
+  }
+
+  /** The jobs for a push: one per updated runnable branch with a new head. */
+  async onPush(e: PushEvent): Promise<number[]> {
+    const app = this.o.applications.get(e.app);
+    const ids: number[] = [];
+    for (const u of e.updates) {
+      const branch = runnableBranch(u.ref, app?.baseBranch ?? 'main');
+      if (!branch || u.after === ZERO_SHA || !/^[0-9a-f]{40}$/.test(u.after)) continue;
+      try {
+        ids.push(
+          await this.o.jobs.enqueue(this.o.db, {
+            type: RUNNER_JOB,
+            payload: { app: e.app, branch, commit: u.after } satisfies RunJob,
+            key: `runner:${e.app}:${branch}:${u.after}`,
+            maxAttempts: 3,
+          }),
+        );
+      } catch (err) {
+        this.o.log?.error({ err, app: e.app, branch }, 'could not queue the pipeline run');
+      }
+    }
+    return ids;
+  }
+
+  private async runJob(p: RunJob, ctx: JobContext): Promise<{ outcome: string; url?: string }> {
+    const webhookUrl = this.webhookUrl;
+    if (!webhookUrl) throw new Error('the local runner is not started');
+    const app: ApplicationConfig = this.o.applications.get(p.app) ?? { id: p.app, baseBranch: 'main' };
+    const repoDir = localRepoPath(this.o.reposDir, p.app);
+    if (!existsSync(join(repoDir, 'HEAD'))) return { outcome: 'no repository' };
+    const log = this.o.log;
+    const reporter = new RunReporter({
+      webhookUrl,
+      secret: this.o.secret(),
+      run: { deploymentId: `local-${p.app}-${p.commit.slice(0, 7)}`, applicationId: p.app, branch: p.branch, commit: p.commit },
+      gate: this.o.awaitDeployment?.(p).catch(() => undefined),
+      batchMs: this.o.batchMs,
+      sendOptions: { retries: this.o.sendRetries ?? 4 },
+      onFailure: (error) => log?.warn({ app: p.app, branch: p.branch }, `local runner: ${error}`),
+    });
+    const heartbeat = setInterval(() => void ctx.heartbeat().catch(() => undefined), 30_000);
+    heartbeat.unref();
+    try {
+      const outcome = await runPipeline(
+        { app, repoDir, branch: p.branch, commit: p.commit },
+        { workDir: this.o.workDir, supervisor: this.o.supervisor, env: this.o.env, ...this.o.pipeline },
+        { stage: (stage, message) => reporter.stageStarted(stage, message), line: (l) => reporter.line(l), signal: this.abort.signal },
+      );
+      if (this.abort.signal.aborted) throw new Error('the local runner stopped during the run');
+      if (outcome.kind === 'none') {
+        // A module branch without a pipeline would wait forever: say so. A plain push to main is not news.
+        if (p.branch.startsWith('module/')) await reporter.finish('error', { message: outcome.message, stage: 'build' });
+        log?.info({ app: p.app, branch: p.branch }, outcome.message);
+        return { outcome: 'none' };
+      }
+      if (outcome.kind === 'success') await reporter.finish('done', { message: outcome.message, url: outcome.url, stage: 'deploy' });
+      else await reporter.finish('error', { message: outcome.message, url: outcome.url, stage: outcome.stage });
+      log?.info({ app: p.app, branch: p.branch, commit: p.commit, outcome: outcome.kind }, `local runner: ${outcome.message}`);
+      return { outcome: outcome.kind, url: outcome.url };
+    } catch (err) {
+      // Stopped mid-run: the job runs again at the next start (its lease runs out).
+      if (this.abort.signal.aborted) {
+        await reporter.drain();
+        throw err;
+      }
+      // Slipway's own failure (checkout, file system): reported, not retried; the person learns why.
+      log?.error({ err, app: p.app, branch: p.branch }, 'local runner failed');
+      await reporter.finish('error', { message: `The local runner failed: ${(err as Error).message}` });
+      return { outcome: 'error' };
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+}

@@ -1,0 +1,216 @@
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { imageTags, moduleSlugFromBranch } from '@slipway/contracts';
+import type { ApplicationConfig } from '../config/config.ts';
+import { DokployClient } from '../dokploy/dokploy.client.ts';
+import { checkHealthOnce, publicUrlOf } from '../dokploy/health-check.ts';
+import { checkoutCommit, readFileAt } from './checkout.ts';
+import { deployUrlOf, healthUrlOf, parsePipelineFile, PIPELINE_PATH, PipelineFileError, type Pipeline } from './pipeline-file.ts';
+import type { ServiceSupervisor } from './services.ts';
+import { describeStepEnd, runStep, stepSucceeded } from './step-runner.ts';
+
+export type Stage = 'build' | 'deploy' | 'health';
+
+export interface PipelineRunRequest {
+  app: ApplicationConfig;
+  /** The hosted bare repository. */
+  repoDir: string;
+  branch: string;
+  commit: string;
+}
+
+export interface PipelineRunDeps {
+  /** `<dataDir>/runner`: checkouts, releases, service logs. */
+  workDir: string;
+  supervisor: ServiceSupervisor;
+  /** Environment the application's Dokploy settings name variables from. */
+  env?: Record<string, string | undefined>;
+  /** Whether a Docker engine answers; default: `docker info` within 10 s. */
+  dockerAvailable?: () => Promise<boolean>;
+  defaultStepTimeoutMs?: number;
+  dokployTimeoutMs?: number;
+}
+
+export interface PipelineHooks {
+  /** A stage begins (the reporter sends `running` with it). */
+  stage(stage: Stage, message: string): void | Promise<void>;
+  line(text: string): void;
+  signal?: AbortSignal;
+}
+
+export type PipelineOutcome =
+  | { kind: 'success'; message: string; url?: string }
+  | { kind: 'failed'; stage: Stage; message: string; url?: string }
+  /** No pipeline file in the commit: nothing to run. */
+  | { kind: 'none'; message: string };
+
+const DEFAULT_STEP_TIMEOUT_MS = 600_000;
+
+/** `module/products` → `module-products`, for file names and service keys. */
+export const branchKey = (branch: string) => branch.replace(/[^A-Za-z0-9._-]+/g, '-');
+
+/**
+ * Runs `.slipway/pipeline.yaml` of a commit: build steps in a temporary checkout, the optional
+ * Docker build, the deploy (Dokploy webhook, a command, and/or a supervised service), then the
+ * health check. Reports through `hooks`; the outcome says where it stopped and why.
+ */
+export async function runPipeline(req: PipelineRunRequest, deps: PipelineRunDeps, hooks: PipelineHooks): Promise<PipelineOutcome> {
+  const sha7 = req.commit.slice(0, 7);
+  const text = await readFileAt(req.repoDir, req.commit, PIPELINE_PATH);
+  if (text === undefined) return { kind: 'none', message: `${sha7} has no ${PIPELINE_PATH}: the local runner has nothing to run` };
+  let pipeline: Pipeline;
+  try {
+    pipeline = parsePipelineFile(text);
+  } catch (err) {
+    if (err instanceof PipelineFileError) return { kind: 'failed', stage: 'build', message: err.message };
+    throw err;
+  }
+
+  const moduleName = moduleSlugFromBranch(req.branch);
+  const serviceKey = `${req.app.id}/${branchKey(req.branch)}`;
+  const port = pipeline.deploy?.start ? String(await deps.supervisor.portFor(serviceKey)) : '';
+  const vars: Record<string, string> = {
+    PORT: port,
+    SLIPWAY_APP: req.app.id,
+    SLIPWAY_BRANCH: req.branch,
+    SLIPWAY_COMMIT: req.commit,
+    SLIPWAY_SHA7: sha7,
+    SLIPWAY_MODULE: moduleName ?? '',
+    SLIPWAY_HOST: deps.supervisor.host,
+  };
+  const url = deployUrlOf(pipeline, vars, moduleName !== undefined) ?? publicUrlOf(req.app, { moduleSlug: moduleName ?? null, branch: req.branch });
+  const home = join(deps.workDir, 'home');
+  await mkdir(home, { recursive: true });
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: home,
+    LANG: 'C.UTF-8',
+    CI: 'true',
+    SLIPWAY_RUNNER: 'local',
+    ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
+    ...pipeline.env,
+    ...vars,
+    ...(url ? { DEPLOY_URL: url } : {}),
+  };
+
+  const checkout = await checkoutCommit(req.repoDir, req.commit, join(deps.workDir, 'checkouts'));
+  let keep = false;
+  const run = async (name: string, command: string, timeoutMs: number): Promise<string | undefined> => {
+    hooks.line(`▶ ${name}`);
+    const r = await runStep({ command, cwd: checkout.dir, env, timeoutMs, onLine: (l) => hooks.line(l), signal: hooks.signal });
+    const end = describeStepEnd(r, timeoutMs);
+    if (stepSucceeded(r)) {
+      hooks.line(`✓ ${name} (${(r.durationMs / 1000).toFixed(1)} s)`);
+      return undefined;
+    }
+    hooks.line(`✗ ${name}: ${end}`);
+    return `'${name}' failed (${end})`;
+  };
+  const stepTimeout = (s?: number) => (s ? s * 1000 : (deps.defaultStepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS));
+
+  try {
+    // ---- build ----
+    await hooks.stage('build', `Building ${req.branch} at ${sha7}`);
+    for (const step of pipeline.build) {
+      const failure = await run(step.name, step.run, stepTimeout(step.timeoutSeconds));
+      if (failure) return { kind: 'failed', stage: 'build', message: `Build failed: ${failure}` };
+    }
+    if (pipeline.docker) {
+      const d = pipeline.docker;
+      if (!(await (deps.dockerAvailable ?? dockerAnswers)())) {
+        hooks.line('Docker engine not available (docker info failed): skipping the Docker build');
+      } else {
+        const image = d.image ?? `slipway/${req.app.id}`;
+        const tags = imageTags(req.branch, req.commit, { mainBranch: req.app.baseBranch }).map((t) => `${image}:${t}`);
+        const cmd = ['docker', 'build', '-f', d.file, ...tags.flatMap((t) => ['-t', t]), d.context].map(shellQuote).join(' ');
+        const failure = await run(`Docker build ${tags.join(', ')}`, cmd, stepTimeout(d.timeoutSeconds));
+        if (failure) return { kind: 'failed', stage: 'build', message: `Build failed: ${failure}` };
+      }
+    }
+
+    // ---- deploy ----
+    const deploy = pipeline.deploy;
+    if (deploy) {
+      await hooks.stage('deploy', `Deploying ${req.branch} at ${sha7}`);
+      if (deploy.dokploy) {
+        const hook = (moduleName ? req.app.dokploy?.moduleWebhookUrl : undefined) ?? req.app.dokploy?.webhookUrl;
+        if (!hook) {
+          const msg = `deploy.dokploy: application '${req.app.id}' has no Dokploy webhook configured`;
+          if (!deploy.run && !deploy.start) return { kind: 'failed', stage: 'deploy', message: msg };
+          hooks.line(`${msg}: skipped`);
+        } else {
+          hooks.line('▶ Dokploy deploy webhook');
+          const outcome = await new DokployClient({ timeoutMs: deps.dokployTimeoutMs ?? 10_000 }).triggerWebhook(hook, { branch: req.branch, gitSourced: true, commit: req.commit });
+          hooks.line(`${outcome.kind === 'queued' ? '✓' : '✗'} Dokploy: ${outcome.message}`);
+          if (outcome.kind !== 'queued') return { kind: 'failed', stage: 'deploy', message: `Deploy failed: ${outcome.message}` };
+        }
+      }
+      if (deploy.run) {
+        const failure = await run('Deploy', deploy.run, stepTimeout(deploy.timeoutSeconds));
+        if (failure) return { kind: 'failed', stage: 'deploy', message: `Deploy failed: ${failure}` };
+      }
+      if (deploy.start) {
+        // The service outlives this run: its files move to a release directory it owns.
+        const releases = join(deps.workDir, 'releases', req.app.id);
+        await mkdir(releases, { recursive: true });
+        const release = join(releases, `${branchKey(req.branch)}-${sha7}-${Date.now().toString(36)}`);
+        await rename(checkout.dir, release);
+        keep = true;
+        const logs = join(deps.workDir, 'logs');
+        await mkdir(logs, { recursive: true });
+        const logFile = join(logs, `${req.app.id}-${branchKey(req.branch)}.log`);
+        hooks.line(`▶ Start: ${deploy.start} (port ${port})`);
+        try {
+          const { pid } = await deps.supervisor.start(serviceKey, { command: deploy.start, cwd: release, env, logFile });
+          hooks.line(`✓ Started (pid ${pid}, port ${port})`);
+        } catch (err) {
+          await rm(release, { recursive: true, force: true });
+          hooks.line(`✗ Start: ${(err as Error).message}`);
+          return { kind: 'failed', stage: 'deploy', message: `Deploy failed: ${(err as Error).message}` };
+        }
+      }
+    }
+
+    // ---- health ----
+    const healthUrl = healthUrlOf(pipeline, vars, url);
+    if (pipeline.health && !healthUrl) hooks.line('health: no URL to check (set health.url or deploy.url): skipped');
+    if (pipeline.health && healthUrl) {
+      await hooks.stage('health', `Checking ${healthUrl}`);
+      const problem = await waitHealthy(healthUrl, pipeline.health.timeoutSeconds * 1000, hooks);
+      if (problem) return { kind: 'failed', stage: 'health', message: `Health check failed: ${healthUrl} ${problem}`, url };
+    }
+    return { kind: 'success', message: moduleName ? `Module '${moduleName}' deployed successfully! 🎉` : `${req.branch} deployed (${sha7})`, url };
+  } finally {
+    if (!keep) await checkout.remove();
+  }
+}
+
+/** Polls until 2xx; undefined when healthy, else the last reason. */
+async function waitHealthy(url: string, timeoutMs: number, hooks: PipelineHooks): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'was not checked';
+  for (let attempt = 1; ; attempt++) {
+    const r = await checkHealthOnce(url, Math.min(5000, Math.max(500, deadline - Date.now())));
+    if (r.ok) {
+      hooks.line(`✓ Health: ${url} answered HTTP ${r.status}`);
+      return undefined;
+    }
+    last = r.reason;
+    if (attempt === 1 || attempt % 5 === 0) hooks.line(`Health: ${url}: ${r.reason} (attempt ${attempt})`);
+    if (Date.now() + 1000 > deadline || hooks.signal?.aborted) return `did not answer 2xx within ${Math.round(timeoutMs / 1000)} s (last: ${last})`;
+    await new Promise((r2) => setTimeout(r2, 1000));
+  }
+}
+
+let dockerCache: { at: number; ok: boolean } | undefined;
+/** `docker info` within 10 s; remembered for a minute. */
+export async function dockerAnswers(): Promise<boolean> {
+  if (dockerCache && Date.now() - dockerCache.at < 60_000) return dockerCache.ok;
+  const r = await runStep({ command: 'docker info >/dev/null 2>&1', cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeoutMs: 10_000, onLine: () => undefined });
+  dockerCache = { at: Date.now(), ok: stepSucceeded(r) };
+  return dockerCache.ok;
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9._\/:=@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
