@@ -26,6 +26,7 @@ export function startCheckpointer(file: string, intervalMs = 1000): { stop(): Pr
     stop: () =>
       new Promise<void>((resolve) => {
         worker.once('exit', () => resolve());
+        worker.ref(); // keep the process alive until the last checkpoint is done
         worker.postMessage('stop');
         setTimeout(() => void worker.terminate().then(() => resolve()), 5000).unref();
       }),
