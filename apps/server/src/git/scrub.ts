@@ -10,7 +10,7 @@ const GENERIC: readonly RegExp[] = [
   // userinfo in a URL: https://user:token@host, https://token@host
   /(?<=[a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi,
   // HTTP authorization values, as git prints them with GIT_TRACE_CURL or in config dumps
-  /(?<=\b(?:authorization|proxy-authorization)\s*:\s*)[^\r\n]+/gi,
+  /(?<=\b(?:authorization|proxy-authorization)\s*:\s*)\S[^\r\n]*/gi,
   /(?<=\b(?:basic|bearer|token)\s+)[A-Za-z0-9+/=._~-]{8,}/gi,
   // well-known token shapes: GitHub, GitLab, Slipway personal access tokens
   /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|slp_[A-Za-z0-9_-]{20,})\b/g,

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +14,22 @@ export function tempDir(prefix: string): { dir: string; cleanup(): void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A person's git: no global or system config, no prompts. */
+/** A person's git: no global or system config, no prompts. Synchronous: never against a server in this process. */
 export function git(cwd: string, args: string[], env: Record<string, string> = {}): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: personEnv(cwd, env) }).trim();
+}
+
+/** The same, without blocking the event loop (for talking to a server this process runs). */
+export function gitAsync(cwd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('git', args, { cwd, encoding: 'utf8', env: personEnv(cwd, env), timeout: 20_000 }, (err, stdout, stderr) =>
+      err ? reject(Object.assign(new Error(`git ${args[0]} failed: ${stderr}`), { stderr })) : resolve(stdout.trim()),
+    ),
+  );
+}
+
+function personEnv(cwd: string, env: Record<string, string>): NodeJS.ProcessEnv {
+  return {
       PATH: process.env.PATH,
       HOME: cwd,
       GIT_CONFIG_NOSYSTEM: '1',
@@ -30,9 +39,8 @@ export function git(cwd: string, args: string[], env: Record<string, string> = {
       GIT_AUTHOR_EMAIL: 'person@example.com',
       GIT_COMMITTER_NAME: 'Person',
       GIT_COMMITTER_EMAIL: 'person@example.com',
-      ...env,
-    },
-  }).trim();
+    ...env,
+  };
 }
 
 /** `git` that first appends its argv to a file: what `ps` would have shown. */
