@@ -6,6 +6,7 @@ import { networkError } from './classify.ts';
 import { GitError } from './errors.ts';
 import { gitEnv, runGit, type GitLogger, type GitResult } from './git-runner.ts';
 import type { RemoteAccess } from './credentials.ts';
+import { readRef } from './refs.ts';
 import type { Scrub } from './scrub.ts';
 
 /**
@@ -117,9 +118,8 @@ export class Mirror {
   }
 
   /** What the mirror last saw of a branch on the remote (its remote-tracking ref). */
-  async trackedHead(branch: string): Promise<string | null> {
-    const r = await this.run(['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}^{commit}`], { okCodes: [1] });
-    return r.code === 0 ? r.stdout.toString('utf8').trim() : null;
+  trackedHead(branch: string): Promise<string | null> {
+    return readRef(this.dir, `refs/remotes/origin/${branch}`);
   }
 
   /** Incremental, blobless fetch of these branches into their remote-tracking refs. */

@@ -8,6 +8,7 @@ import { GitError } from './errors.ts';
 import type { GitLogger } from './git-runner.ts';
 import { withLock } from './lock.ts';
 import { Mirror } from './mirror.ts';
+import { readRef } from './refs.ts';
 import { makeScrubber } from './scrub.ts';
 import { inspectTargets, parseLsTree, pathsToInspect } from './tree-check.ts';
 
@@ -80,10 +81,13 @@ export async function publishModuleBranch(req: PublishRequest): Promise<PublishR
     await mkdir(req.mirrorsDir, { recursive: true });
     return await withLock(mirror.lockPath, deadline, async () => {
       await mirror.ensure();
-      // git's own verdict on the name, after ours (which gives the clearer message).
-      const rf = await mirror.run(['check-ref-format', `refs/heads/${req.branch}`], { okCodes: [1] });
+      // git's own verdict on the name, after ours (which gives the clearer message), beside the first round trip.
+      const [rf, heads] = await Promise.all([
+        mirror.run(['check-ref-format', `refs/heads/${req.branch}`], { okCodes: [1] }),
+        mirror.remoteHeads([req.baseBranch, req.branch]),
+      ]);
       if (rf.code !== 0) throw new GitError('invalid_branch', `${JSON.stringify(req.branch)} is not a valid branch name`);
-      return await publishLocked(mirror, req, files, access.url);
+      return await publishLocked(mirror, req, files, access.url, heads);
     });
   } catch (err) {
     if (err instanceof GitError) throw err;
@@ -92,9 +96,8 @@ export async function publishModuleBranch(req: PublishRequest): Promise<PublishR
   }
 }
 
-async function publishLocked(mirror: Mirror, req: PublishRequest, files: PublishFile[], url: string): Promise<PublishResult> {
+async function publishLocked(mirror: Mirror, req: PublishRequest, files: PublishFile[], url: string, heads: Map<string, string>): Promise<PublishResult> {
   const { branch, baseBranch } = req;
-  const heads = await mirror.remoteHeads([baseBranch, branch]);
   const branchHead = heads.get(branch) ?? null;
   const parentBranch = branchHead ? branch : baseBranch;
   const parent = branchHead ?? heads.get(baseBranch);
@@ -103,24 +106,14 @@ async function publishLocked(mirror: Mirror, req: PublishRequest, files: Publish
   // Fetch only when the mirror has not seen this head yet (a warm mirror right after our own push skips it).
   if ((await mirror.trackedHead(parentBranch)) !== parent) await mirror.fetch([parentBranch]);
 
+  // What the parent has at these paths: conflicts, modes to keep, and which files change (by blob id).
   const paths = files.map((f) => f.path);
   const ls = await mirror.run(['ls-tree', '-z', '--full-tree', parent, '--', ...pathsToInspect(paths)]);
-  const { conflicts, modes } = inspectTargets(paths, parseLsTree(ls.stdout.toString('utf8')));
+  const contents = new Map(files.map((f) => [f.path, f.content]));
+  const { conflicts, modes, changed } = inspectTargets(paths, parseLsTree(ls.stdout.toString('utf8')), contents);
   if (conflicts.length) throw new GitError('unsafe_path', `cannot write the generated files: ${conflicts.join('; ')}`);
 
-  const streamFiles: StreamFile[] = files.map((f) => ({ ...f, mode: modes.get(f.path) ?? '100644' }));
-  const time = Math.floor((req.date ?? new Date()).getTime() / 1000);
-  await mirror.run(['fast-import', '--quiet', '--force', '--done'], {
-    input: commitStream({ ref: SCRATCH_REF, parent, files: streamFiles, message: req.message, author: req.author, committer: req.committer, time }),
-  });
-  // One process gives the new commit id (first line) and the paths that differ from its parent.
-  const diff = (await mirror.run(['diff-tree', '--always', '-r', '-z', '--name-only', '--no-renames', SCRATCH_REF])).stdout.toString('utf8').split('\0').filter(Boolean);
-  const commit = diff[0] ?? '';
-  const changedFiles = diff.length - 1;
-  // Never push something that is not a commit id: an empty source would delete the branch.
-  if (!/^[0-9a-f]{40}$/.test(commit)) throw new GitError('git_failed', 'fast-import did not produce a commit');
-
-  if (branchHead && changedFiles === 0) {
+  if (branchHead && changed.length === 0) {
     // Already published (by us before a crash, or by anyone): nothing to commit, nothing to push.
     return { commit: branchHead, previous: branchHead, created: false, changedFiles: 0, url };
   }
@@ -130,15 +123,24 @@ async function publishLocked(mirror: Mirror, req: PublishRequest, files: Publish
       `branch ${branch} is at ${branchHead ?? '(absent)'} on the remote, not at the expected ${req.expectedHead ?? '(absent)'}: someone else updated it`,
     );
   }
-  // A new branch whose files equal the base's points at the base head itself: no empty commit.
-  const target = changedFiles === 0 ? parent : commit;
-  if (!/^[0-9a-f]{40}$/.test(target)) throw new GitError('git_failed', 'no commit to push');
+
+  let target = parent; // a new branch whose files equal the base's points at the base head: no empty commit
+  if (changed.length > 0) {
+    const streamFiles: StreamFile[] = files.filter((f) => changed.includes(f.path)).map((f) => ({ ...f, mode: modes.get(f.path) ?? '100644' }));
+    const time = Math.floor((req.date ?? new Date()).getTime() / 1000);
+    await mirror.run(['fast-import', '--quiet', '--force', '--done'], {
+      input: commitStream({ ref: SCRATCH_REF, parent, files: streamFiles, message: req.message, author: req.author, committer: req.committer, time }),
+    });
+    target = (await readRef(mirror.dir, SCRATCH_REF)) ?? '';
+  }
+  // Never push something that is not a commit id: an empty source would delete the branch.
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(target)) throw new GitError('git_failed', 'fast-import did not produce a commit');
   const push = await mirror.run(
     ['push', '--porcelain', '--no-verify', `--force-with-lease=refs/heads/${branch}:${branchHead ?? ''}`, 'origin', `${target}:refs/heads/${branch}`],
     { okCodes: [1, 128] },
   );
   if (push.code !== 0) throw pushError(branch, push.stdout.toString('utf8'), push.stderr);
-  return { commit: target, previous: branchHead, created: !branchHead, changedFiles, url };
+  return { commit: target, previous: branchHead, created: !branchHead, changedFiles: changed.length, url };
 }
 
 function checkBranch(name: string, role: string): void {

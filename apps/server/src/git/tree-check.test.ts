@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkSignature, commitStream, quotePath } from './commit-stream.ts';
-import { inspectTargets, parseLsTree, pathsToInspect } from './tree-check.ts';
+import { blobId, inspectTargets, parseLsTree, pathsToInspect } from './tree-check.ts';
 
 describe('tree checks', () => {
   const ls = [
@@ -13,13 +13,22 @@ describe('tree checks', () => {
   ].join('\0');
   const entries = parseLsTree(`${ls}\0`);
 
+  it('compares content by blob id, the way git names blobs', () => {
+    expect(blobId('hello\n')).toBe('ce013625030ba8dba906f756967f9e9ca394464a');
+    expect(blobId('')).toBe('e69de29bb2d1d6434b8b29ae775ad8c2e48c5391');
+    const e = parseLsTree('100644 blob ce013625030ba8dba906f756967f9e9ca394464a\ta.txt\0');
+    const same = inspectTargets(['a.txt'], e, new Map([['a.txt', 'hello\n']]));
+    expect(same.changed).toEqual([]);
+    expect(inspectTargets(['a.txt', 'b.txt'], e, new Map([['a.txt', 'hello!\n'], ['b.txt', '']])).changed).toEqual(['a.txt', 'b.txt']);
+  });
+
   it('asks about each path and every directory above it', () => {
     expect(pathsToInspect(['src/a/b.ts', 'src/c.ts'])).toEqual(['src', 'src/a', 'src/a/b.ts', 'src/c.ts']);
   });
 
   it('keeps executable modes and refuses what would replace more than a file', () => {
     const r = inspectTargets(['src/run.sh', 'src/new.ts', 'README.md'], entries);
-    expect(r).toEqual({ conflicts: [], modes: new Map([['src/run.sh', '100755'], ['README.md', '100644']]) });
+    expect(r).toEqual({ conflicts: [], modes: new Map([['src/run.sh', '100755'], ['README.md', '100644']]), changed: ['src/new.ts'] });
     const one = (p: string) => inspectTargets([p], entries).conflicts;
     expect(one('src')).toEqual(['src is a directory in the repository']);
     expect(one('link')).toEqual(['link is a symbolic link in the repository']);
