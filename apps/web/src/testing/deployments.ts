@@ -1,4 +1,4 @@
-import type { DeploymentStatus, DeploymentStatusUpdated, DeploymentView } from './deployment-status';
+import type { DeploymentStatus, DeploymentStatusUpdated, DeploymentView } from '../app/core/deployment-status';
 
 /** A deployment payload for tests, as the server sends it. */
 export function deploymentPayload(over: Partial<DeploymentView> & { status?: DeploymentStatus } = {}): DeploymentView {

@@ -1,4 +1,4 @@
-import { elapsedMs, formatDuration, mergeLogs, stageState } from './deployment-status';
+import { elapsedMs, formatDuration, furthestStage, mergeLogs, stageState } from './deployment-status';
 
 describe('mergeLogs', () => {
   it('appends only what a newer tail adds after the overlap', () => {
@@ -25,6 +25,9 @@ describe('stageState', () => {
   it('marks earlier stages done, the current one current, later ones to do', () => {
     expect(['pending', 'building', 'deploying'].map((s) => stageState(s as 'pending', 'building'))).toEqual(['done', 'current', 'todo']);
     expect(stageState('deploying', 'success')).toBe('done');
+    // A failure marks the stage it reached.
+    expect(['pending', 'building', 'deploying'].map((s) => stageState(s as 'pending', 'failed', 'building'))).toEqual(['done', 'failed', 'todo']);
+    expect(furthestStage(['pending', 'deploying', 'building', 'failed', null])).toBe('deploying');
   });
 });
 

@@ -43,16 +43,25 @@ export const successMessage = (slug: string) => `Module '${slug}' deployed succe
 /** How one stage stands for a deployment now: done, current, failed there, or still to come. */
 export type StageState = 'done' | 'current' | 'failed' | 'todo';
 
-export function stageState(stage: DeploymentStatus, current: DeploymentStatus): StageState {
+export function stageState(stage: DeploymentStatus, current: DeploymentStatus, reached?: DeploymentStatus | null): StageState {
   if (current === 'success') return 'done';
-  if (isTerminal(current)) {
-    // failed/cancelled: the stages before the failure are done, we cannot know which one failed
-    // from the status alone, so the end marker carries the failure and earlier stages show done.
-    return 'done';
-  }
   const r = statusRank(stage);
+  if (isTerminal(current)) {
+    // Failed or cancelled: the stages before the one it got to are done, that one failed. Without
+    // history (reached unknown) we cannot tell where it stopped: earlier stages show done.
+    if (!reached) return 'done';
+    const at = statusRank(reached);
+    return r < at ? 'done' : r === at ? 'failed' : 'todo';
+  }
   const c = statusRank(current);
   return r < c ? 'done' : r === c ? 'current' : 'todo';
+}
+
+/** The furthest non-terminal stage among these statuses (where a failed deployment stopped). */
+export function furthestStage(statuses: readonly (DeploymentStatus | null | undefined)[]): DeploymentStatus | null {
+  let best: DeploymentStatus | null = null;
+  for (const s of statuses) if (s && !isTerminal(s) && (!best || statusRank(s) > statusRank(best))) best = s;
+  return best;
 }
 
 /** Milliseconds between start (or creation) and end (or now). */

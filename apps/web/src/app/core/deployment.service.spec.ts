@@ -2,7 +2,7 @@ import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
 import { DeploymentService, type TrackedDeployment } from './deployment.service';
-import { deploymentPayload } from './testing';
+import { deploymentPayload } from '../../testing/deployments';
 import { WebsocketService } from './websocket.service';
 
 describe('DeploymentService', () => {

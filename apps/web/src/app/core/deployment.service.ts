@@ -7,13 +7,18 @@ import {
   type DeploymentStatus,
   type DeploymentStatusUpdated,
   type DeploymentView,
+  furthestStage,
   isTerminal,
   mergeLogs,
 } from './deployment-status';
 import { WebsocketService } from './websocket.service';
 
 /** What the app knows of one deployment: the newest snapshot or event, with every log line seen. */
-export type TrackedDeployment = DeploymentStatusUpdated & Partial<Pick<DeploymentView, 'created_at' | 'updated_at' | 'owner_id'>>;
+export type TrackedDeployment = DeploymentStatusUpdated &
+  Partial<Pick<DeploymentView, 'created_at' | 'updated_at' | 'owner_id'>> & {
+    /** The furthest stage seen before the end (where a failure happened), when known. */
+    reached?: DeploymentStatus | null;
+  };
 
 export interface DeploymentFilter {
   status?: DeploymentStatus | null;
@@ -81,6 +86,12 @@ export class DeploymentService {
       ...have,
       ...stripHistory(next),
       logs: mergeLogs(have?.logs ?? [], logsTail),
+      reached: furthestStage([
+        have?.reached,
+        next.status,
+        ...next.targets.map((t) => t.status),
+        ...('events' in next ? next.events.map((e) => e.status) : []),
+      ]),
     };
     const map = new Map(this.byId());
     map.set(id, merged);
@@ -143,6 +154,31 @@ export class DeploymentService {
     } catch (err) {
       this.problem.set(apiProblem(err).message);
     }
+  }
+
+  /**
+   * The deployment a module's publish started, when the create/update call answered before the
+   * branch was pushed (202): watches events and asks the status API until one newer than `since`
+   * shows up. Null after the timeout.
+   */
+  async waitForModule(slug: string, since: string, timeoutMs = 120_000, pollMs = 2_000): Promise<string | null> {
+    const newer = (d: { created_at?: string } | undefined | null) => !!d?.created_at && d.created_at >= since;
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const known = this.all().find((d) => d.module_slug === slug && (newer(d) || !d.created_at));
+      if (known) return known.deployment_id;
+      try {
+        const d = await firstValueFrom(this.http.get<DeploymentDetail>(`/api/admin/deployments/${encodeURIComponent(slug)}/status`));
+        if (newer(d)) {
+          this.apply(d, 'snapshot');
+          return d.deployment_id;
+        }
+      } catch {
+        /* 404 until the first deployment exists */
+      }
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+    return null;
   }
 
   /** Signed out: forget everything. */

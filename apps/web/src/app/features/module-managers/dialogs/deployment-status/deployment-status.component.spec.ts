@@ -3,7 +3,7 @@ import { HttpTestingController, provideHttpClientTesting } from '@angular/common
 import { TestBed } from '@angular/core/testing';
 import { MAT_DIALOG_DATA, MatDialogRef } from '@angular/material/dialog';
 import { DeploymentService } from '../../../../core/deployment.service';
-import { deploymentPayload } from '../../../../core/testing';
+import { deploymentPayload } from '../../../../../testing/deployments';
 import { WebsocketService } from '../../../../core/websocket.service';
 import { DeploymentStatusComponent } from './deployment-status.component';
 
@@ -85,14 +85,19 @@ describe('DeploymentStatusComponent', () => {
     http.expectOne('/api/admin/deployments/7').flush({
       ...deploymentPayload({ sequence: 5, status: 'failed', progress: 100, message: 'docker build exited with 1' }),
       all_logs: logs,
-      events: [],
+      events: [
+        { sequence: 1, status: 'pending', message: null, logs: [], created_at: '2026-01-01T10:00:00Z' },
+        { sequence: 2, status: 'building', message: null, logs: [], created_at: '2026-01-01T10:00:10Z' },
+        { sequence: 5, status: 'failed', message: 'docker build exited with 1', logs: [], created_at: '2026-01-01T10:01:00Z' },
+      ],
     });
     await settle(fixture);
     const failure = el.querySelector('[data-testid=failure]') as HTMLElement;
     expect(failure.textContent).toContain('docker build exited with 1');
     expect(failure.querySelector('pre')!.textContent).toContain('line 30');
     expect(failure.querySelector('pre')!.textContent).not.toContain('line 18\n');
-    expect(stages(el).at(-1)).toBe('failed:failed');
+    // It got as far as building: that stage failed, deploying never happened.
+    expect(stages(el)).toEqual(['pending:done', 'building:failed', 'deploying:todo', 'failed:failed']);
   });
 
   it('says so when the deployment cannot be loaded, and retries', async () => {

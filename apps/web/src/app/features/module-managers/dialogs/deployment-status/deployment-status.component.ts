@@ -96,9 +96,10 @@ export class DeploymentStatusComponent {
   /** pending → building → deploying → success | failed, with where this deployment stands. */
   protected readonly steps = computed(() => {
     const s = this.status();
+    const reached = this.deployment()?.reached ?? null;
     const end: DeploymentStatus = s === 'failed' || s === 'cancelled' ? s : 'success';
     return [
-      ...STAGES.map((stage) => ({ status: stage as DeploymentStatus, label: statusLabel(stage), state: stageState(stage, s) })),
+      ...STAGES.map((stage) => ({ status: stage as DeploymentStatus, label: statusLabel(stage), state: stageState(stage, s, reached) })),
       {
         status: end,
         label: statusLabel(end),

@@ -2,7 +2,7 @@ import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
 import { provideRouter, Router } from '@angular/router';
-import { deploymentPayload } from '../../../../core/testing';
+import { deploymentPayload } from '../../../../../testing/deployments';
 import { DeploymentStatusDialog } from '../../dialogs/deployment-status/deployment-status-dialog.service';
 import { ModuleManagerCreateUpdatePageComponent } from './module-manager-create-update-page.component';
 

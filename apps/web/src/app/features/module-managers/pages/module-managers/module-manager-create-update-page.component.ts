@@ -232,6 +232,12 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
     if (r.deployment) {
       this.deployments.apply(r.deployment, 'snapshot');
       this.statusDialog.open(r.deployment.deployment_id);
+    } else if (r.module.git.enabled) {
+      // Accepted, but the branch was not pushed yet (202): the deployment shows up shortly.
+      this.snackBar.open(`Module '${r.module.slug}' saved; pushing branch ${r.module.git.branch_name}…`, undefined, { duration: 5000 });
+      const id = await this.deployments.waitForModule(r.module.slug, r.module.updated_at);
+      if (id) this.statusDialog.open(id);
+      else this.snackBar.open(`No deployment of '${r.module.slug}' yet; see the Deployments page.`, 'OK', { duration: 8000 });
     } else {
       const files = r.files.reduce((n, a) => n + a.files.length, 0);
       this.snackBar.open(`Module '${r.module.slug}' saved (${files} files generated; git publishing is off)`, undefined, { duration: 5000 });
