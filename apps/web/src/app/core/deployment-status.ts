@@ -34,7 +34,18 @@ const ICONS: Record<DeploymentStatus, string> = {
   cancelled: 'block',
 };
 
+const DESCRIPTIONS: Record<DeploymentStatus, string> = {
+  pending: 'Waiting for CI to pick up the branch…',
+  building: 'CI is building the image…',
+  deploying: 'Deploying…',
+  success: 'Deployed.',
+  failed: 'The deployment failed.',
+  cancelled: 'The deployment was cancelled.',
+};
+
 export const statusLabel = (s: DeploymentStatus) => LABELS[s];
+/** A sentence for a status, when the deployment carries no message of its own. */
+export const statusDescription = (s: DeploymentStatus) => DESCRIPTIONS[s];
 export const statusIcon = (s: DeploymentStatus) => ICONS[s];
 
 /** Success message of the spec; the server sends it too, this is only for a view that lacks it. */

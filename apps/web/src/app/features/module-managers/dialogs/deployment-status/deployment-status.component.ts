@@ -27,6 +27,7 @@ import {
   formatDuration,
   isTerminal,
   stageState,
+  statusDescription,
   statusIcon,
   statusLabel,
   successMessage,
@@ -91,7 +92,7 @@ export class DeploymentStatusComponent {
     const d = this.deployment();
     if (!d) return '';
     if (d.status === 'success' && d.module_slug) return successMessage(d.module_slug);
-    return d.message ?? statusLabel(d.status);
+    return d.message ?? statusDescription(d.status);
   });
   /** pending → building → deploying → success | failed, with where this deployment stands. */
   protected readonly steps = computed(() => {
