@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
@@ -11,6 +12,7 @@ import { requestAuthenticator } from './auth/auth.hooks.ts';
 import { applicationRoutes } from './applications/applications.routes.ts';
 import { moduleRoutes } from './modules/modules.routes.ts';
 import { webRoutes } from './web/web.routes.ts';
+import { gitHttpRoutes } from './git/index.ts';
 
 /** The Angular build, served on `/`. */
 const WEB_BUILD_DIR = fileURLToPath(new URL('../../web/dist/web/browser', import.meta.url));
@@ -41,6 +43,8 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
   await app.register(applicationRoutes, { auth: ctx.auth, registry: ctx.applications });
   await app.register(moduleRoutes, { auth: ctx.auth, modules: ctx.modules });
   await app.register(webhookRoutes, { intake: ctx.intake, maxBodyBytes: ctx.config.webhook.maxBodyBytes });
+  // The repositories Slipway hosts, over git smart HTTP at /git/<app>.git (token auth).
+  await app.register(gitHttpRoutes, { reposDir: join(ctx.config.dataDir, 'repos'), authenticate: requestAuthenticator(ctx.auth), onPush: ctx.pushEvents.emit });
 
   const realtime = await registerRealtime(app, { config: readRealtimeConfig(ctx.config.env), authenticate: requestAuthenticator(ctx.auth) });
   ctx.broadcaster.add(realtime.broadcaster);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config/config.ts';
 import { ensureWebhookSecret } from './config/secrets.ts';
@@ -19,6 +20,9 @@ import { PushEvents } from './git/index.ts';
 import { GitBranchPublisher } from './modules/git-branch-publisher.ts';
 import { ModulesService } from './modules/modules.service.ts';
 import { ModulesStore } from './modules/modules.store.ts';
+import { GitRepositoryPacks } from './modules/repository-packs.ts';
+import { createLocalRunner, type LocalRunner } from './runner/index.ts';
+import { setupDemoApps } from './demo/demo-apps.ts';
 
 /** Every service, wired once. The HTTP app and the CLI both build on this. */
 export interface AppContext {
@@ -39,6 +43,8 @@ export interface AppContext {
   /** Pushes to the repositories Slipway hosts (over HTTP or by the publisher). */
   pushEvents: PushEvents;
   webhookSecrets: string[];
+  /** Runs `.slipway/pipeline.yaml` of pushes to hosted repositories; started by startServer (SLIPWAY_RUNNER). */
+  runner?: LocalRunner;
   close(): Promise<void>;
 }
 
@@ -99,7 +105,20 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     jobs,
     broadcaster,
     publisher: new GitBranchPublisher({ dataDir: config.dataDir, env: config.env, pushEvents }),
+    repositoryPacks: new GitRepositoryPacks(),
   });
+  // The local runner and the demo applications (docs/runner.md).
+  const runner = config.runner
+    ? createLocalRunner({ db, traits, dataDir: config.dataDir, pushEvents, applications, secret: () => webhookSecrets[0] ?? '', env: config.env, log })
+    : undefined;
+  if (config.demo) {
+    try {
+      await setupDemoApps({ reposDir: join(config.dataDir, 'repos'), configured: config.applications, register: (a) => applications.add(a) });
+    } catch (err) {
+      await database.close();
+      throw err;
+    }
+  }
   return {
     config,
     database,
@@ -114,7 +133,9 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     broadcaster,
     intake,
     webhookSecrets,
+    runner,
     async close() {
+      await runner?.stop();
       await watchdog.stop();
       await jobs.stop();
       await broadcaster.close();

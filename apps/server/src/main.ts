@@ -32,6 +32,7 @@ export async function startServer(config: Config, opts: { print?: (line: string)
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    ctx.runner?.start(`http://${host}:${port}`);
     return {
       app,
       ctx,

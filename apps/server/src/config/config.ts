@@ -30,6 +30,10 @@ export interface Config {
   watchdog: { staleAfterMs: number; intervalMs: number };
   /** GitHub Actions run status for the watchdog; the token is never logged. */
   github: { token?: string; apiUrl: string };
+  /** The embedded demo applications (`backend`, `frontend` as hosted repositories) unless configured (SLIPWAY_DEMO). */
+  demo: boolean;
+  /** The local runner: pipelines of pushes to hosted repositories (SLIPWAY_RUNNER). */
+  runner: boolean;
   /** The environment as given: other parts (realtime) read their own variables from it. */
   env: Record<string, string | undefined>;
 }
@@ -103,6 +107,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     healthCheck: { attempts: e.HEALTH_CHECK_ATTEMPTS, intervalMs: e.HEALTH_CHECK_INTERVAL_SECONDS * 1000, timeoutMs: e.HEALTH_CHECK_TIMEOUT_SECONDS * 1000 },
     watchdog: { staleAfterMs: e.DEPLOYMENT_STALE_AFTER_SECONDS * 1000, intervalMs: e.WATCHDOG_INTERVAL_SECONDS * 1000 },
     github: { token: e.GITHUB_TOKEN, apiUrl: e.GITHUB_API_URL },
+    demo: e.SLIPWAY_DEMO,
+    runner: e.SLIPWAY_RUNNER,
     env,
   };
 }

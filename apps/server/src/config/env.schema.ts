@@ -8,6 +8,11 @@ const list = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
+/** `true`/`false` (also 1/0, yes/no, on/off). */
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
+
 /**
  * Every environment variable Slipway reads, with its default. One place, so the README's
  * configuration table and the error at start-up name the same things.
@@ -41,6 +46,9 @@ export const envSchema = z.object({
   WATCHDOG_INTERVAL_SECONDS: duration.default(60),
   GITHUB_TOKEN: z.string().min(1).optional(),
   GITHUB_API_URL: z.url().default('https://api.github.com'),
+  // Local runner and demo applications (docs/runner.md).
+  SLIPWAY_DEMO: flag.default(true),
+  SLIPWAY_RUNNER: flag.default(true),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -8,6 +8,7 @@ import type { Viewer } from '../deployments/deployments.store.ts';
 import { jobError, PermanentJobError, type JobQueue, type JobRow } from '../jobs/job-queue.ts';
 import { loadPack, renderForApplications } from './templates/index.ts';
 import { PERMANENT_GIT_ERRORS, type BranchPublisher } from './branch-publisher.ts';
+import type { RepositoryPackSource } from './repository-packs.ts';
 import { invalid, ModuleError } from './module-errors.ts';
 import { definitionOf, type ModuleRow, type ModulesStore } from './modules.store.ts';
 
@@ -47,6 +48,8 @@ export interface ModulesServiceDeps {
   jobs: JobQueue;
   broadcaster: Broadcaster;
   publisher: BranchPublisher;
+  /** Packs a target repository carries (`.slipway/templates/<pack>` on the base branch): they win over the built-in ones. */
+  repositoryPacks?: RepositoryPackSource;
   /** How long a create/update call waits for its publish job before answering 202. */
   publishWaitMs?: number;
   clock?: () => number;
@@ -84,7 +87,8 @@ export class ModulesService {
 
   private render(m: ModuleDefinition, generatedAt: Date): Promise<ApplicationFiles[]> {
     const targets = m.applications.map((id) => ({ id, pack: this.d.registry.packOf(this.d.registry.get(id)!) }));
-    return renderForApplications(m, targets, (t) => loadPack(t.pack), generatedAt);
+    const repoPack = (t: { id: string; pack: string }) => this.d.repositoryPacks?.load(this.d.registry.get(t.id)!, t.pack, m.git.baseBranch);
+    return renderForApplications(m, targets, async (t) => (await repoPack(t)) ?? loadPack(t.pack), generatedAt);
   }
 
   async create(viewer: Viewer, input: unknown): Promise<GenerateModuleResponse> {

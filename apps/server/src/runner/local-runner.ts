@@ -32,8 +32,11 @@ export interface RunnerLog {
 
 export interface LocalRunnerOptions {
   db: Db;
-  /** A queue of its own, so a long build never holds up publishing or Dokploy confirmation. */
-  jobs: JobQueue;
+  /**
+   * Queues of its own, so a long build never holds up publishing or Dokploy confirmation. Each
+   * runs one pipeline at a time; several (on the same database) run that many at once.
+   */
+  jobs: JobQueue | readonly JobQueue[];
   pushEvents: PushEvents;
   applications: ApplicationLookup;
   /** `<dataDir>/repos`: the hosted repositories. */
@@ -66,16 +69,21 @@ export class LocalRunner {
   private webhookUrl: string | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly abort = new AbortController();
+  private readonly queues: readonly JobQueue[];
 
   constructor(private readonly o: LocalRunnerOptions) {
-    o.jobs.register(RUNNER_JOB, (p: RunJob, ctx: JobContext) => this.runJob(p, ctx));
+    this.queues = Array.isArray(o.jobs) ? o.jobs : [o.jobs as JobQueue];
+    if (this.queues.length === 0) throw new Error('the local runner needs a job queue');
+    for (const q of this.queues) q.register(RUNNER_JOB, (p: RunJob, ctx: JobContext) => this.runJob(p, ctx));
   }
 
   /** Starts listening and working; `serverUrl` is where Slipway listens (reports go there). */
   start(serverUrl: string): void {
     this.webhookUrl = new URL(WEBHOOK_PATH, serverUrl).toString();
     this.unsubscribe ??= this.o.pushEvents.on((e) => void this.onPush(e));
-    void rm(join(this.o.workDir, 'checkouts'), { recursive: true, force: true }).finally(() => this.o.jobs.start());
+    void rm(join(this.o.workDir, 'checkouts'), { recursive: true, force: true }).finally(() => {
+      if (!this.abort.signal.aborted) for (const q of this.queues) q.start();
+    });
   }
 
   /** Stops taking work, cancels the running pipeline (its job runs again at the next start), stops the services. */
@@ -83,7 +91,7 @@ export class LocalRunner {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.abort.abort();
-    await this.o.jobs.stop();
+    await Promise.all(this.queues.map((q) => q.stop()));
     await this.o.supervisor.stopAll();
   }
 
@@ -96,7 +104,7 @@ export class LocalRunner {
       if (!branch || u.after === ZERO_SHA || !/^[0-9a-f]{40}$/.test(u.after)) continue;
       try {
         ids.push(
-          await this.o.jobs.enqueue(this.o.db, {
+          await this.queues[0]!.enqueue(this.o.db, {
             type: RUNNER_JOB,
             payload: { app: e.app, branch, commit: u.after } satisfies RunJob,
             key: `runner:${e.app}:${branch}:${u.after}`,

@@ -52,6 +52,8 @@ export async function startTestServer(dialect: DialectName, env: Record<string, 
     DOKPLOY_WEBHOOK_SECRET: TEST_SECRET,
     SLIPWAY_ADMIN_EMAIL: ADMIN.email,
     SLIPWAY_ADMIN_PASSWORD: ADMIN.password,
+    // The demo applications only where a test asks for them (SLIPWAY_DEMO: 'true').
+    SLIPWAY_DEMO: 'false',
     ...(pgDb ? { DATABASE_URL: pgDb.url } : {}),
     ...env,
   });

@@ -1,0 +1,43 @@
+/** The embedded local runner: `.slipway/pipeline.yaml` of pushes to the repositories Slipway hosts. */
+import { join } from 'node:path';
+import type { Db } from '../db/database.ts';
+import type { DialectTraits } from '../db/dialect.ts';
+import { DeploymentsStore } from '../deployments/deployments.store.ts';
+import type { PushEvents } from '../git/index.ts';
+import { JobQueue } from '../jobs/job-queue.ts';
+import { deploymentGate } from './deployment-gate.ts';
+import { LocalRunner, type ApplicationLookup, type RunnerLog } from './local-runner.ts';
+import { ServiceSupervisor } from './services.ts';
+
+export { LocalRunner, RUNNER_JOB, type RunJob } from './local-runner.ts';
+export { ServiceSupervisor } from './services.ts';
+export { parsePipelineFile, PipelineFileError, PIPELINE_PATH, type Pipeline } from './pipeline-file.ts';
+
+export interface CreateRunnerOptions {
+  db: Db;
+  traits: DialectTraits;
+  dataDir: string;
+  pushEvents: PushEvents;
+  applications: ApplicationLookup;
+  secret: () => string;
+  env: Record<string, string | undefined>;
+  log: RunnerLog;
+}
+
+/** The runner as the server wires it: its own job queue, the hosted repositories, services on 127.0.0.1. */
+export function createLocalRunner(o: CreateRunnerOptions): LocalRunner {
+  return new LocalRunner({
+    db: o.db,
+    // Two pipelines at a time (a module's backend and frontend build side by side).
+    jobs: [1, 2].map(() => new JobQueue(o.db, o.traits, { onError: (err, job) => o.log.warn({ err, job: job?.id }, 'local runner job attempt failed') })),
+    pushEvents: o.pushEvents,
+    applications: o.applications,
+    reposDir: join(o.dataDir, 'repos'),
+    workDir: join(o.dataDir, 'runner'),
+    supervisor: new ServiceSupervisor(),
+    secret: o.secret,
+    env: o.env,
+    log: o.log,
+    awaitDeployment: deploymentGate(o.db, new DeploymentsStore(o.traits)),
+  });
+}
