@@ -8,7 +8,5 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: more workers only fight over them. Files still run in parallel.
     maxWorkers: 2,
-    reporters: process.env.CI ? ['default', 'json'] : ['default'],
-    outputFile: { json: 'test-results/vitest.json' },
   },
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use when they are missing: real PostgreSQL and Redis
-# servers, php-cli (lints the Laravel template pack), git, curl and openssl (the spec's own test).
+# servers, php-cli (lints the Laravel template pack), git, curl and openssl (the spec's own test),
+# and Chromium for the browser tests (driven by playwright-core; no browser is ever downloaded).
 set -euo pipefail
 
 missing=()
@@ -11,6 +12,7 @@ have php || missing+=(php-cli)
 have git || missing+=(git)
 have curl || missing+=(curl)
 have openssl || missing+=(openssl)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
