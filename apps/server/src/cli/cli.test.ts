@@ -22,7 +22,8 @@ async function slipway(args: string[], env: Record<string, string> = {}) {
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-describe('slipway CLI', () => {
+// Each call starts a process that loads TypeScript through tsx: slow on a loaded 2-core machine.
+describe('slipway CLI', { timeout: 180_000 }, () => {
   it('migrates, adds users, and creates a token printed alone on stdout', async () => {
     expect((await slipway(['migrate'])).code).toBe(0);
     const add = await slipway(['user', 'add', '--email', 'Dev@Example.com', '--password', 'dev-password', '--admin']);
