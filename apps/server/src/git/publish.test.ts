@@ -200,7 +200,7 @@ describe('publishModuleBranch over a local path', () => {
     const hook = join(repo, 'hooks', 'pre-receive');
     writeFileSync(hook, `#!/bin/sh\necho $$ > '${join(tmp.dir, 'hook.pid')}'\nsleep 30\n`);
     chmodSync(hook, 0o755);
-    const err = await failure(publishModuleBranch(request(repo, { timeoutMs: 1500 })));
+    const err = await failure(publishModuleBranch(request(repo, { timeoutMs: 5000 })));
     expect(err.code).toBe('timeout');
     // The hook ran in git's process group: it was killed with it, not left sleeping.
     const pid = Number(readFileSync(join(tmp.dir, 'hook.pid'), 'utf8'));
