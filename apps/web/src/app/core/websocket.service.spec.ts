@@ -47,6 +47,12 @@ describe('WebsocketService against slipway start', () => {
     await ws.connect(session.user);
     await until(() => ws.state() === 'connected');
     expect(ws.socketId()).toMatch(/^\d+\.\d+$/);
+    // Browsers hand binary frames to pusher-js as Blobs, which it cannot parse: every frame must be
+    // text. (Under Node, pusher-js's socket would take either, so look at the frames themselves.)
+    const frameKinds = new Set<string>();
+    const socket = (ws as unknown as { pusher: { connection: { connection: { transport: { socket: { addEventListener?: unknown; on?: unknown } } } } } })
+      .pusher.connection.connection.transport.socket as unknown as { addEventListener(t: string, f: (e: { data: unknown }) => void): void };
+    socket.addEventListener('message', (e) => frameKinds.add(typeof e.data === 'string' ? 'text' : 'binary'));
     // Channel auth went through /broadcasting/auth; give the subscriptions a moment to settle.
     await new Promise((r) => setTimeout(r, 300));
     expect(ws.problem()).toBeNull();
@@ -64,6 +70,8 @@ describe('WebsocketService against slipway start', () => {
     expect(got.map((e) => e.status)).toEqual(['building', 'deploying', 'success']);
     expect(got.map((e) => e.sequence)).toEqual([...got.map((e) => e.sequence)].sort((a, b) => a - b));
     expect(got[2]!.message).toBe("Module 'realtime-spec' deployed successfully! 🎉");
+
+    expect([...frameKinds]).toEqual(['text']);
 
     const tracked = deployments.get(got[0]!.deployment_id)();
     expect(tracked?.status).toBe('success');
