@@ -39,7 +39,7 @@ describe.each(DIALECTS)('crash safety on %s', (dialect) => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('keeps every acknowledged delivery across kill -9', async () => {
+  it('keeps every acknowledged delivery across kill -9', { timeout: 180_000 }, async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', SLIPWAY_DATA_DIR: dataDir, DOKPLOY_WEBHOOK_SECRET: TEST_SECRET, LOG_LEVEL: 'error', SLIPWAY_ADMIN_PASSWORD: 'crash-test-pw' };
