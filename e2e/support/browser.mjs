@@ -1,0 +1,101 @@
+// Browser helpers shared by the end-to-end tests: Debian's Chromium through playwright-core (never
+// a downloaded browser), sign-in, the module form, the status dialog, screenshots.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { ROOT } from './slipway.mjs';
+
+export const SHOTS = join(ROOT, 'e2e', 'screenshots');
+mkdirSync(SHOTS, { recursive: true });
+
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+let current = null;
+const received = new WeakMap();
+
+/** Every `deployment.status-updated` event the page's socket received, in order (from the frames). */
+export function deploymentEvents(page) {
+  return received.get(page) ?? [];
+}
+
+function recordEvents(page) {
+  const list = [];
+  received.set(page, list);
+  page.on('websocket', (ws) =>
+    ws.on('framereceived', ({ payload }) => {
+      try {
+        const msg = JSON.parse(String(payload));
+        if (msg.event === 'deployment.status-updated') list.push(JSON.parse(msg.data));
+      } catch {
+        /* not a Pusher JSON frame */
+      }
+    }),
+  );
+}
+
+/** A test that leaves a screenshot (e2e/screenshots/failure-*.tmp.png, not committed) when it fails. */
+export function e2e(name, fn) {
+  test(name, async () => {
+    try {
+      await fn();
+    } catch (err) {
+      await current?.screenshot({ path: join(SHOTS, `failure-${name.slice(0, 30).replace(/\W+/g, '-')}.tmp.png`) }).catch(() => {});
+      throw err;
+    } finally {
+      await current?.context().close().catch(() => {});
+      current = null;
+    }
+  });
+}
+
+/** A new page, signed in through the sign-in form, with the live connection up. */
+export async function signedInPage(browser, base, admin, viewport = { width: 1280, height: 860 }) {
+  const context = await browser.newContext({ viewport });
+  const page = (current = await context.newPage());
+  recordEvents(page);
+  page.on('pageerror', (e) => console.log('# page error:', e.message));
+  await page.goto(`${base}/`);
+  await page.waitForURL(/\/sign-in/);
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password', { exact: true }).fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/modules/);
+  await page.locator('[data-testid=connection-state][data-state=connected]').waitFor();
+  return page;
+}
+
+/** Fills the module form (fields: { name, type, relation? }[]); does not submit. */
+export async function fillModule(page, { name, fields, apps }) {
+  await page.getByTestId('new-module').click();
+  await page.waitForURL(/\/modules\/new/);
+  await page.getByTestId('module-name').fill(name);
+  for (let i = 0; i < fields.length; i++) {
+    if (i > 0) await page.getByTestId('add-field').click();
+    await page.getByTestId(`field-name-${i}`).fill(fields[i].name);
+    if (fields[i].type !== 'string') {
+      await page.getByTestId(`field-type-${i}`).click();
+      await page.getByRole('option', { name: fields[i].type, exact: true }).click();
+    }
+    if (fields[i].relation) await page.locator(`[data-field="${i}"]`).getByLabel('Points to module (slug)').fill(fields[i].relation);
+  }
+  for (const a of apps) await page.getByTestId(`app-${a}`).locator('input').check();
+}
+
+export const dialog = (page) => page.getByRole('dialog');
+
+export const statusOf = (page) => dialog(page).getByTestId('deployment-status').locator('[data-status]').getAttribute('data-status');
+
+export async function waitStatus(page, status, timeout = 15_000) {
+  await dialog(page).locator(`[data-testid=deployment-status] [data-status=${status}]`).waitFor({ timeout });
+}
+
+export async function shot(page, name) {
+  await page.waitForTimeout(250); // let the progress bar and chips finish their transition
+  await page.screenshot({ path: join(SHOTS, name) });
+}
