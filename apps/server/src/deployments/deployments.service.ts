@@ -9,6 +9,8 @@ import { applyReport, newTargetState, type TargetReport } from './target-state.t
 /** A CI report about one application, after its status word was mapped. */
 export interface ReportInput extends TargetReport {
   applicationId: string;
+  /** Slipway's own reports (Dokploy confirmation, watchdog) name their target directly. */
+  targetId?: number;
   branch?: string;
   moduleSlug?: string;
   logs: string[];
@@ -86,6 +88,11 @@ export class DeploymentsService {
   }
 
   private async correlate(db: Db, input: ReportInput, now: string): Promise<{ target: TargetRow; created?: DeploymentRow }> {
+    if (input.targetId !== undefined) {
+      const byTarget = await this.store.getTarget(db, input.targetId);
+      if (!byTarget) throw new Error(`deployment target ${input.targetId} does not exist`);
+      return { target: byTarget };
+    }
     if (input.externalId) {
       const byId = await this.store.findTargetByExternalId(db, input.externalId, input.applicationId);
       if (byId) return { target: byId };

@@ -42,6 +42,10 @@ export function targetStateOf(row: TargetRow): TargetState {
 export class DeploymentsStore {
   constructor(private readonly traits: DialectTraits) {}
 
+  getTarget(db: Db, id: number): Promise<TargetRow | undefined> {
+    return db.selectFrom('deployment_targets').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
   findTargetByExternalId(db: Db, externalId: string, applicationId: string): Promise<TargetRow | undefined> {
     return db
       .selectFrom('deployment_targets')

@@ -17,13 +17,12 @@ export interface SlipwayReport {
   url?: string;
 }
 
-export type TargetReportOutcome = 'changed' | 'ignored' | 'gone' | 'unreachable';
+export type TargetReportOutcome = 'changed' | 'ignored' | 'gone';
 
 /**
  * Reports that Slipway itself makes about one known target (Dokploy's confirmation, the watchdog),
- * through `DeploymentsService.report` so events, sequence and broadcast stay those of CI's reports.
- * `report` finds a target by external id, else by branch; this checks, in the same transaction,
- * that the lookup lands on *this* target, and does nothing otherwise ('unreachable').
+ * through `DeploymentsService.report` (naming the target by id) so events, sequence and broadcast
+ * stay those of CI's reports.
  */
 export class TargetReporter {
   private readonly store: DeploymentsStore;
@@ -48,6 +47,7 @@ export class TargetReporter {
       const { deployment, target } = found;
       if (isTerminal(target.status)) return 'ignored' as const;
       const input: ReportInput = {
+        targetId: target.id,
         applicationId: target.application_id,
         status: r.status,
         externalId: target.external_id ?? undefined,
@@ -58,12 +58,6 @@ export class TargetReporter {
         logs: r.logs ?? [r.message],
         url: r.url,
       };
-      const lands = target.external_id
-        ? await this.store.findTargetByExternalId(trx, target.external_id, target.application_id)
-        : deployment.branch_name
-          ? await this.store.findOpenTarget(trx, deployment.branch_name, target.application_id, input.commitSha)
-          : undefined;
-      if (lands?.id !== target.id) return 'unreachable' as const;
       return this.deps.deployments.report(trx, input, now);
     });
     if (typeof result === 'string') return result;

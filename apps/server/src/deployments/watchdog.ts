@@ -155,7 +155,6 @@ export class Watchdog {
   private async finished(ref: { deploymentId: number; applicationId: string }, r: { status: 'success' | 'failed'; message: string }): Promise<WatchdogAction['action']> {
     const outcome = await this.deps.reporter.report(ref, r);
     if (outcome === 'changed') return r.status === 'success' ? 'succeeded' : 'failed';
-    if (outcome === 'unreachable') this.deps.log.warn(ref, 'watchdog cannot address the target (another open target of its branch)');
     return 'untouched';
   }
 }

@@ -191,7 +191,6 @@ export class DokployConfirmation {
 
   private async finish(p: ConfirmPayload, r: SlipwayReport): Promise<string> {
     const outcome = await this.deps.reporter.report(p, r);
-    if (outcome === 'unreachable') this.deps.log.warn({ deployment: p.deploymentId, application: p.applicationId }, 'cannot address the target to finish it (another open target of its branch)');
     return `${r.status}: ${r.message} (${outcome})`;
   }
 
