@@ -56,6 +56,7 @@ e2e('create a module and watch it go live: pending → building → deploying �
   await page.getByTestId('preview').click();
   await page.getByTestId('preview-files').waitFor();
   assert.match(await page.getByTestId('preview-files').innerText(), /products/);
+  await page.evaluate(() => window.scrollTo(0, 0)); // a full-page shot of a scrolled page repeats the sticky toolbar
   await page.screenshot({ path: join(SHOTS, 'module-form.png'), fullPage: true });
 
   await page.getByTestId('submit').click();

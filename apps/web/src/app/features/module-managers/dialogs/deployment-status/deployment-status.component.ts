@@ -75,6 +75,8 @@ export class DeploymentStatusComponent {
   private readonly now = signal(Date.now());
   private readonly logBox = viewChild<ElementRef<HTMLElement>>('logBox');
   private stickToBottom = true;
+  /** Where the last automatic scroll put the log: a scroll event there is ours, not the reader's. */
+  private autoScrollTop = -1;
 
   protected readonly statusLabel = statusLabel;
   protected readonly statusIcon = statusIcon;
@@ -131,7 +133,10 @@ export class DeploymentStatusComponent {
     afterRenderEffect(() => {
       this.logs().length;
       const box = this.logBox()?.nativeElement;
-      if (box && this.stickToBottom) box.scrollTop = box.scrollHeight;
+      if (box && this.stickToBottom) {
+        box.scrollTop = box.scrollHeight;
+        this.autoScrollTop = box.scrollTop;
+      }
     });
   }
 
@@ -148,6 +153,7 @@ export class DeploymentStatusComponent {
   }
 
   protected onLogScroll(box: HTMLElement): void {
+    if (box.scrollTop === this.autoScrollTop) return;
     this.stickToBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 24;
   }
 
