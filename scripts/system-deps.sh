@@ -13,6 +13,8 @@ have git || missing+=(git)
 have curl || missing+=(curl)
 have openssl || missing+=(openssl)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# The success message's 🎉 in the browser tests' screenshots.
+[ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

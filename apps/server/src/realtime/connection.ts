@@ -61,7 +61,8 @@ export class Connection {
       this.ws.terminate();
       return false;
     }
-    this.ws.send(frame);
+    // Text frames: browsers hand binary ones to pusher-js as Blobs, which it cannot parse.
+    this.ws.send(frame, { binary: false });
     return true;
   }
 
