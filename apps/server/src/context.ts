@@ -105,7 +105,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     jobs,
     broadcaster,
     publisher: new GitBranchPublisher({ dataDir: config.dataDir, env: config.env, pushEvents }),
-    repositoryPacks: new GitRepositoryPacks(),
+    repositoryPacks: new GitRepositoryPacks({ dataDir: config.dataDir, env: config.env }),
   });
   // The local runner and the demo applications (docs/runner.md).
   const runner = config.runner
