@@ -53,6 +53,10 @@ export function openDatabase(config: Pick<Config, 'database'>): DatabaseHandle {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('wal_autocheckpoint = 0');
+    // Reads through a memory map and a larger page cache: fewer system calls per statement, which
+    // on these VMs cost more than SQLite's own work.
+    sqlite.pragma('mmap_size = 268435456');
+    sqlite.pragma('cache_size = -65536');
     checkpointer = startCheckpointer(config.database.file);
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     traits = sqliteTraits;

@@ -30,12 +30,14 @@ describe.each(DIALECTS)('modules API on %s', (dialect) => {
   const changes: DeploymentChange[] = [];
 
   beforeAll(async () => {
-    for (const app of ['backend', 'frontend']) {
+    for (const app of ['backend', 'frontend', 'locked']) {
       await ensureBareRepo(repos, app, { initialFiles: [{ path: 'README.md', content: `# ${app}\n` }, { path: 'src/main.ts', content: 'export {};\n' }] });
     }
+    // A repository whose server refuses every push, as a protected branch would.
+    writeFileSync(join(repos, 'locked.git', 'hooks', 'pre-receive'), '#!/bin/sh\necho "pushes are frozen" >&2\nexit 1\n', { mode: 0o755 });
     writeFileSync(
       join(dir, 'apps.yaml'),
-      `applications:\n  - id: backend\n    repoUrl: ${join(repos, 'backend.git')}\n  - id: frontend\n    repoUrl: ${join(repos, 'frontend.git')}\n  - id: gone\n    repoUrl: ${join(repos, 'missing.git')}\n`,
+      `applications:\n  - id: backend\n    repoUrl: ${join(repos, 'backend.git')}\n  - id: frontend\n    repoUrl: ${join(repos, 'frontend.git')}\n  - id: gone\n    repoUrl: ${join(repos, 'missing.git')}\n  - id: locked\n    repoUrl: ${join(repos, 'locked.git')}\n`,
     );
     s = await startTestServer(dialect, { SLIPWAY_CONFIG: join(dir, 'apps.yaml') });
     s.ctx.broadcaster.add({ publish: (c) => void changes.push(c) });
@@ -54,6 +56,7 @@ describe.each(DIALECTS)('modules API on %s', (dialect) => {
       ['backend', 'typescript-api'],
       ['frontend', 'angular'],
       ['gone', 'typescript-api'],
+      ['locked', 'typescript-api'],
     ]);
   });
 
@@ -134,10 +137,17 @@ describe.each(DIALECTS)('modules API on %s', (dialect) => {
     expect((await call(s.url, 'GET', '/api/admin/modules/products', { token: admin })).body.slug).toBe('products');
   });
 
+  it('refuses a module whose target repository cannot be read, and stores nothing', async () => {
+    const r = await call(s.url, 'POST', '/api/admin/modules', { token: member, body: { ...products, name: 'Refunds', applications: ['gone'] } });
+    expect(r).toMatchObject({ status: 502, body: { error: 'repo_not_found', message: expect.stringContaining("gone's repository") } });
+    expect((await call(s.url, 'GET', '/api/admin/modules/refunds', { token: member })).status).toBe(404);
+  });
+
   it('reports a publish failure with its git error code, and keeps the module', async () => {
-    const r = await call(s.url, 'POST', '/api/admin/modules', { token: member, body: { ...products, name: 'Orders', applications: ['gone'] } });
+    const r = await call(s.url, 'POST', '/api/admin/modules', { token: member, body: { ...products, name: 'Orders', applications: ['locked'] } });
     expect(r.status).toBe(502);
-    expect(r.body).toMatchObject({ error: 'repo_not_found', message: expect.stringContaining('publishing failed') });
+    expect(r.body).toMatchObject({ error: 'push_rejected', message: expect.stringContaining('publishing failed') });
+    expect(r.body.message).toContain('pushes are frozen');
     expect((await call(s.url, 'GET', '/api/admin/modules/orders', { token: member })).status).toBe(200);
   });
 

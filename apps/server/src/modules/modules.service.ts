@@ -6,7 +6,8 @@ import type { DeploymentsService } from '../deployments/deployments.service.ts';
 import type { DeploymentView } from '../deployments/deployment-view.ts';
 import type { Viewer } from '../deployments/deployments.store.ts';
 import { jobError, PermanentJobError, type JobQueue, type JobRow } from '../jobs/job-queue.ts';
-import { loadPack, renderForApplications } from './templates/index.ts';
+import { loadPack, PackError, renderForApplications, TemplateRenderError, UnsafeOutputPathError } from './templates/index.ts';
+import { isGitError } from '../git/index.ts';
 import { PERMANENT_GIT_ERRORS, type BranchPublisher } from './branch-publisher.ts';
 import type { RepositoryPackSource } from './repository-packs.ts';
 import { invalid, ModuleError } from './module-errors.ts';
@@ -85,10 +86,25 @@ export class ModulesService {
     return this.render(this.validate(input), new Date(this.clock()));
   }
 
-  private render(m: ModuleDefinition, generatedAt: Date): Promise<ApplicationFiles[]> {
+  /** Every file per application. A pack that cannot be read or rendered is the user's to fix: 4xx/502. */
+  private async render(m: ModuleDefinition, generatedAt: Date): Promise<ApplicationFiles[]> {
     const targets = m.applications.map((id) => ({ id, pack: this.d.registry.packOf(this.d.registry.get(id)!) }));
-    const repoPack = (t: { id: string; pack: string }) => this.d.repositoryPacks?.load(this.d.registry.get(t.id)!, t.pack, m.git.baseBranch);
-    return renderForApplications(m, targets, async (t) => (await repoPack(t)) ?? loadPack(t.pack), generatedAt);
+    const repoPack = async (t: { id: string; pack: string }) => {
+      try {
+        return await this.d.repositoryPacks?.load(this.d.registry.get(t.id)!, t.pack, m.git.baseBranch);
+      } catch (err) {
+        if (!isGitError(err)) throw err;
+        throw new ModuleError(502, err.code, `cannot read template pack '${t.pack}' from ${t.id}'s repository: ${err.message}`);
+      }
+    };
+    try {
+      return await renderForApplications(m, targets, async (t) => (await repoPack(t)) ?? loadPack(t.pack), generatedAt);
+    } catch (err) {
+      if (err instanceof PackError || err instanceof TemplateRenderError || err instanceof UnsafeOutputPathError) {
+        throw new ModuleError(422, 'template_error', err.message);
+      }
+      throw err;
+    }
   }
 
   async create(viewer: Viewer, input: unknown): Promise<GenerateModuleResponse> {

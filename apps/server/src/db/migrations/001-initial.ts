@@ -50,7 +50,6 @@ export function initial(traits: DialectTraits) {
       await db.schema.createIndex('deployments_created_at').on('deployments').column('created_at').execute();
       await db.schema.createIndex('deployments_module_slug').on('deployments').columns(['module_slug', 'created_at']).execute();
       await db.schema.createIndex('deployments_status').on('deployments').columns(['status', 'updated_at']).execute();
-      await db.schema.createIndex('deployments_branch').on('deployments').column('branch_name').execute();
 
       await traits
         .idColumn(db.schema.createTable('deployment_targets'))
@@ -78,7 +77,6 @@ export function initial(traits: DialectTraits) {
         .columns(['application_id', 'deployment_id'])
         .where(sql.ref('external_id'), 'is', null)
         .execute();
-      await db.schema.createIndex('deployment_targets_deployment').on('deployment_targets').column('deployment_id').execute();
 
       await traits
         .idColumn(db.schema.createTable('deployment_events'))
@@ -104,7 +102,6 @@ export function initial(traits: DialectTraits) {
         .addColumn('body', 'text')
         .addColumn('deployment_id', 'integer', (c) => c.references('deployments.id').onDelete('set null'))
         .execute();
-      await db.schema.createIndex('webhook_deliveries_received_at').on('webhook_deliveries').column('received_at').execute();
     },
   };
 }
