@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GitError } from './errors.ts';
 import { ensureBareRepo } from './local-repos.ts';
 import { publishModuleBranch, type PublishRequest } from './publish.ts';
-import { argvRecordingGit, eventually, git, sampleProcessArgv, startGitServer, tempDir } from './test-helpers.ts';
+import { argvRecordingGit, eventually, git, sampleProcessArgv, startGitServer, tempDir, failure } from './test-helpers.ts';
 
 /**
  * Publishing over git smart HTTP (Slipway's own `gitHttpRoutes` in front of `git http-backend`,
@@ -41,14 +40,6 @@ function request(over: Partial<PublishRequest> = {}): PublishRequest {
   };
 }
 
-async function failure(p: Promise<unknown>): Promise<GitError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GitError);
-  return err as GitError;
-}
 
 describe('publishModuleBranch over smart HTTP with a token', () => {
   const repo = join(reposDir, 'backend.git');

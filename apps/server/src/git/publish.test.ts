@@ -1,11 +1,10 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GitError } from './errors.ts';
 import { ensureBareRepo } from './local-repos.ts';
 import { mirrorDirFor } from './mirror.ts';
 import { publishModuleBranch, type PublishRequest } from './publish.ts';
-import { git, tempDir } from './test-helpers.ts';
+import { git, tempDir, failure } from './test-helpers.ts';
 
 /** Publishing to local bare repositories (a path remote): the tree, the lease, idempotence, refusals. */
 
@@ -48,14 +47,6 @@ function request(url: string, over: Partial<PublishRequest> = {}): PublishReques
   };
 }
 
-async function failure(p: Promise<unknown>): Promise<GitError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GitError);
-  return err as GitError;
-}
 
 /** Alive and not a zombie (a killed orphan waits for its reaper a moment). */
 function running(pid: number): boolean {

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { User } from '../auth/auth.service.ts';
+import { expect } from 'vitest';
+import { GitError } from './errors.ts';
 import { gitHttpRoutes } from './git-http.routes.ts';
 import type { PushEvent } from './push-events.ts';
 
@@ -97,4 +99,14 @@ export async function eventually(check: () => boolean, ms = 5000): Promise<void>
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The GitError a publish fails with (the test fails if it succeeds or throws anything else). */
+export async function failure(p: Promise<unknown>): Promise<GitError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(GitError);
+  return err as GitError;
 }

@@ -35,7 +35,8 @@ export interface JobQueueOptions {
   pollMs?: number;
   leaseMs?: number;
   clock?: () => number;
-  onError?: (err: unknown, job: JobRow) => void;
+  /** `job` is absent when claiming itself failed (the database did not answer). */
+  onError?: (err: unknown, job?: JobRow) => void;
   backoffMs?: (attempt: number) => number;
 }
 
@@ -153,7 +154,7 @@ export class JobQueue {
     try {
       for (let job = await this.claim(); job && !this.stopped; job = await this.claim()) await this.run(job);
     } catch (err) {
-      this.opts.onError?.(err, undefined as unknown as JobRow);
+      this.opts.onError?.(err);
     } finally {
       this.running--;
       this.events.emit('idle');

@@ -65,8 +65,9 @@ export class WebhookIntake {
     const nowMs = this.clock();
     const now = new Date(nowMs).toISOString();
     const verification = verifySignature(raw, headers, this.deps.secrets(), nowMs, this.deps.toleranceSeconds);
-    const base = { received_at: now, headers: JSON.stringify(loggableHeaders(headers)), body: bodyText(raw) };
-    log.info({ headers: loggableHeaders(headers), body: bodyForLog(raw), signature_valid: verification.ok }, 'Dokploy webhook received');
+    const shown = loggableHeaders(headers);
+    const base = { received_at: now, headers: JSON.stringify(shown), body: bodyText(raw) };
+    log.info({ headers: shown, body: bodyForLog(raw), signature_valid: verification.ok }, 'Dokploy webhook received');
 
     if (!verification.ok) {
       return this.reject({ ...base, signature_valid: 0 }, 401, 'invalid_signature', verification.reason);
