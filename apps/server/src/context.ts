@@ -10,6 +10,7 @@ import { DeploymentsStore } from './deployments/deployments.store.ts';
 import { DeploymentsService } from './deployments/deployments.service.ts';
 import { DeliveriesStore } from './webhooks/deliveries.store.ts';
 import { WebhookIntake } from './webhooks/webhook-intake.service.ts';
+import { TransactionBatcher } from './db/transaction-batcher.ts';
 import { JobQueue } from './jobs/job-queue.ts';
 import { TargetReporter } from './deployments/target-reporter.ts';
 import { Watchdog } from './deployments/watchdog.ts';
@@ -84,7 +85,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     log,
   });
   const intake = new WebhookIntake({
-    db,
+    writes: new TransactionBatcher(db),
     traits,
     deployments,
     deliveries: new DeliveriesStore(),

@@ -4,6 +4,7 @@ import type { Db } from '../db/database.ts';
 import type { DialectTraits } from '../db/dialect.ts';
 import type { DeploymentsTable, DeploymentTargetsTable, DeploymentEventsTable } from '../db/schema.ts';
 import type { TargetState } from './target-state.ts';
+import { inline } from '../db/literal.ts';
 
 export type DeploymentRow = Selectable<DeploymentsTable>;
 export type TargetRow = Selectable<DeploymentTargetsTable>;
@@ -53,7 +54,7 @@ export class DeploymentsStore {
       .where('external_id', '=', externalId)
       .where('application_id', '=', applicationId)
       .orderBy('id', 'desc')
-      .limit(1)
+      .limit(inline(1))
       .executeTakeFirst();
   }
 
@@ -68,7 +69,7 @@ export class DeploymentsStore {
       .where('t.status', 'in', UNFINISHED)
       .where('t.external_id', 'is', null);
     if (commit) q = q.where((eb) => eb.or([eb('t.commit_sha', 'is', null), eb('t.commit_sha', '=', commit)]));
-    return q.orderBy('t.id', 'desc').limit(1).executeTakeFirst();
+    return q.orderBy('t.id', 'desc').limit(inline(1)).executeTakeFirst();
   }
 
   /** Reads and, on PostgreSQL, locks the deployment row: writers of one deployment take turns. */
@@ -78,29 +79,8 @@ export class DeploymentsStore {
     return q.executeTakeFirst();
   }
 
-  async insertDeployment(
-    db: Db,
-    d: { moduleSlug: string | null; branch: string | null; commit: string | null; ownerId: number | null; now: string },
-  ): Promise<DeploymentRow> {
-    return db
-      .insertInto('deployments')
-      .values({
-        module_slug: d.moduleSlug,
-        branch_name: d.branch,
-        commit_sha: d.commit,
-        status: 'pending',
-        progress: 0,
-        message: null,
-        url: null,
-        owner_id: d.ownerId,
-        last_sequence: 0,
-        created_at: d.now,
-        updated_at: d.now,
-        started_at: null,
-        finished_at: null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+  insertDeployment(db: Db, row: Omit<DeploymentRow, 'id'>): Promise<DeploymentRow> {
+    return db.insertInto('deployments').values(row).returningAll().executeTakeFirstOrThrow();
   }
 
   insertTarget(db: Db, deploymentId: number, applicationId: string, state: TargetState, now: string): Promise<TargetRow> {
@@ -154,7 +134,7 @@ export class DeploymentsStore {
       .selectAll()
       .where('deployment_id', '=', deploymentId)
       .orderBy('sequence', 'desc')
-      .limit(limit)
+      .limit(inline(limit))
       .execute();
     return rows.reverse();
   }
@@ -162,7 +142,7 @@ export class DeploymentsStore {
   findByCommit(db: Db, moduleSlug: string, branch: string, commit: string | null): Promise<DeploymentRow | undefined> {
     let q = db.selectFrom('deployments').selectAll().where('module_slug', '=', moduleSlug).where('branch_name', '=', branch);
     q = commit === null ? q.where('commit_sha', 'is', null) : q.where('commit_sha', '=', commit);
-    return q.orderBy('id', 'desc').limit(1).executeTakeFirst();
+    return q.orderBy('id', 'desc').limit(inline(1)).executeTakeFirst();
   }
 
   get(db: Db, id: number): Promise<DeploymentRow | undefined> {
@@ -180,16 +160,16 @@ export class DeploymentsStore {
   }
 
   latestVisibleBySlug(db: Db, viewer: Viewer, slug: string): Promise<DeploymentRow | undefined> {
-    return this.visible(db, viewer).where('module_slug', '=', slug).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+    return this.visible(db, viewer).where('module_slug', '=', slug).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(inline(1)).executeTakeFirst();
   }
 
   active(db: Db, viewer: Viewer, limit = 200): Promise<DeploymentRow[]> {
-    return this.visible(db, viewer).where('status', 'in', UNFINISHED).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    return this.visible(db, viewer).where('status', 'in', UNFINISHED).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(inline(limit)).execute();
   }
 
   /** Unfinished deployments with no news since `before` (for the watchdog). */
   stale(db: Db, before: string, limit = 100): Promise<DeploymentRow[]> {
-    return db.selectFrom('deployments').selectAll().where('status', 'in', UNFINISHED).where('updated_at', '<', before).orderBy('updated_at').limit(limit).execute();
+    return db.selectFrom('deployments').selectAll().where('status', 'in', UNFINISHED).where('updated_at', '<', before).orderBy('updated_at').limit(inline(limit)).execute();
   }
 
   async list(db: Db, viewer: Viewer, f: ListFilter): Promise<{ rows: DeploymentRow[]; total: number }> {
@@ -197,7 +177,7 @@ export class DeploymentsStore {
     if (f.status) q = q.where('status', '=', f.status);
     if (f.moduleSlug) q = q.where('module_slug', '=', f.moduleSlug);
     const [rows, count] = await Promise.all([
-      q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.perPage).offset((f.page - 1) * f.perPage).execute(),
+      q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(inline(f.perPage)).offset(inline((f.page - 1) * f.perPage)).execute(),
       q.clearSelect().select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow(),
     ]);
     return { rows, total: Number(count.n) };

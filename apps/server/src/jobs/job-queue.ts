@@ -3,6 +3,7 @@ import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { DialectTraits } from '../db/dialect.ts';
 import type { JobsTable } from '../db/schema.ts';
+import { inline } from '../db/literal.ts';
 
 export type JobRow = Selectable<JobsTable>;
 
@@ -173,7 +174,7 @@ export class JobQueue {
         .where('type', 'in', types)
         .where((eb) => eb.or([eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]), eb.and([eb('status', '=', 'running'), eb('locked_until', '<', now)])]))
         .orderBy('run_at')
-        .limit(1);
+        .limit(inline(1));
       if (this.traits.rowLocks) q = q.forUpdate().skipLocked();
       const job = await q.executeTakeFirst();
       if (!job) return undefined;

@@ -1,6 +1,7 @@
 import type { Insertable } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { WebhookDeliveriesTable } from '../db/schema.ts';
+import { inline } from '../db/literal.ts';
 
 export type DeliveryRecord = Insertable<WebhookDeliveriesTable>;
 
@@ -22,6 +23,6 @@ export class DeliveriesStore {
   }
 
   recent(db: Db, limit: number) {
-    return db.selectFrom('webhook_deliveries').selectAll().orderBy('id', 'desc').limit(limit).execute();
+    return db.selectFrom('webhook_deliveries').selectAll().orderBy('id', 'desc').limit(inline(limit)).execute();
   }
 }

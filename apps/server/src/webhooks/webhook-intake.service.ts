@@ -1,10 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Db } from '../db/database.ts';
 import type { DialectTraits } from '../db/dialect.ts';
+import type { TransactionBatcher } from '../db/transaction-batcher.ts';
 import type { CiReport } from '@slipway/contracts';
 import type { Broadcaster, DeploymentChange } from '../deployments/broadcaster.ts';
 import type { DeploymentsService, ReportInput, ReportResult } from '../deployments/deployments.service.ts';
-import type { DeliveriesStore } from './deliveries.store.ts';
+import type { DeliveriesStore, DeliveryRecord } from './deliveries.store.ts';
 import { parseReport, toReportInput } from './parse-report.ts';
 import { verifySignature, type Headers } from './signature.ts';
 
@@ -14,7 +14,8 @@ export interface IntakeAnswer {
 }
 
 export interface WebhookIntakeDeps {
-  db: Db;
+  /** Every write of the intake goes through it: deliveries that arrive together commit together. */
+  writes: TransactionBatcher;
   traits: DialectTraits;
   deployments: DeploymentsService;
   deliveries: DeliveriesStore;
@@ -61,7 +62,7 @@ export class WebhookIntake {
   }
 
   async receive(raw: Buffer, headers: Headers): Promise<IntakeAnswer> {
-    const { db, deliveries, log } = this.deps;
+    const { writes, deliveries, log } = this.deps;
     const nowMs = this.clock();
     const now = new Date(nowMs).toISOString();
     const verification = verifySignature(raw, headers, this.deps.secrets(), nowMs, this.deps.toleranceSeconds);
@@ -81,7 +82,7 @@ export class WebhookIntake {
     const input = toReportInput(parsed.report, this.deps.awaitConfirmation);
     let result: ReportResult | 'duplicate';
     try {
-      result = await db.transaction().execute(async (trx) => {
+      result = await writes.run(async (trx) => {
         const r = await this.deps.deployments.report(trx, input, now);
         const first = await deliveries.recordOnce(trx, {
           ...base,
@@ -92,8 +93,8 @@ export class WebhookIntake {
           idempotency_key: key,
           deployment_id: r.deploymentId,
         });
-        // Seen before: undo this transaction's change (duplicates are rare; checking first costs
-        // every delivery a query).
+        // Seen before: undo this unit's change (duplicates are rare; checking first costs every
+        // delivery a query).
         if (!first) throw DUPLICATE;
         return r;
       });
@@ -104,7 +105,7 @@ export class WebhookIntake {
     }
 
     if (result === 'duplicate') {
-      await deliveries.record(db, { ...base, signature_valid: 1, outcome: 'duplicate', http_status: 200, error: null, idempotency_key: null, deployment_id: null });
+      await writes.run((trx) => deliveries.record(trx, { ...base, signature_valid: 1, outcome: 'duplicate', http_status: 200, error: null, idempotency_key: null, deployment_id: null }));
       return { status: 200, body: { ok: true, outcome: 'duplicate', message: 'already received; nothing changed' } };
     }
     if (result.kind === 'ignored') {
@@ -138,7 +139,8 @@ export class WebhookIntake {
     message: string,
     details?: unknown,
   ): Promise<IntakeAnswer> {
-    await this.deps.deliveries.record(this.deps.db, { ...base, outcome: 'rejected', http_status: status, error: `${error}: ${message}`, idempotency_key: null, deployment_id: null });
+    const rejected: DeliveryRecord = { ...base, outcome: 'rejected', http_status: status, error: `${error}: ${message}`, idempotency_key: null, deployment_id: null };
+    await this.deps.writes.run((trx) => this.deps.deliveries.record(trx, rejected));
     return { status, body: details ? { error, message, details } : { error, message } };
   }
 }

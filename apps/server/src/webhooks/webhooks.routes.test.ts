@@ -70,6 +70,30 @@ curl -X POST ${s.url}/api/webhooks/dokploy/deployment \\
     expect(await count('deployment_events')).toBe(events);
   });
 
+  it('answers simultaneous deliveries each after its own commit: copies are duplicates, a failure stays its own', async () => {
+    // Sent at once, so they share group commits. The copies of gh-5005 and one invalid delivery
+    // must not disturb the others of their batch.
+    const reports = Array.from({ length: 24 }, (_, i) => ({ deploymentId: `gh-5${String(i).padStart(3, '0')}`, applicationId: 'backend', branch: `module/burst-${i}`, status: 'running' }));
+    const copy = { deploymentId: 'gh-5005', applicationId: 'backend', branch: 'module/burst-5', status: 'running' };
+    const [deployments, deliveries] = [await count('deployments'), await count('webhook_deliveries')];
+    const answers = await Promise.all([
+      ...reports.map((r) => sendWebhook(s.url, r, TEST_SECRET)),
+      sendWebhook(s.url, copy, TEST_SECRET),
+      sendWebhook(s.url, { status: 'exploded', branch: 'module/burst-bad' }, TEST_SECRET),
+    ]);
+    const outcomes = answers.map((a) => a.body.outcome ?? a.body.error);
+    expect(outcomes.filter((o) => o === 'accepted')).toHaveLength(24);
+    expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(1);
+    expect(answers.at(-1)).toMatchObject({ status: 422, body: { error: 'invalid_payload' } });
+    expect(await count('deployments')).toBe(deployments + 24);
+    expect(await count('webhook_deliveries')).toBe(deliveries + 26);
+    // Every accepted answer names a deployment that is stored with the status it answered.
+    for (const a of answers.filter((x) => x.body.outcome === 'accepted')) {
+      const row = await db().selectFrom('deployments').select(['status', 'last_sequence']).where('id', '=', Number(a.body.deployment_id)).executeTakeFirstOrThrow();
+      expect(row).toEqual({ status: 'building', last_sequence: 1 });
+    }
+  });
+
   it('ignores a late running after done, without moving back', async () => {
     const base = { deploymentId: 'gh-3003', applicationId: 'frontend', branch: 'module/late' };
     await sendWebhook(s.url, { ...base, status: 'done' }, TEST_SECRET);

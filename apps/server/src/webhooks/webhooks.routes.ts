@@ -22,7 +22,8 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
     return reply.code(500).send({ error: 'internal', message: 'the delivery was not stored; send it again' });
   });
 
-  app.post('/api/webhooks/dokploy/deployment', { bodyLimit: maxBodyBytes }, async (req, reply) => {
+  // Fastify's own request lines would repeat the intake's (one per delivery, with its outcome).
+  app.post('/api/webhooks/dokploy/deployment', { bodyLimit: maxBodyBytes, logLevel: 'warn' }, async (req, reply) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const answer = await intake.receive(raw, req.headers);
     return reply.code(answer.status).send(answer.body);
