@@ -33,7 +33,6 @@ export interface NewDeployment {
 /** Who owns a deployment that CI started on its own (no module publish): the module's owner. */
 export type OwnerResolver = (db: Db, moduleSlug: string) => Promise<number | null>;
 
-const RECENT_EVENTS = 50;
 
 /**
  * The deployment domain's I/O side: correlation of reports to targets, the status machine applied
@@ -61,7 +60,7 @@ export class DeploymentsService {
     const nextTargets = targets.map((t) => (t.id === target.id ? { ...t, ...targetColumns(outcome.next) } : t));
     const e = { status: outcome.next.status, message: input.message ?? null, logs: input.logs, url: outcome.next.url, now };
     const next = nextRow(deployment, nextTargets, e);
-    await this.store.updateDeployment(db, deployment.id, next);
+    await this.store.updateDeployment(db, next);
     const change = await this.appendChange(db, next, nextTargets, { ...e, targetId: target.id });
     return { kind: 'changed', deploymentId: deployment.id, change };
   }
@@ -140,7 +139,7 @@ export class DeploymentsService {
     const sequence = deployment.last_sequence;
     const event = await this.store.appendEvent(db, { deploymentId: deployment.id, sequence, targetId: e.targetId, status: e.status, message: e.message, logs: e.logs, now: e.now });
     // The first event of a deployment is its whole history: no need to read it back.
-    const events = sequence === 1 ? [event] : await this.store.recentEvents(db, deployment.id, RECENT_EVENTS);
+    const events = sequence === 1 ? [event] : await this.store.recentEvents(db, deployment.id);
     return { deploymentId: String(deployment.id), ownerId: deployment.owner_id, sequence, payload: toPayload(deployment, targets, events) };
   }
 
@@ -171,7 +170,7 @@ export class DeploymentsService {
   }
 
   private async withHistory(db: Db, d: DeploymentRow) {
-    const [targets, events] = await Promise.all([this.store.targetsOf(db, d.id), this.store.recentEvents(db, d.id, RECENT_EVENTS)]);
+    const [targets, events] = await Promise.all([this.store.targetsOf(db, d.id), this.store.recentEvents(db, d.id)]);
     return { ...toView(d, targets, events), all_logs: logLines(events), events: events.map(eventView) };
   }
 

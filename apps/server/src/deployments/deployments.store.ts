@@ -5,12 +5,16 @@ import type { DialectTraits } from '../db/dialect.ts';
 import type { DeploymentsTable, DeploymentTargetsTable, DeploymentEventsTable } from '../db/schema.ts';
 import type { TargetState } from './target-state.ts';
 import { inline } from '../db/literal.ts';
+import { argNames, prepared } from '../db/prepared.ts';
 
 export type DeploymentRow = Selectable<DeploymentsTable>;
 export type TargetRow = Selectable<DeploymentTargetsTable>;
 export type EventRow = Selectable<DeploymentEventsTable>;
 
 export const UNFINISHED: DeploymentStatus[] = ['pending', 'building', 'deploying'];
+
+/** How many events a deployment's status and broadcasts carry. */
+export const RECENT_EVENTS = 50;
 
 /** Visibility: members see their own deployments, admins all. */
 export interface Viewer {
@@ -39,64 +43,146 @@ export function targetStateOf(row: TargetRow): TargetState {
   };
 }
 
-/** Every query on deployments, targets and events. Takes a Db or a transaction. */
+type NewDeployment = Omit<DeploymentRow, 'id'>;
+type TargetValues = ReturnType<typeof targetColumns>;
+
+const DEPLOYMENT_COLUMNS = argNames<NewDeployment>({
+  module_slug: true,
+  branch_name: true,
+  commit_sha: true,
+  status: true,
+  progress: true,
+  message: true,
+  url: true,
+  owner_id: true,
+  last_sequence: true,
+  created_at: true,
+  updated_at: true,
+  started_at: true,
+  finished_at: true,
+});
+const TARGET_COLUMNS = argNames<TargetValues>({
+  status: true,
+  progress: true,
+  external_id: true,
+  commit_sha: true,
+  url: true,
+  run_url: true,
+  message: true,
+  started_at: true,
+  finished_at: true,
+});
+
+/** Unfinished targets of a branch and application that no CI run has claimed yet. */
+function openTargets(db: Db, a: { branch: string; applicationId: string }) {
+  return db
+    .selectFrom('deployment_targets as t')
+    .innerJoin('deployments as d', 'd.id', 't.deployment_id')
+    .selectAll('t')
+    .where('d.branch_name', '=', a.branch)
+    .where('t.application_id', '=', a.applicationId)
+    .where('t.status', 'in', UNFINISHED)
+    .where('t.external_id', 'is', null);
+}
+
+/**
+ * Every query on deployments, targets and events. Takes a Db or a transaction. The queries a
+ * webhook runs are prepared (compiled once); the others are built per call.
+ */
 export class DeploymentsStore {
   constructor(private readonly traits: DialectTraits) {}
 
-  getTarget(db: Db, id: number): Promise<TargetRow | undefined> {
-    return db.selectFrom('deployment_targets').selectAll().where('id', '=', id).executeTakeFirst();
-  }
+  private readonly targetById = prepared(['id'], (db, a: { id: number }) => db.selectFrom('deployment_targets').selectAll().where('id', '=', a.id));
 
-  findTargetByExternalId(db: Db, externalId: string, applicationId: string): Promise<TargetRow | undefined> {
-    return db
+  private readonly targetByExternalId = prepared(['externalId', 'applicationId'], (db, a: { externalId: string; applicationId: string }) =>
+    db
       .selectFrom('deployment_targets')
       .selectAll()
-      .where('external_id', '=', externalId)
-      .where('application_id', '=', applicationId)
+      .where('external_id', '=', a.externalId)
+      .where('application_id', '=', a.applicationId)
       .orderBy('id', 'desc')
-      .limit(inline(1))
-      .executeTakeFirst();
+      .limit(inline(1)),
+  );
+
+  private readonly openTarget = prepared(['branch', 'applicationId'], (db, a: { branch: string; applicationId: string }) =>
+    openTargets(db, a).orderBy('t.id', 'desc').limit(inline(1)),
+  );
+
+  private readonly openTargetOfCommit = prepared(['branch', 'applicationId', 'commit'], (db, a: { branch: string; applicationId: string; commit: string }) =>
+    openTargets(db, a)
+      .where((eb) => eb.or([eb('t.commit_sha', 'is', null), eb('t.commit_sha', '=', a.commit)]))
+      .orderBy('t.id', 'desc')
+      .limit(inline(1)),
+  );
+
+  private readonly deploymentById = prepared(['id'], (db, a: { id: number }) => {
+    const q = db.selectFrom('deployments').selectAll().where('id', '=', a.id);
+    return this.traits.rowLocks ? q.forUpdate() : q;
+  });
+
+  private readonly deploymentInsert = prepared(DEPLOYMENT_COLUMNS, (db, a: NewDeployment) => db.insertInto('deployments').values(a).returningAll());
+
+  private readonly deploymentUpdate = prepared(['id', ...DEPLOYMENT_COLUMNS], (db, { id, ...row }: DeploymentRow) =>
+    db.updateTable('deployments').set(row).where('id', '=', id),
+  );
+
+  private readonly targetInsert = prepared(
+    ['deployment_id', 'application_id', 'created_at', 'updated_at', ...TARGET_COLUMNS],
+    (db, a: TargetValues & { deployment_id: number; application_id: string; created_at: string; updated_at: string }) =>
+      db.insertInto('deployment_targets').values(a).returningAll(),
+  );
+
+  private readonly targetUpdate = prepared(['id', 'updated_at', ...TARGET_COLUMNS], (db, { id, ...values }: TargetValues & { id: number; updated_at: string }) =>
+    db.updateTable('deployment_targets').set(values).where('id', '=', id),
+  );
+
+  private readonly targetsOfDeployment = prepared(['deploymentId'], (db, a: { deploymentId: number }) =>
+    db.selectFrom('deployment_targets').selectAll().where('deployment_id', '=', a.deploymentId).orderBy('id'),
+  );
+
+  private readonly eventInsert = prepared(
+    ['deployment_id', 'sequence', 'target_id', 'status', 'message', 'logs', 'created_at'],
+    (db, a: Omit<EventRow, 'id'>) => db.insertInto('deployment_events').values(a).returningAll(),
+  );
+
+  private readonly newestEvents = prepared(['deploymentId'], (db, a: { deploymentId: number }) =>
+    db.selectFrom('deployment_events').selectAll().where('deployment_id', '=', a.deploymentId).orderBy('sequence', 'desc').limit(inline(RECENT_EVENTS)),
+  );
+
+  async getTarget(db: Db, id: number): Promise<TargetRow | undefined> {
+    return (await this.targetById(db, { id }))[0];
+  }
+
+  async findTargetByExternalId(db: Db, externalId: string, applicationId: string): Promise<TargetRow | undefined> {
+    return (await this.targetByExternalId(db, { externalId, applicationId }))[0];
   }
 
   /** Newest unfinished target of that branch and application whose commit is unknown or the same. */
-  findOpenTarget(db: Db, branch: string, applicationId: string, commit: string | undefined): Promise<TargetRow | undefined> {
-    let q = db
-      .selectFrom('deployment_targets as t')
-      .innerJoin('deployments as d', 'd.id', 't.deployment_id')
-      .selectAll('t')
-      .where('d.branch_name', '=', branch)
-      .where('t.application_id', '=', applicationId)
-      .where('t.status', 'in', UNFINISHED)
-      .where('t.external_id', 'is', null);
-    if (commit) q = q.where((eb) => eb.or([eb('t.commit_sha', 'is', null), eb('t.commit_sha', '=', commit)]));
-    return q.orderBy('t.id', 'desc').limit(inline(1)).executeTakeFirst();
+  async findOpenTarget(db: Db, branch: string, applicationId: string, commit: string | undefined): Promise<TargetRow | undefined> {
+    const rows = commit ? await this.openTargetOfCommit(db, { branch, applicationId, commit }) : await this.openTarget(db, { branch, applicationId });
+    return rows[0];
   }
 
   /** Reads and, on PostgreSQL, locks the deployment row: writers of one deployment take turns. */
-  lockDeployment(db: Db, id: number): Promise<DeploymentRow | undefined> {
-    let q = db.selectFrom('deployments').selectAll().where('id', '=', id);
-    if (this.traits.rowLocks) q = q.forUpdate();
-    return q.executeTakeFirst();
+  async lockDeployment(db: Db, id: number): Promise<DeploymentRow | undefined> {
+    return (await this.deploymentById(db, { id }))[0];
   }
 
-  insertDeployment(db: Db, row: Omit<DeploymentRow, 'id'>): Promise<DeploymentRow> {
-    return db.insertInto('deployments').values(row).returningAll().executeTakeFirstOrThrow();
+  async insertDeployment(db: Db, row: NewDeployment): Promise<DeploymentRow> {
+    return (await this.deploymentInsert(db, row))[0]!;
   }
 
-  insertTarget(db: Db, deploymentId: number, applicationId: string, state: TargetState, now: string): Promise<TargetRow> {
-    return db
-      .insertInto('deployment_targets')
-      .values({ deployment_id: deploymentId, application_id: applicationId, ...targetColumns(state), created_at: now, updated_at: now })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+  async insertTarget(db: Db, deploymentId: number, applicationId: string, state: TargetState, now: string): Promise<TargetRow> {
+    const rows = await this.targetInsert(db, { deployment_id: deploymentId, application_id: applicationId, ...targetColumns(state), created_at: now, updated_at: now });
+    return rows[0]!;
   }
 
   async updateTarget(db: Db, id: number, state: TargetState, now: string): Promise<void> {
-    await db.updateTable('deployment_targets').set({ ...targetColumns(state), updated_at: now }).where('id', '=', id).execute();
+    await this.targetUpdate(db, { id, ...targetColumns(state), updated_at: now });
   }
 
   targetsOf(db: Db, deploymentId: number): Promise<TargetRow[]> {
-    return db.selectFrom('deployment_targets').selectAll().where('deployment_id', '=', deploymentId).orderBy('id').execute();
+    return this.targetsOfDeployment(db, { deploymentId });
   }
 
   targetsOfMany(db: Db, deploymentIds: number[]): Promise<TargetRow[]> {
@@ -104,39 +190,30 @@ export class DeploymentsStore {
     return db.selectFrom('deployment_targets').selectAll().where('deployment_id', 'in', deploymentIds).orderBy('id').execute();
   }
 
-  async updateDeployment(db: Db, id: number, patch: Partial<Omit<DeploymentRow, 'id'>>): Promise<void> {
-    await db.updateTable('deployments').set(patch).where('id', '=', id).execute();
+  /** Writes every column of the row (a deployment changes as a whole: summary, message, sequence). */
+  async updateDeployment(db: Db, row: DeploymentRow): Promise<void> {
+    await this.deploymentUpdate(db, row);
   }
 
   async appendEvent(
     db: Db,
     e: { deploymentId: number; sequence: number; targetId: number | null; status: DeploymentStatus; message: string | null; logs: string[]; now: string },
   ): Promise<EventRow> {
-    return db
-      .insertInto('deployment_events')
-      .values({
-        deployment_id: e.deploymentId,
-        sequence: e.sequence,
-        target_id: e.targetId,
-        status: e.status,
-        message: e.message,
-        logs: JSON.stringify(e.logs),
-        created_at: e.now,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const rows = await this.eventInsert(db, {
+      deployment_id: e.deploymentId,
+      sequence: e.sequence,
+      target_id: e.targetId,
+      status: e.status,
+      message: e.message,
+      logs: JSON.stringify(e.logs),
+      created_at: e.now,
+    });
+    return rows[0]!;
   }
 
-  /** The newest events, oldest first. */
-  async recentEvents(db: Db, deploymentId: number, limit: number): Promise<EventRow[]> {
-    const rows = await db
-      .selectFrom('deployment_events')
-      .selectAll()
-      .where('deployment_id', '=', deploymentId)
-      .orderBy('sequence', 'desc')
-      .limit(inline(limit))
-      .execute();
-    return rows.reverse();
+  /** The newest RECENT_EVENTS events, oldest first. */
+  async recentEvents(db: Db, deploymentId: number): Promise<EventRow[]> {
+    return (await this.newestEvents(db, { deploymentId })).reverse();
   }
 
   findByCommit(db: Db, moduleSlug: string, branch: string, commit: string | null): Promise<DeploymentRow | undefined> {

@@ -3,6 +3,9 @@ import type { ModuleDefinition } from '@slipway/contracts';
 import type { Db } from '../db/database.ts';
 import type { ModulesTable } from '../db/schema.ts';
 import type { Viewer } from '../deployments/deployments.store.ts';
+import { prepared } from '../db/prepared.ts';
+
+const ownerBySlug = prepared(['slug'], (db, a: { slug: string }) => db.selectFrom('modules').select('owner_id').where('slug', '=', a.slug));
 
 export type ModuleRow = Selectable<ModulesTable>;
 
@@ -53,8 +56,8 @@ export class ModulesStore {
     await db.deleteFrom('modules').where('id', '=', id).execute();
   }
 
+  /** Asked for every deployment CI starts on its own: prepared (compiled once). */
   async ownerOf(db: Db, slug: string): Promise<number | null> {
-    const r = await db.selectFrom('modules').select('owner_id').where('slug', '=', slug).executeTakeFirst();
-    return r?.owner_id ?? null;
+    return (await ownerBySlug(db, { slug }))[0]?.owner_id ?? null;
   }
 }
