@@ -41,7 +41,6 @@ export class TransactionBatcher {
   }
 
   private async flush(): Promise<void> {
-    if (this.flushing) return;
     this.flushing = true;
     try {
       while (this.queue.length > 0) {

@@ -143,7 +143,7 @@ export class DeploymentsStore {
   );
 
   private readonly eventInsert = prepared(
-    ['deployment_id', 'sequence', 'target_id', 'status', 'message', 'logs', 'created_at'],
+    argNames<Omit<EventRow, 'id'>>({ deployment_id: true, sequence: true, target_id: true, status: true, message: true, logs: true, created_at: true }),
     (db, a: Omit<EventRow, 'id'>) => db.insertInto('deployment_events').values(a).returning('id'),
   );
 

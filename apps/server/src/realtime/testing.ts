@@ -48,14 +48,14 @@ export async function startTestApp(overrides: Partial<RealtimeConfigInput> = {},
   return { app, realtime, config, port: actual, base: `http://127.0.0.1:${actual}`, close: () => app.close() };
 }
 
+/** pusher-js options (also under Echo) for a plain ws:// connection to a test server. */
+function localSocket(port: number) {
+  return { cluster: 'mt1', wsHost: '127.0.0.1', wsPort: port, forceTLS: false, enabledTransports: ['ws' as const], disableStats: true };
+}
+
 export function pusherClient(t: { port: number; config: Pick<RealtimeConfig, 'key'> }, token?: string, extra: Record<string, unknown> = {}): PusherJs {
   return new PusherJs(t.config.key, {
-    cluster: 'mt1',
-    wsHost: '127.0.0.1',
-    wsPort: t.port,
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    disableStats: true,
+    ...localSocket(t.port),
     channelAuthorization: {
       endpoint: `http://127.0.0.1:${t.port}/broadcasting/auth`,
       transport: 'ajax',
@@ -69,12 +69,7 @@ export function echoClient(t: { port: number; config: Pick<RealtimeConfig, 'key'
   return new Echo({
     broadcaster: 'pusher',
     key: t.config.key,
-    cluster: 'mt1',
-    wsHost: '127.0.0.1',
-    wsPort: t.port,
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    disableStats: true,
+    ...localSocket(t.port),
     authEndpoint: `http://127.0.0.1:${t.port}/broadcasting/auth`,
     auth: { headers: { Authorization: `Bearer ${token}` } },
     Pusher: PusherJs,
