@@ -2,6 +2,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import { securityHeaders } from './http/security-headers.ts';
+import { trustFunction } from './http/client-address.ts';
 import type { AppContext } from './context.ts';
 import { authRoutes } from './auth/auth.routes.ts';
 import { deploymentRoutes } from './deployments/deployments.routes.ts';
@@ -22,8 +25,11 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
   const app = Fastify({
     loggerInstance: typeof logger === 'object' ? logger : undefined,
     logger: typeof logger === 'boolean' ? logger : undefined,
-    trustProxy: true,
+    // The same rule decides websocket clients' addresses (realtime): one trust function for both.
+    trustProxy: ctx.config.trustProxy === false ? false : trustFunction(ctx.config.trustProxy),
   });
+  const realtimeConfig = readRealtimeConfig(ctx.config.env);
+  await app.register(helmet, securityHeaders(realtimeConfig));
   app.decorateRequest('user', null);
   await app.register(cookie);
 
@@ -46,7 +52,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
   // The repositories Slipway hosts, over git smart HTTP at /git/<app>.git (token auth).
   await app.register(gitHttpRoutes, { reposDir: join(ctx.config.dataDir, 'repos'), authenticate: requestAuthenticator(ctx.auth), onPush: ctx.pushEvents.emit });
 
-  const realtime = await registerRealtime(app, { config: readRealtimeConfig(ctx.config.env), authenticate: requestAuthenticator(ctx.auth) });
+  const realtime = await registerRealtime(app, { config: realtimeConfig, authenticate: requestAuthenticator(ctx.auth) });
   ctx.broadcaster.add(realtime.broadcaster);
   app.addHook('onClose', () => realtime.close());
   await app.register(webRoutes, { root: WEB_BUILD_DIR });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config/config.ts';
 import { ensureWebhookSecret } from './config/secrets.ts';
+import { ensurePrivateDir } from './config/private-files.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { AuthStore } from './auth/auth.store.ts';
 import { AuthService } from './auth/auth.service.ts';
@@ -50,6 +51,7 @@ export interface AppContext {
 }
 
 export async function createContext(config: Config, log: FastifyBaseLogger): Promise<AppContext> {
+  ensurePrivateDir(config.dataDir);
   const database = openDatabase(config);
   try {
     await database.migrate();

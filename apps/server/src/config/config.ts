@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { envSchema } from './env.schema.ts';
+import { parseTrustProxy, type TrustProxy } from '../http/client-address.ts';
 import { appFileSchema, type ApplicationConfig } from './app-file.schema.ts';
 
 export type { ApplicationConfig } from './app-file.schema.ts';
@@ -22,6 +23,8 @@ export interface Config {
   };
   admin: { email?: string; password?: string };
   session: { ttlHours: number; secureCookie: 'auto' | boolean };
+  /** Which proxies' X-Forwarded-* headers are believed (SLIPWAY_TRUST_PROXY); off by default. */
+  trustProxy: TrustProxy;
   applications: ApplicationConfig[];
   /** Following Dokploy after CI's `done` (dokploy/confirmation.ts). Durations in milliseconds. */
   dokploy: { requestTimeoutMs: number; confirmTimeoutMs: number; pollIntervalMs: number };
@@ -98,6 +101,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ttlHours: e.SESSION_TTL_HOURS,
       secureCookie: e.SLIPWAY_COOKIE_SECURE === 'auto' ? 'auto' : e.SLIPWAY_COOKIE_SECURE === 'true',
     },
+    trustProxy: parseTrustProxy(e.SLIPWAY_TRUST_PROXY),
     applications,
     dokploy: {
       requestTimeoutMs: e.DOKPLOY_REQUEST_TIMEOUT_SECONDS * 1000,

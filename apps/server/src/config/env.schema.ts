@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { validTrustProxy } from '../http/client-address.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const seconds = z.coerce.number().int().positive();
@@ -35,6 +36,11 @@ export const envSchema = z.object({
   SLIPWAY_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   SESSION_TTL_HOURS: seconds.default(24 * 7),
   SLIPWAY_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
+  // Which proxies may set X-Forwarded-* (http/client-address.ts). Off: clients could spoof them.
+  SLIPWAY_TRUST_PROXY: z
+    .string()
+    .refine(validTrustProxy, 'must be true, false, a hop count, or comma-separated proxy addresses/CIDRs (loopback, linklocal, uniquelocal allowed)')
+    .optional(),
   // Dokploy confirmation, health check and watchdog (docs/dokploy.md).
   DOKPLOY_REQUEST_TIMEOUT_SECONDS: duration.default(10),
   DOKPLOY_CONFIRM_TIMEOUT_SECONDS: duration.default(900),

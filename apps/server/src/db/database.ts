@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { ensurePrivateFile } from '../config/private-files.ts';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationResultSet } from 'kysely';
@@ -45,6 +46,7 @@ export function openDatabase(config: Pick<Config, 'database'>): DatabaseHandle {
   let checkpointer: { stop(): Promise<void> } | undefined;
   if (config.database.kind === 'sqlite') {
     mkdirSync(dirname(config.database.file), { recursive: true });
+    ensurePrivateFile(config.database.file);
     const sqlite = new SQLite(config.database.file);
     sqlite.pragma('journal_mode = WAL');
     // NORMAL with WAL survives a process crash (kill -9) without losing a commit; only an OS

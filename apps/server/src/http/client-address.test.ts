@@ -1,0 +1,31 @@
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { clientAddressOf, parseTrustProxy, trustFunction, validTrustProxy } from './client-address.ts';
+
+const request = (remote: string, forwarded?: string) =>
+  ({ socket: { remoteAddress: remote }, connection: { remoteAddress: remote }, headers: forwarded ? { 'x-forwarded-for': forwarded } : {} }) as unknown as IncomingMessage;
+
+describe('trust proxy', () => {
+  it('is off by default and for false-like values', () => {
+    for (const v of [undefined, '', 'false', '0', 'no', 'off']) expect(parseTrustProxy(v)).toBe(false);
+  });
+
+  it('reads true, a hop count and address lists', () => {
+    expect(parseTrustProxy('true')).toBe(true);
+    expect(parseTrustProxy('2')).toBe(2);
+    expect(parseTrustProxy('loopback, 10.0.0.0/8')).toEqual(['loopback', '10.0.0.0/8']);
+  });
+
+  it('refuses addresses proxy-addr cannot read', () => {
+    expect(validTrustProxy('loopback,10.0.0.0/8')).toBe(true);
+    expect(validTrustProxy('not-an-address')).toBe(false);
+  });
+
+  it('ignores X-Forwarded-For unless the hop is trusted', () => {
+    const req = request('127.0.0.1', '203.0.113.9');
+    expect(clientAddressOf(req, trustFunction(false))).toBe('127.0.0.1');
+    expect(clientAddressOf(req, trustFunction(['loopback']))).toBe('203.0.113.9');
+    expect(clientAddressOf(request('198.51.100.7', '203.0.113.9'), trustFunction(['loopback']))).toBe('198.51.100.7');
+    expect(clientAddressOf(request('127.0.0.1', '203.0.113.9, 10.1.1.1'), trustFunction(1))).toBe('10.1.1.1');
+  });
+});
