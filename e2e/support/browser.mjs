@@ -2,6 +2,7 @@
 // a downloaded browser), sign-in, the module form, the status dialog, screenshots.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { ROOT } from './slipway.mjs';
@@ -18,6 +19,8 @@ export function launchBrowser() {
 
 let current = null;
 const received = new WeakMap();
+/** Content-Security-Policy violations the page reported: the served policy must not break the app. */
+let cspViolations = [];
 
 /** Every `deployment.status-updated` event the page's socket received, in order (from the frames). */
 export function deploymentEvents(page) {
@@ -42,8 +45,10 @@ function recordEvents(page) {
 /** A test that leaves a screenshot (e2e/screenshots/failure-*.tmp.png, not committed) when it fails. */
 export function e2e(name, fn) {
   test(name, async () => {
+    cspViolations = [];
     try {
       await fn();
+      assert.deepEqual(cspViolations, [], 'the page broke its own Content-Security-Policy');
     } catch (err) {
       await current?.screenshot({ path: join(SHOTS, `failure-${name.slice(0, 30).replace(/\W+/g, '-')}.tmp.png`) }).catch(() => {});
       throw err;
@@ -60,6 +65,9 @@ export async function signedInPage(browser, base, admin, viewport = { width: 128
   const page = (current = await context.newPage());
   recordEvents(page);
   page.on('pageerror', (e) => console.log('# page error:', e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
   await page.goto(`${base}/`);
   await page.waitForURL(/\/sign-in/);
   await page.getByLabel('Email').fill(admin.email);
