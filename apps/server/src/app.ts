@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import { securityHeaders } from './http/security-headers.ts';
 import { trustFunction } from './http/client-address.ts';
+import { logEachRequestOnce } from './logging/request-log.ts';
 import type { AppContext } from './context.ts';
 import { authRoutes } from './auth/auth.routes.ts';
 import { deploymentRoutes } from './deployments/deployments.routes.ts';
@@ -15,7 +16,7 @@ import { requestAuthenticator } from './auth/auth.hooks.ts';
 import { applicationRoutes } from './applications/applications.routes.ts';
 import { moduleRoutes } from './modules/modules.routes.ts';
 import { webRoutes } from './web/web.routes.ts';
-import { gitHttpRoutes } from './git/index.ts';
+import { gitHttpRoutes, RepoPermissions } from './git/index.ts';
 
 /** The Angular build, served on `/`. */
 const WEB_BUILD_DIR = fileURLToPath(new URL('../../web/dist/web/browser', import.meta.url));
@@ -27,7 +28,10 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
     logger: typeof logger === 'boolean' ? logger : undefined,
     // The same rule decides websocket clients' addresses (realtime): one trust function for both.
     trustProxy: ctx.config.trustProxy === false ? false : trustFunction(ctx.config.trustProxy),
+    // Fastify logs two lines per request; logEachRequestOnce logs one.
+    logController: new LogController({ disableRequestLogging: true }),
   });
+  logEachRequestOnce(app);
   const realtimeConfig = readRealtimeConfig(ctx.config.env);
   await app.register(helmet, securityHeaders(realtimeConfig));
   app.decorateRequest('user', null);
@@ -40,17 +44,27 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
     req.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: 'internal error; see the server log' });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }));
+  // The path only: a query string may carry a signature or a token, which must not be echoed.
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
   const { db } = ctx.database;
   await app.register(healthRoutes, { db });
-  await app.register(authRoutes, { auth: ctx.auth, secureCookie: ctx.config.session.secureCookie });
+  await app.register(authRoutes, { auth: ctx.auth, secureCookie: ctx.config.session.secureCookie, loginPerAddressPerMinute: ctx.config.login.perAddressPerMinute });
   await app.register(deploymentRoutes, { db, auth: ctx.auth, deployments: ctx.deployments });
   await app.register(applicationRoutes, { auth: ctx.auth, registry: ctx.applications });
   await app.register(moduleRoutes, { auth: ctx.auth, modules: ctx.modules });
-  await app.register(webhookRoutes, { intake: ctx.intake, maxBodyBytes: ctx.config.webhook.maxBodyBytes });
+  await app.register(webhookRoutes, {
+    intake: ctx.intake,
+    maxBodyBytes: ctx.config.webhook.maxBodyBytes,
+    rejectLimitPerMinute: ctx.config.webhook.rejectLimitPerMinute,
+  });
   // The repositories Slipway hosts, over git smart HTTP at /git/<app>.git (token auth).
-  await app.register(gitHttpRoutes, { reposDir: join(ctx.config.dataDir, 'repos'), authenticate: requestAuthenticator(ctx.auth), onPush: ctx.pushEvents.emit });
+  const permissions = new RepoPermissions({
+    rules: (id) => ctx.applications.get(id),
+    modulePrefix: ctx.config.moduleBranchPrefix,
+    moduleOwner: (slug) => ctx.modules.ownerOf(slug),
+  });
+  await app.register(gitHttpRoutes, { reposDir: join(ctx.config.dataDir, 'repos'), authenticate: requestAuthenticator(ctx.auth), permissions, onPush: ctx.pushEvents.emit });
 
   const realtime = await registerRealtime(app, { config: realtimeConfig, authenticate: requestAuthenticator(ctx.auth) });
   ctx.broadcaster.add(realtime.broadcaster);

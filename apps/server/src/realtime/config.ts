@@ -37,6 +37,18 @@ export const realtimeConfigSchema = z
     /** Seconds to wait for a pong before closing with 4201. */
     pongTimeout: int(1, 600).default(30),
     maxConnections: int(1, 1_000_000).default(10_000),
+    /**
+     * Per client address (IPv6 by /64): open sockets, and new sockets per second with a burst, so
+     * one client cannot take every slot. Behind a proxy, the address is only the client's when
+     * the proxy is trusted (SLIPWAY_TRUST_PROXY); otherwise every client shares the proxy's.
+     */
+    maxConnectionsPerAddress: int(1, 1_000_000).default(100),
+    connectionRatePerAddress: int(1, 100_000).default(10),
+    connectionBurstPerAddress: int(1, 100_000).default(100),
+    /** Seconds a socket may stay subscribed to nothing (right after connecting, or after leaving every channel); then 4202. */
+    subscribeTimeout: int(1, 86_400).default(60),
+    /** `POST /broadcasting/auth` per client address and minute; beyond it, 429. */
+    authRatePerMinute: int(1, 1_000_000).default(60),
     /** Largest WebSocket frame a client may send; bigger ones close the connection (1009). */
     maxFrameBytes: int(1024, 16 * 1024 * 1024).default(32 * 1024),
     maxChannelsPerConnection: int(1, 10_000).default(100),
@@ -89,6 +101,11 @@ export function readRealtimeConfig(env: Record<string, string | undefined> = pro
     activityTimeout: nonEmpty(env.REALTIME_ACTIVITY_TIMEOUT),
     pongTimeout: nonEmpty(env.REALTIME_PONG_TIMEOUT),
     maxConnections: nonEmpty(env.REALTIME_MAX_CONNECTIONS),
+    maxConnectionsPerAddress: nonEmpty(env.REALTIME_MAX_CONNECTIONS_PER_IP),
+    connectionRatePerAddress: nonEmpty(env.REALTIME_CONNECTION_RATE_PER_IP),
+    connectionBurstPerAddress: nonEmpty(env.REALTIME_CONNECTION_BURST_PER_IP),
+    subscribeTimeout: nonEmpty(env.REALTIME_SUBSCRIBE_TIMEOUT_SECONDS),
+    authRatePerMinute: nonEmpty(env.REALTIME_AUTH_RATE_PER_MINUTE),
     maxFrameBytes: nonEmpty(env.REALTIME_MAX_FRAME_BYTES),
     maxChannelsPerConnection: nonEmpty(env.REALTIME_MAX_CHANNELS_PER_CONNECTION),
     messageRate: nonEmpty(env.REALTIME_MESSAGE_RATE),

@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import { PusherError } from './errors.ts';
 import {
   channelKind,
+  closeReason,
   errorMessage,
   parseClientMessage,
   PING,
@@ -22,6 +23,8 @@ export interface ConnectionHost {
   verifyChannelAuth(socketId: string, channel: string, auth: string | undefined, channelData: string | undefined): boolean;
   publishClientEvent(event: RealtimeEvent): void;
   forget(conn: Connection): void;
+  /** A handler threw: a bug, reported here; the connection is closed, the server carries on. */
+  handlerFailed(conn: Connection, err: unknown): void;
 }
 
 /**
@@ -35,6 +38,8 @@ export class Connection {
   lastSeen: number;
   /** When the sweep pinged and still waits for a pong, else 0. */
   pingSentAt = 0;
+  /** Since when it has been subscribed to nothing (0 while it holds a channel); the sweep closes it after a while. */
+  unsubscribedSince: number;
   private readonly bucket: TokenBucket;
   private closed = false;
 
@@ -42,12 +47,16 @@ export class Connection {
     readonly socketId: string,
     private readonly ws: WebSocket,
     private readonly host: ConnectionHost,
+    /** The client address it counts against (per-address limits). */
+    readonly address: string = 'unknown',
     now: number = Date.now(),
   ) {
     this.lastSeen = now;
+    this.unsubscribedSince = now;
     this.bucket = new TokenBucket(host.config.messageRate, host.config.messageBurst, now);
-    ws.on('message', (data, isBinary) => this.onFrame(data as Buffer | Buffer[] | ArrayBuffer, isBinary));
-    ws.on('close', () => this.onClosed());
+    // ws calls these from its socket's data handler: a throw would escape to the process.
+    ws.on('message', (data, isBinary) => this.guarded(() => this.onFrame(data as Buffer | Buffer[] | ArrayBuffer, isBinary)));
+    ws.on('close', () => this.guarded(() => this.onClosed()));
     // ws reports oversized frames and protocol violations here, then closes the socket itself.
     ws.on('error', () => {});
   }
@@ -71,7 +80,7 @@ export class Connection {
     if (this.closed) return;
     this.send(errorMessage(code, message));
     this.closed = true;
-    this.ws.close(code, message.slice(0, 120));
+    this.ws.close(code, closeReason(message));
     // A client that ignores the close handshake is cut off, so its socket cannot linger.
     setTimeout(() => this.ws.terminate(), 5_000).unref();
   }
@@ -79,6 +88,24 @@ export class Connection {
   ping(now: number): void {
     this.pingSentAt = now;
     this.send(PING);
+  }
+
+  /** Runs a handler; if it throws, only this connection pays: closed with 1011 (internal error). */
+  private guarded(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.host.handlerFailed(this, err);
+      if (this.closed) {
+        this.ws.terminate();
+        return;
+      }
+      try {
+        this.close(1011, 'Internal server error');
+      } catch {
+        this.ws.terminate();
+      }
+    }
   }
 
   private onFrame(data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): void {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkBatch, checkEvent, type HttpApiLimits } from './http-api.ts';
 import { channelKind, isValidChannelName } from './protocol.ts';
-import { rawBodyOf } from './raw-body.ts';
+import { keepRawJson, rawBodyOf } from './raw-body.ts';
 import { verifyRequest, type AppCredentials } from './signatures.ts';
 import type { EventBus } from './event-bus.ts';
 
@@ -34,6 +34,10 @@ function flatQuery(q: unknown): Record<string, string> | null {
  */
 export async function httpApiRoutes(scope: FastifyInstance, opts: HttpApiRouteOptions): Promise<void> {
   const { app, limits, bus, directory } = opts;
+  // JSON only, as every Pusher SDK sends: any other body (form-encoded, text, ...) is 415, so no
+  // body can reach a handler without its exact bytes being checked against the signed body_md5.
+  scope.removeAllContentTypeParsers();
+  keepRawJson(scope, 256 * 1024);
 
   /** Answers the refusal itself and returns false, or returns true for a well-signed request. */
   const authorized = (req: FastifyRequest<{ Params: { appId: string } }>, reply: FastifyReply): boolean => {
@@ -47,7 +51,13 @@ export async function httpApiRoutes(scope: FastifyInstance, opts: HttpApiRouteOp
       return false;
     }
     const path = (req.raw.url ?? '').split('?')[0]!;
-    const check = verifyRequest(app, { method: req.method, path, query, body: rawBodyOf(req) });
+    const body = rawBodyOf(req);
+    if (body === undefined && req.body !== undefined) {
+      // A body parsed without its bytes kept could not be checked: never let one through.
+      reply.code(415).send({ error: 'unsupported_media_type', message: 'the Pusher HTTP API takes application/json bodies only' });
+      return false;
+    }
+    const check = verifyRequest(app, { method: req.method, path, query, body });
     if (!check.ok) {
       reply.code(check.status).send({ error: 'unauthorized', message: check.error });
       return false;

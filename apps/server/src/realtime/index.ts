@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { addressKey } from './address-key.ts';
 import type { Broadcaster } from '../deployments/broadcaster.ts';
 import { authRoutes } from './auth.routes.ts';
 import { BusBroadcaster } from './bus-broadcaster.ts';
@@ -11,9 +13,10 @@ import { configRoutes } from './config.routes.ts';
 import { LocalBus, type EventBus } from './event-bus.ts';
 import { ExternalBroadcaster } from './external-broadcaster.ts';
 import { httpApiRoutes, type ChannelDirectory } from './http-api.routes.ts';
-import { PusherServer } from './pusher-server.ts';
+import { PusherServer, type ClientAddressFn } from './pusher-server.ts';
 import { keepRawJson } from './raw-body.ts';
 import { RedisBus } from './redis-bus.ts';
+import { refuseUpgrade } from './upgrade-refusal.ts';
 
 export { readRealtimeConfig, realtimeConfig, realtimeConfigSchema, DEFAULT_APP_ID, DEFAULT_APP_KEY } from './config.ts';
 export type { RealtimeConfig, RealtimeConfigInput } from './config.ts';
@@ -27,7 +30,27 @@ export interface RealtimeOptions {
   authenticate: (req: FastifyRequest) => Promise<RealtimeUser | null>;
   /** Register `GET /api/config` (default true); false when the app serves it and merges `realtimeClientConfig`. */
   configRoute?: boolean;
+  /**
+   * The client's address, for per-address limits on sockets and `/broadcasting/auth`. Default: the
+   * socket's peer; the composition passes one that believes trusted proxies' `X-Forwarded-For`.
+   */
+  clientAddress?: ClientAddressFn;
 }
+
+/**
+ * The request log line with the path only: the Pusher HTTP API signs its query string
+ * (`auth_signature`, `body_md5`), which must not reach the log.
+ */
+// Fastify types serializers as returning strings; pino takes (and Fastify's own return) objects.
+const pathOnlyRequest = {
+  req: (req: { method: string; url: string; hostname?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+    method: req.method,
+    url: req.url.split('?')[0],
+    host: req.hostname,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  }),
+} as unknown as Record<string, (value: unknown) => string>;
 
 export interface Realtime {
   broadcaster: Broadcaster;
@@ -47,6 +70,7 @@ export interface Realtime {
  */
 export async function registerRealtime(app: FastifyInstance, opts: RealtimeOptions): Promise<Realtime> {
   const cfg = opts.config;
+  const clientAddress: ClientAddressFn = opts.clientAddress ?? ((req) => req.socket.remoteAddress);
   const log = app.log.child({ component: 'realtime' });
   const onError = (err: unknown) => log.warn({ err }, 'realtime delivery failed');
 
@@ -59,7 +83,8 @@ export async function registerRealtime(app: FastifyInstance, opts: RealtimeOptio
   if (cfg.driver === 'external') {
     broadcaster = new ExternalBroadcaster(cfg, onError);
   } else {
-    const s = (server = new PusherServer(cfg));
+    const s = (server = new PusherServer(cfg, clientAddress));
+    s.onError = (err) => log.error({ err }, 'realtime handler failed; that connection was closed');
     const deliver = s.deliver.bind(s);
     try {
       if (cfg.driver === 'redis') {
@@ -81,10 +106,17 @@ export async function registerRealtime(app: FastifyInstance, opts: RealtimeOptio
     s.onClientEvent = (e) => b.publish(e);
     broadcaster = new BusBroadcaster(b, cfg, onError);
     onUpgrade = (req, socket, head) => {
-      if (s.handleUpgrade(req, socket, head)) return;
-      // Nobody else listens for upgrades: answer, rather than leave the socket hanging.
-      if (app.server.listenerCount('upgrade') === 1) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      // Node removes its own error listener from upgraded sockets: without one, a reset by the
+      // client (or any socket error before ws takes over) would be an uncaught 'error' event.
+      socket.on('error', () => {});
+      try {
+        if (s.handleUpgrade(req, socket, head)) return;
+        // Nobody else listens for upgrades: answer, rather than leave the socket hanging.
+        if (app.server.listenerCount('upgrade') === 1) refuseUpgrade(socket, 404, 'No websocket here');
+      } catch (err) {
+        // Whatever a request makes go wrong ends that request, never the process.
+        log.warn({ err }, 'upgrade request failed');
+        refuseUpgrade(socket, 400, 'Bad upgrade request');
       }
     };
     app.server.on('upgrade', onUpgrade);
@@ -93,8 +125,23 @@ export async function registerRealtime(app: FastifyInstance, opts: RealtimeOptio
   await app.register(async (scope) => {
     await scope.register(formbody);
     keepRawJson(scope, 256 * 1024);
-    await scope.register(authRoutes, { app: { id: cfg.appId, key: cfg.key, secret: cfg.secret }, policy: cfg, authenticate: opts.authenticate });
-    if (server && bus) await scope.register(httpApiRoutes, { app: server.app, limits: cfg, bus, directory: directory ?? server });
+    await scope.register(async (limited) => {
+      // Its own instance, global to this scope only (the one route): whatever else the app rate
+      // limits, and however, this counts and answers alike.
+      await limited.register(rateLimit, {
+        global: true,
+        max: cfg.authRatePerMinute,
+        timeWindow: 60_000,
+        keyGenerator: (req) => addressKey(clientAddress(req.raw)),
+        errorResponseBuilder: (_req, ctx) =>
+          Object.assign(new Error(`Too many channel authorizations from this address; retry in ${Math.ceil(ctx.ttl / 1000)} s`), {
+            statusCode: 429,
+            code: 'too_many_requests',
+          }),
+      });
+      await limited.register(authRoutes, { app: { id: cfg.appId, key: cfg.key, secret: cfg.secret }, policy: cfg, authenticate: opts.authenticate });
+    });
+    if (server && bus) await scope.register(httpApiRoutes, { app: server.app, limits: cfg, bus, directory: directory ?? server, logSerializers: pathOnlyRequest });
     if (opts.configRoute !== false) await scope.register(configRoutes, { config: cfg });
   });
 

@@ -109,6 +109,19 @@ export function encodeEvent(event: string, channel: string | undefined, data: st
 export const connectionEstablished = (socketId: string, activityTimeout: number) =>
   encodeEvent('pusher:connection_established', undefined, JSON.stringify({ socket_id: socketId, activity_timeout: activityTimeout }));
 
+/** A close reason ws accepts: at most 123 bytes of UTF-8 (longer throws), cut on a character boundary. */
+export function closeReason(message: string): string {
+  if (Buffer.byteLength(message) <= 123) return message;
+  let out = '';
+  let bytes = 0;
+  for (const ch of message) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > 123) break;
+    out += ch;
+  }
+  return out;
+}
+
 export const errorMessage = (code: number | null, message: string) => JSON.stringify({ event: 'pusher:error', data: { code, message } });
 
 export const subscriptionSucceeded = (channel: string) => encodeEvent('pusher_internal:subscription_succeeded', channel, '{}');

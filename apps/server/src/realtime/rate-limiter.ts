@@ -15,6 +15,11 @@ export class TokenBucket {
     this.refilledAt = now;
   }
 
+  /** True once it has refilled to its burst: a bucket in that state can be forgotten and made anew. */
+  isFull(now: number = Date.now()): boolean {
+    return this.tokens + ((now - this.refilledAt) * this.ratePerSecond) / 1000 >= this.burst;
+  }
+
   take(now: number = Date.now()): boolean {
     const elapsed = now - this.refilledAt;
     if (elapsed > 0) {

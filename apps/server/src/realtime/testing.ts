@@ -2,6 +2,7 @@
  * Test helpers for realtime: a small Fastify app with a token → user `authenticate`, and the real
  * clients (pusher-js, laravel-echo, a raw `ws` socket) pointed at it. Used by tests and the bench.
  */
+import { connect } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import * as pusherJs from 'pusher-js';
 import Echo from 'laravel-echo';
@@ -174,4 +175,49 @@ export function sampleChange(ownerId: number | null, sequence = 1, overrides: Pa
       ...overrides,
     },
   };
+}
+
+/** What came back on a raw TCP exchange: the status line's code (null if none), and everything read. */
+export interface RawAnswer {
+  status: number | null;
+  text: string;
+  /** True when the server closed the connection (false: still open when we stopped waiting). */
+  closed: boolean;
+}
+
+/**
+ * Writes bytes to a fresh TCP connection, exactly as given (no client library to tidy a malformed
+ * request), and collects the answer until the server closes or `waitMs` passes.
+ */
+export function rawExchange(port: number, bytes: string | Buffer, waitMs = 3_000): Promise<RawAnswer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
+    const done = (closed: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      const text = Buffer.concat(chunks).toString('latin1');
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      resolve({ status: m ? Number(m[1]) : null, text, closed });
+    };
+    const timer = setTimeout(() => done(false), waitMs);
+    socket.on('data', (d) => chunks.push(d));
+    socket.on('close', () => done(true));
+    socket.on('error', () => done(true));
+  });
+}
+
+/** A websocket upgrade request for `target` (a request target as written on the wire), with overridable headers. */
+export function upgradeRequest(target: string, headers: Record<string, string> = {}): string {
+  const all: Record<string, string> = {
+    Host: '127.0.0.1',
+    Connection: 'Upgrade',
+    Upgrade: 'websocket',
+    'Sec-WebSocket-Version': '13',
+    'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+    ...headers,
+  };
+  return `GET ${target} HTTP/1.1\r\n${Object.entries(all)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')}\r\n`;
 }
