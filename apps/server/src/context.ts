@@ -23,7 +23,7 @@ import { GitBranchPublisher } from './modules/git-branch-publisher.ts';
 import { ModulesService } from './modules/modules.service.ts';
 import { ModulesStore } from './modules/modules.store.ts';
 import { GitRepositoryPacks } from './modules/repository-packs.ts';
-import { createLocalRunner, type LocalRunner } from './runner/index.ts';
+import { createLocalRunner, Sandbox, sandboxHidden, type LocalRunner } from './runner/index.ts';
 import { setupDemoApps } from './demo/demo-apps.ts';
 
 /** Every service, wired once. The HTTP app and the CLI both build on this. */
@@ -100,6 +100,8 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
   });
   const applications = new ApplicationRegistry(config.applications);
   const pushEvents = new PushEvents();
+  // Repository code (pipelines, services, repository template packs) runs only in here.
+  const sandbox = new Sandbox({ ...config.sandbox, hidden: sandboxHidden(config) });
   const modules = new ModulesService({
     db,
     store: modulesStore,
@@ -108,11 +110,11 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     jobs,
     broadcaster,
     publisher: new GitBranchPublisher({ dataDir: config.dataDir, env: config.env, pushEvents }),
-    repositoryPacks: new GitRepositoryPacks({ dataDir: config.dataDir, env: config.env }),
+    repositoryPacks: new GitRepositoryPacks({ dataDir: config.dataDir, env: config.env, sandbox }),
   });
   // The local runner and the demo applications (docs/runner.md).
   const runner = config.runner
-    ? createLocalRunner({ db, traits, dataDir: config.dataDir, pushEvents, applications, secret: () => webhookSecrets[0] ?? '', env: config.env, log })
+    ? createLocalRunner({ db, traits, dataDir: config.dataDir, pushEvents, applications, secret: () => webhookSecrets[0] ?? '', env: config.env, log, sandbox })
     : undefined;
   if (config.demo) {
     try {

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { buildApp } from './app.ts';
 import type { Config } from './config/config.ts';
 import { createContext, type AppContext } from './context.ts';
 import { ensureInitialAdmin } from './auth/initial-admin.ts';
+import { createLogger, type LoggerOptions } from './logging/logger.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -15,17 +15,16 @@ export interface RunningServer {
 
 /**
  * Composition root: database (migrated), services, HTTP app, then listen. Shuts down in reverse.
- * `print` receives what must reach the operator once (a generated admin password).
+ * `print` receives what must reach the operator once (a generated admin password); `log` chooses
+ * the log's format and destination (readable on a terminal, JSON otherwise).
  */
-export async function startServer(config: Config, opts: { print?: (line: string) => void } = {}): Promise<RunningServer> {
-  const logger = pino({
-    level: config.logLevel,
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'], remove: true },
-  });
+export async function startServer(config: Config, opts: { print?: (line: string) => void; log?: LoggerOptions } = {}): Promise<RunningServer> {
+  const logger = createLogger(config.logLevel, opts.log);
   const ctx = await createContext(config, logger);
+  let app: FastifyInstance | undefined;
   try {
     await ensureInitialAdmin(ctx.auth, config.admin, opts.print ?? ((l) => process.stdout.write(`${l}\n`)));
-    const app = await buildApp(ctx, logger);
+    app = await buildApp(ctx, logger);
     await app.listen({ port: config.port, host: config.host });
     ctx.jobs.start();
     ctx.watchdog.start();
@@ -38,11 +37,13 @@ export async function startServer(config: Config, opts: { print?: (line: string)
       ctx,
       url: `http://${host}:${port}`,
       async close() {
-        await app.close();
+        await app?.close();
         await ctx.close();
       },
     };
   } catch (err) {
+    // A port in use fails here, after the app is built: close it too (its realtime server).
+    await app?.close();
     await ctx.close();
     throw err;
   }

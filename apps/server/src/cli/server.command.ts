@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import pino from 'pino';
 import { loadConfig } from '../config/config.ts';
 import { openDatabase } from '../db/database.ts';
 import { startServer } from '../main.ts';
+import { databaseLabel, listenFailure, migrationSummary } from './server-messages.ts';
 
 export function registerServerCommands(program: Command): void {
   program
@@ -10,7 +10,9 @@ export function registerServerCommands(program: Command): void {
     .description('run the Slipway server (migrates the database first)')
     .action(async () => {
       const config = loadConfig();
-      const server = await startServer(config);
+      const server = await startServer(config).catch((err: unknown) => {
+        throw listenFailure(err, config.host, config.port) ?? err;
+      });
       server.app.log.info(`Slipway is listening on ${server.url}`);
       let closing = false;
       const stop = async (signal: string) => {
@@ -35,7 +37,7 @@ export function registerServerCommands(program: Command): void {
       try {
         const { results } = await database.migrate();
         const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-        pino().info(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+        process.stdout.write(`${migrationSummary(applied, databaseLabel(config.database))}\n`);
       } finally {
         await database.close();
       }

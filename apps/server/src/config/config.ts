@@ -37,6 +37,12 @@ export interface Config {
   demo: boolean;
   /** The local runner: pipelines of pushes to hosted repositories (SLIPWAY_RUNNER). */
   runner: boolean;
+  /** How repository code (pipelines, services, repository packs) is isolated (runner/sandbox.ts). */
+  sandbox: {
+    mode: 'bwrap' | 'none';
+    uid: number;
+    limits: { memoryBytes: number; cpuSeconds: number; processes: number; fileSizeBytes: number; openFiles: number; tmpBytes: number };
+  };
   /** The environment as given: other parts (realtime) read their own variables from it. */
   env: Record<string, string | undefined>;
 }
@@ -113,6 +119,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     github: { token: e.GITHUB_TOKEN, apiUrl: e.GITHUB_API_URL },
     demo: e.SLIPWAY_DEMO,
     runner: e.SLIPWAY_RUNNER,
+    sandbox: {
+      mode: e.SLIPWAY_RUNNER_ISOLATION,
+      uid: e.SLIPWAY_SANDBOX_UID,
+      limits: {
+        memoryBytes: e.SLIPWAY_SANDBOX_MEMORY_MB * 1024 * 1024,
+        cpuSeconds: e.SLIPWAY_SANDBOX_CPU_SECONDS,
+        processes: e.SLIPWAY_SANDBOX_MAX_PROCESSES,
+        fileSizeBytes: e.SLIPWAY_SANDBOX_FILE_SIZE_MB * 1024 * 1024,
+        openFiles: 4096,
+        tmpBytes: e.SLIPWAY_SANDBOX_TMP_MB * 1024 * 1024,
+      },
+    },
     env,
   };
 }

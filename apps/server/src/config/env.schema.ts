@@ -55,6 +55,14 @@ export const envSchema = z.object({
   // Local runner and demo applications (docs/runner.md).
   SLIPWAY_DEMO: flag.default(true),
   SLIPWAY_RUNNER: flag.default(true),
+  // Isolation of repository code: pipeline steps, services, repository template packs (docs/security.md).
+  SLIPWAY_RUNNER_ISOLATION: z.enum(['bwrap', 'none']).default('bwrap'),
+  SLIPWAY_SANDBOX_UID: z.coerce.number().int().min(1).max(4294967294).default(65534),
+  SLIPWAY_SANDBOX_MEMORY_MB: z.coerce.number().int().min(64).default(2048),
+  SLIPWAY_SANDBOX_CPU_SECONDS: z.coerce.number().int().min(1).default(1200),
+  SLIPWAY_SANDBOX_MAX_PROCESSES: z.coerce.number().int().min(16).default(1024),
+  SLIPWAY_SANDBOX_FILE_SIZE_MB: z.coerce.number().int().min(1).default(1024),
+  SLIPWAY_SANDBOX_TMP_MB: z.coerce.number().int().min(1).default(512),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ApplicationConfig } from '../config/config.ts';
 import { readBranchFolder } from '../git/index.ts';
-import { PACK_NAME_PATTERN, PackError, REPOSITORY_PACKS_DIR, type PackContents } from './templates/index.ts';
+import { PACK_NAME_PATTERN, PackError, renderPackIsolated, REPOSITORY_PACKS_DIR, type PackContents, type PackSandbox } from './templates/index.ts';
 
 /** Reads template packs that target repositories carry in `.slipway/templates/<pack>`. */
 export interface RepositoryPackSource {
@@ -12,10 +12,11 @@ export interface RepositoryPackSource {
 /**
  * Packs read from the application's repository — hosted here or remote alike — through the
  * publisher's cached blobless mirror: only the pack's own files are fetched. Bounded as
- * pack-loader bounds built-in packs, since a repository's pack is outside input.
+ * pack-loader bounds built-in packs, since a repository's pack is outside input. Its templates are
+ * code from whoever can push there: they render only in `sandbox` (isolated-render.ts).
  */
 export class GitRepositoryPacks implements RepositoryPackSource {
-  constructor(private readonly o: { dataDir: string; env: Record<string, string | undefined>; timeoutMs?: number }) {}
+  constructor(private readonly o: { dataDir: string; env: Record<string, string | undefined>; sandbox: PackSandbox; timeoutMs?: number }) {}
 
   async load(app: ApplicationConfig, pack: string, ref: string): Promise<PackContents | undefined> {
     if (!app.repoUrl || !PACK_NAME_PATTERN.test(pack)) return undefined;
@@ -37,6 +38,11 @@ export class GitRepositoryPacks implements RepositoryPackSource {
       throw err;
     }
     if (!files) return undefined;
-    return { name: pack, origin: 'repository', files: Object.fromEntries(files.map((f) => [f.path, f.content.toString('utf8')])) };
+    return {
+      name: pack,
+      origin: 'repository',
+      files: Object.fromEntries(files.map((f) => [f.path, f.content.toString('utf8')])),
+      renderer: (p, module, options) => renderPackIsolated(this.o.sandbox, p, module, options),
+    };
   }
 }

@@ -7,10 +7,12 @@ import type { PushEvents } from '../git/index.ts';
 import { JobQueue } from '../jobs/job-queue.ts';
 import { deploymentGate } from './deployment-gate.ts';
 import { LocalRunner, type ApplicationLookup, type RunnerLog } from './local-runner.ts';
+import type { Sandbox } from './sandbox.ts';
 import { ServiceSupervisor } from './services.ts';
 
 export { LocalRunner, RUNNER_JOB, type RunJob } from './local-runner.ts';
 export { ServiceSupervisor } from './services.ts';
+export { Sandbox, sandboxHidden, type IsolationMode, type SandboxLimits, type SandboxOptions } from './sandbox.ts';
 export { parsePipelineFile, PipelineFileError, PIPELINE_PATH, type Pipeline } from './pipeline-file.ts';
 
 export interface CreateRunnerOptions {
@@ -22,6 +24,8 @@ export interface CreateRunnerOptions {
   secret: () => string;
   env: Record<string, string | undefined>;
   log: RunnerLog;
+  /** Pipelines and services run in it (built once in the composition root, shared with template rendering). */
+  sandbox: Sandbox;
 }
 
 /** The runner as the server wires it: its own job queue, the hosted repositories, services on 127.0.0.1. */
@@ -34,7 +38,8 @@ export function createLocalRunner(o: CreateRunnerOptions): LocalRunner {
     applications: o.applications,
     reposDir: join(o.dataDir, 'repos'),
     workDir: join(o.dataDir, 'runner'),
-    supervisor: new ServiceSupervisor(),
+    supervisor: new ServiceSupervisor({ sandbox: o.sandbox }),
+    sandbox: o.sandbox,
     secret: o.secret,
     env: o.env,
     log: o.log,

@@ -9,6 +9,7 @@ import { JobQueue } from '../jobs/job-queue.ts';
 import { openTestDatabase } from '../test-support/database.ts';
 import { LocalRunner, type RunJob } from './local-runner.ts';
 import { ServiceSupervisor } from './services.ts';
+import { testSandbox } from './test-sandbox.ts';
 
 const SECRET = 'runner-test-secret';
 
@@ -81,7 +82,8 @@ describe('LocalRunner on hosted repositories', () => {
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let runner: LocalRunner;
   let jobs: JobQueue;
-  const supervisor = new ServiceSupervisor({ stopGraceMs: 2000 });
+  const sandbox = testSandbox([tmp.dir]);
+  const supervisor = new ServiceSupervisor({ sandbox, stopGraceMs: 2000 });
   const pushEvents = new PushEvents();
   const gated: RunJob[] = [];
 
@@ -97,6 +99,7 @@ describe('LocalRunner on hosted repositories', () => {
       reposDir,
       workDir,
       supervisor,
+      sandbox,
       secret: () => SECRET,
       awaitDeployment: async (r) => void gated.push(r),
       pipeline: { dockerAvailable: async () => false },

@@ -8,6 +8,7 @@ import type { JobContext, JobQueue } from '../jobs/job-queue.ts';
 import { runnableBranch } from './pipeline-file.ts';
 import { runPipeline, type PipelineRunDeps } from './pipeline-run.ts';
 import { RunReporter } from './run-reporter.ts';
+import type { Sandbox } from './sandbox.ts';
 import type { ServiceSupervisor } from './services.ts';
 
 export const RUNNER_JOB = 'runner.pipeline';
@@ -43,7 +44,10 @@ export interface LocalRunnerOptions {
   reposDir: string;
   /** `<dataDir>/runner`. */
   workDir: string;
+  /** Runs services in `sandbox` too. */
   supervisor: ServiceSupervisor;
+  /** Every pipeline command runs in it; a sandbox that cannot start fails the run, saying why. */
+  sandbox: Sandbox;
   /** The webhook secret reports are signed with (the server's first). */
   secret: () => string;
   env?: Record<string, string | undefined>;
@@ -139,7 +143,7 @@ export class LocalRunner {
     try {
       const outcome = await runPipeline(
         { app, repoDir, branch: p.branch, commit: p.commit },
-        { workDir: this.o.workDir, supervisor: this.o.supervisor, env: this.o.env, ...this.o.pipeline },
+        { workDir: this.o.workDir, supervisor: this.o.supervisor, sandbox: this.o.sandbox, env: this.o.env, ...this.o.pipeline },
         { stage: (stage, message) => reporter.stageStarted(stage, message), line: (l) => reporter.line(l), signal: this.abort.signal },
       );
       if (this.abort.signal.aborted) throw new Error('the local runner stopped during the run');

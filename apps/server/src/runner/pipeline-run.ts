@@ -1,11 +1,12 @@
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, realpath, rename, rm } from 'node:fs/promises';
+import { join, relative, isAbsolute } from 'node:path';
 import { imageTags, moduleSlugFromBranch } from '@slipway/contracts';
 import type { ApplicationConfig } from '../config/config.ts';
 import { DokployClient } from '../dokploy/dokploy.client.ts';
 import { checkHealthOnce, publicUrlOf } from '../dokploy/health-check.ts';
 import { checkoutCommit, readFileAt } from './checkout.ts';
 import { deployUrlOf, healthUrlOf, parsePipelineFile, PIPELINE_PATH, PipelineFileError, type Pipeline } from './pipeline-file.ts';
+import type { Sandbox } from './sandbox.ts';
 import type { ServiceSupervisor } from './services.ts';
 import { describeStepEnd, runStep, stepSucceeded } from './step-runner.ts';
 
@@ -23,6 +24,8 @@ export interface PipelineRunDeps {
   /** `<dataDir>/runner`: checkouts, releases, service logs. */
   workDir: string;
   supervisor: ServiceSupervisor;
+  /** Every command of the pipeline runs in it (the services too, through the supervisor). */
+  sandbox: Sandbox;
   /** Environment the application's Dokploy settings name variables from. */
   env?: Record<string, string | undefined>;
   /** Whether a Docker engine answers; default: `docker info` within 10 s. */
@@ -79,15 +82,26 @@ export async function runPipeline(req: PipelineRunRequest, deps: PipelineRunDeps
     SLIPWAY_HOST: deps.supervisor.host,
   };
   const url = deployUrlOf(pipeline, vars, moduleName !== undefined) ?? publicUrlOf(req.app, { moduleSlug: moduleName ?? null, branch: req.branch });
-  const home = join(deps.workDir, 'home');
-  await mkdir(home, { recursive: true });
+  // Refused rather than run as the server's user: a pipeline is code from whoever can push.
+  const ready = await deps.sandbox.check();
+  if (!ready.ok) {
+    return {
+      kind: 'failed',
+      stage: 'build',
+      message: `Pipelines do not run on this server: the sandbox is unavailable (${ready.reason}). Install bubblewrap, or set SLIPWAY_RUNNER_ISOLATION=none to run them unisolated as the server's user (unsafe).`,
+    };
+  }
+  const isolated = deps.sandbox.mode !== 'none';
+  const home = deps.sandbox.home(join(deps.workDir, 'home'));
+  if (!isolated) await mkdir(home, { recursive: true });
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: home,
     LANG: 'C.UTF-8',
     CI: 'true',
     SLIPWAY_RUNNER: 'local',
-    ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
+    // Inside the sandbox /tmp is private; the host's TMPDIR does not exist there.
+    ...(process.env.TMPDIR && !isolated ? { TMPDIR: process.env.TMPDIR } : {}),
     ...pipeline.env,
     ...vars,
     ...(url ? { DEPLOY_URL: url } : {}),
@@ -95,9 +109,11 @@ export async function runPipeline(req: PipelineRunRequest, deps: PipelineRunDeps
 
   const checkout = await checkoutCommit(req.repoDir, req.commit, join(deps.workDir, 'checkouts'));
   let keep = false;
-  const run = async (name: string, command: string, timeoutMs: number): Promise<string | undefined> => {
+  if (!isolated) hooks.line('⚠ SLIPWAY_RUNNER_ISOLATION=none: this pipeline runs unisolated, as the server\'s user');
+  const run = async (name: string, command: string, timeoutMs: number, sandboxed = true): Promise<string | undefined> => {
     hooks.line(`▶ ${name}`);
-    const r = await runStep({ command, cwd: checkout.dir, env, timeoutMs, onLine: (l) => hooks.line(l), signal: hooks.signal });
+    const sandbox = sandboxed ? deps.sandbox : undefined;
+    const r = await runStep({ command, cwd: checkout.dir, env, timeoutMs, onLine: (l) => hooks.line(l), signal: hooks.signal, sandbox });
     const end = describeStepEnd(r, timeoutMs);
     if (stepSucceeded(r)) {
       hooks.line(`✓ ${name} (${(r.durationMs / 1000).toFixed(1)} s)`);
@@ -109,6 +125,7 @@ export async function runPipeline(req: PipelineRunRequest, deps: PipelineRunDeps
   const stepTimeout = (s?: number) => (s ? s * 1000 : (deps.defaultStepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS));
 
   try {
+    await deps.sandbox.handOver(checkout.dir);
     // ---- build ----
     await hooks.stage('build', `Building ${req.branch} at ${sha7}`);
     for (const step of pipeline.build) {
@@ -122,8 +139,14 @@ export async function runPipeline(req: PipelineRunRequest, deps: PipelineRunDeps
       } else {
         const image = d.image ?? `slipway/${req.app.id}`;
         const tags = imageTags(req.branch, req.commit, { mainBranch: req.app.baseBranch }).map((t) => `${image}:${t}`);
-        const cmd = ['docker', 'build', '-f', d.file, ...tags.flatMap((t) => ['-t', t]), d.context].map(shellQuote).join(' ');
-        const failure = await run(`Docker build ${tags.join(', ')}`, cmd, stepTimeout(d.timeoutSeconds));
+        // Slipway's own command, run on the host (the Docker socket is not in the sandbox): the
+        // Dockerfile's steps run in Docker's build containers. Its file and context must resolve
+        // inside the checkout, or a symbolic link would send host files to the build.
+        const file = await insideCheckout(checkout.dir, d.file);
+        const context = await insideCheckout(checkout.dir, d.context);
+        if (!file || !context) return { kind: 'failed', stage: 'build', message: `Build failed: docker.file and docker.context must stay inside the repository` };
+        const cmd = ['docker', 'build', '-f', file, ...tags.flatMap((t) => ['-t', t]), context].map(shellQuote).join(' ');
+        const failure = await run(`Docker build ${tags.join(', ')}`, cmd, stepTimeout(d.timeoutSeconds), false);
         if (failure) return { kind: 'failed', stage: 'build', message: `Build failed: ${failure}` };
       }
     }
@@ -199,6 +222,18 @@ async function waitHealthy(url: string, timeoutMs: number, hooks: PipelineHooks)
     if (attempt === 1 || attempt % 5 === 0) hooks.line(`Health: ${url}: ${r.reason} (attempt ${attempt})`);
     if (Date.now() + 1000 > deadline || hooks.signal?.aborted) return `did not answer 2xx within ${Math.round(timeoutMs / 1000)} s (last: ${last})`;
     await new Promise((r2) => setTimeout(r2, 1000));
+  }
+}
+
+/** The real path of `p` (relative to `dir`) when it exists inside `dir`, else undefined. */
+async function insideCheckout(dir: string, p: string): Promise<string | undefined> {
+  try {
+    const root = await realpath(dir);
+    const full = await realpath(join(root, p));
+    const rel = relative(root, full);
+    return rel.startsWith('..') || isAbsolute(rel) ? undefined : full;
+  } catch {
+    return undefined;
   }
 }
 

@@ -3,6 +3,7 @@ import { openSync, closeSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
+import type { Sandbox } from './sandbox.ts';
 
 /**
  * The long-running processes the local runner's deploy stage starts (`deploy.start`): one per
@@ -31,7 +32,8 @@ export class ServiceSupervisor {
   private readonly ports = new Map<string, number>();
   private closed = false;
 
-  constructor(private readonly o: { host?: string; stopGraceMs?: number } = {}) {}
+  /** Services run in `sandbox` (host network: they listen on a host loopback port), their release folder writable. */
+  constructor(private readonly o: { sandbox: Sandbox; host?: string; stopGraceMs?: number }) {}
 
   get host(): string {
     return this.o.host ?? '127.0.0.1';
@@ -56,7 +58,9 @@ export class ServiceSupervisor {
     const fd = openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn('bash', ['-c', `exec ${spec.command}`], { cwd: spec.cwd, env: spec.env, stdio: ['ignore', fd, fd], detached: true });
+      // A service runs for as long as it is deployed: no CPU-time limit, the others as for steps.
+      const { file, args } = this.o.sandbox.command({ argv: ['bash', '-c', `exec ${spec.command}`], cwd: spec.cwd, writable: [spec.cwd], network: true, limits: { cpuSeconds: undefined } });
+      child = spawn(file, args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', fd, fd], detached: true });
     } finally {
       closeSync(fd);
     }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Sandbox } from './sandbox.ts';
 
 /** Longest line kept (the webhook schema's limit); longer lines are cut with an ellipsis. */
 export const MAX_LINE_LENGTH = 2000;
@@ -13,6 +14,11 @@ export interface StepOptions {
   onLine: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Aborting kills the step like a timeout does. */
   signal?: AbortSignal;
+  /**
+   * Repository code runs in it, with `cwd` as its only writable folder. Only Slipway's own probes
+   * (`docker info`, the Docker build it composes) run without one.
+   */
+  sandbox?: Sandbox;
 }
 
 export interface StepResult {
@@ -82,7 +88,10 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 export function runStep(o: StepOptions): Promise<StepResult> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', o.command], { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // bwrap stays in the group it is started in (no --new-session), so the group kill below reaches
+    // the command; killing bwrap also ends its PID namespace, so nothing it started survives.
+    const { file, args } = o.sandbox?.command({ argv: ['bash', '-c', o.command], cwd: o.cwd, writable: [o.cwd], network: true }) ?? { file: 'bash', args: ['-c', o.command] };
+    const child = spawn(file, args, { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const out = new LineSplitter((l) => o.onLine(l, 'stdout'));
     const err = new LineSplitter((l) => o.onLine(l, 'stderr'));
     child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -116,7 +125,7 @@ export function runStep(o: StepOptions): Promise<StepResult> {
       resolve({ code, signal, timedOut, aborted, durationMs: Date.now() - started });
     };
     child.on('error', (e) => {
-      o.onLine(`could not start bash: ${e.message}`, 'stderr');
+      o.onLine(`could not start ${file}: ${e.message}`, 'stderr');
       finish(127, null);
     });
     child.on('exit', (code, signal) => {

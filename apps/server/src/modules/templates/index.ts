@@ -5,3 +5,4 @@ export { safeOutputPath, UnsafeOutputPathError } from './output-path.ts';
 export { PackError, parseManifest, PACK_NAME_PATTERN, type PackManifest } from './pack-manifest.ts';
 export { moduleNames, describeField, renderContext, templateHelpers, type RenderContext, type FieldView } from './render-context.ts';
 export * from './inflection.ts';
+export { renderPackIsolated, IsolatedPackError, type PackSandbox } from './isolated-render.ts';

@@ -10,6 +10,11 @@ export interface PackContents {
   /** Where it came from, for errors and previews: `repository` or `built-in`. */
   origin: string;
   files: Readonly<Record<string, string>>;
+  /**
+   * How a pack that must not run in this process is rendered (packs from repositories: see
+   * isolated-render.ts). renderForApplications renders only built-in packs in process.
+   */
+  renderer?: (pack: PackContents, module: ModuleDefinition, options: RenderOptions) => Promise<GeneratedFile[]>;
 }
 
 export interface RenderOptions {

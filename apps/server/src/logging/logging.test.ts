@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/config.ts';
+import { startServer, type RunningServer } from '../main.ts';
+import { call, sendWebhook } from '../test-support/http.ts';
+import { createLogger } from './logger.ts';
+import { requestLine } from './request-log.ts';
+
+/** Collects what a logger writes, line by line. */
+function capture() {
+  const lines: string[] = [];
+  let rest = '';
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      const parts = (rest + String(chunk)).split('\n');
+      rest = parts.pop() ?? '';
+      lines.push(...parts);
+      done();
+    },
+  });
+  return { stream, lines };
+}
+
+describe('createLogger', () => {
+  it('writes JSON lines for collectors and pipes', () => {
+    const { stream, lines } = capture();
+    createLogger('info', { pretty: false, destination: stream }).info({ app: 'backend' }, 'hello');
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ level: 30, msg: 'hello', app: 'backend' });
+  });
+
+  it('writes readable lines on a terminal: time, level and message, no pid, hostname or request id', () => {
+    const { stream, lines } = capture();
+    const log = createLogger('info', { pretty: true, destination: stream });
+    log.child({ reqId: 'req-1' }).info({ http: { method: 'GET', path: '/x', status: 200, ms: 1 } }, 'GET /x 200 1 ms');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: GET \/x 200 1 ms$/);
+  });
+
+  it('keeps an error readable with its stack, and leaves out cookies and authorization', () => {
+    const { stream, lines } = capture();
+    const log = createLogger('info', { pretty: true, destination: stream });
+    log.error({ err: new Error('boom'), headers: { cookie: 'slipway_session=s', authorization: 'Bearer t', host: 'h' } }, 'request failed');
+    const text = lines.join('\n');
+    expect(text).toMatch(/ERROR: request failed/);
+    expect(text).toMatch(/Error: boom\n\s+at /);
+    expect(text).not.toMatch(/slipway_session|Bearer/);
+  });
+});
+
+describe('requestLine', () => {
+  it('names method, path without its query string, status and time', () => {
+    expect(requestLine('GET', '/api/admin/deployments?page=2&token=secret', 200, 3.14159)).toEqual({
+      msg: 'GET /api/admin/deployments 200 3.1 ms',
+      http: { method: 'GET', path: '/api/admin/deployments', status: 200, ms: 3.1 },
+    });
+  });
+});
+
+describe('request log of a running server', () => {
+  const out = capture();
+  const dataDir = mkdtempSync(join(tmpdir(), 'slipway-log-'));
+  const secret = 'log-test-secret-0123456789';
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      SLIPWAY_DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      DOKPLOY_WEBHOOK_SECRET: secret,
+      SLIPWAY_ADMIN_EMAIL: 'admin@example.com',
+      SLIPWAY_ADMIN_PASSWORD: 'admin-password',
+      SLIPWAY_DEMO: 'false',
+    });
+    server = await startServer(config, { print: () => {}, log: { pretty: false, destination: out.stream } });
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const entries = () => out.lines.map((l) => JSON.parse(l) as Record<string, any>);
+
+  it('logs each request once, with method, path, status and time, and no query string', async () => {
+    const before = out.lines.length;
+    expect((await call(server.url, 'GET', '/healthz')).status).toBe(200);
+    expect((await call(server.url, 'GET', '/api/admin/deployments?token=query-secret')).status).toBe(401);
+    const lines = entries().slice(before);
+    expect(lines.map((l) => l.msg)).toEqual([expect.stringMatching(/^GET \/healthz 200 [\d.]+ ms$/), expect.stringMatching(/^GET \/api\/admin\/deployments 401 [\d.]+ ms$/)]);
+    expect(lines[1]).toMatchObject({ level: 30, reqId: expect.any(String), http: { method: 'GET', path: '/api/admin/deployments', status: 401 } });
+    expect(out.lines.join('\n')).not.toMatch(/incoming request|request completed|query-secret/);
+  });
+
+  it('leaves webhook deliveries to the intake own line (no request line on top)', async () => {
+    const before = out.lines.length;
+    const r = await sendWebhook(server.url, { deploymentId: 'log-1', status: 'running', branch: 'module/logs' }, secret);
+    expect(r.status).toBe(200);
+    const msgs = entries().slice(before).map((l) => l.msg);
+    expect(msgs.filter((m) => /\/api\/webhooks\//.test(m))).toEqual([]);
+    expect(msgs).toContain('Dokploy webhook received');
+  });
+});
