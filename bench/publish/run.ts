@@ -24,6 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { gitHttpRoutes } from '../../apps/server/src/git/git-http.routes.ts';
+import { RepoPermissions } from '../../apps/server/src/git/repo-permissions.ts';
 import { gitEnv } from '../../apps/server/src/git/git-runner.ts';
 import { publishModuleBranch, type PublishRequest } from '../../apps/server/src/git/publish.ts';
 
@@ -201,6 +202,8 @@ async function main() {
   await app.register(gitHttpRoutes, {
     reposDir,
     authenticate: async (req) => (req.headers.authorization === `Bearer ${TOKEN}` ? { id: 1, email: 'bench@slipway.local', role: 'admin' } : null),
+    // The bench user is an admin: every push is allowed, as for Slipway's own publisher.
+    permissions: new RepoPermissions({ rules: () => undefined, modulePrefix: 'module/', moduleOwner: async () => null }),
     onPush: () => undefined,
   });
   const httpBase = await app.listen({ port: 0, host: '127.0.0.1' });

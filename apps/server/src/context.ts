@@ -115,6 +115,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
   // The local runner and the demo applications (docs/runner.md).
   const runner = config.runner
     ? createLocalRunner({ db, traits, dataDir: config.dataDir, pushEvents, applications, secret: () => webhookSecrets[0] ?? '', env: config.env, log, sandbox })
+    branchPrefix: config.moduleBranchPrefix,
     : undefined;
   if (config.demo) {
     try {

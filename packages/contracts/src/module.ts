@@ -65,6 +65,27 @@ export function isValidBranchName(name: string): boolean {
   return name.split('/').every((part) => !part.startsWith('.') && !part.endsWith('.lock'));
 }
 
+/** Where module branches live unless configured otherwise (`SLIPWAY_MODULE_BRANCH_PREFIX`). */
+export const DEFAULT_MODULE_BRANCH_PREFIX = 'module/';
+
+/** A module's branch: `<prefix><slug>`, the only branch a module is ever published on. */
+export function moduleBranchName(slug: string, prefix: string = DEFAULT_MODULE_BRANCH_PREFIX): string {
+  return `${prefix}${slug}`;
+}
+
+/**
+ * What follows the prefix in a branch under it (the slug, for a well-formed module branch), or
+ * null when the branch is outside the module namespace.
+ */
+export function moduleSlugOfBranch(branch: string, prefix: string = DEFAULT_MODULE_BRANCH_PREFIX): string | null {
+  return branch.startsWith(prefix) ? branch.slice(prefix.length) : null;
+}
+
+/** A prefix that gives a valid branch name for every slug, and cannot be mistaken for a whole branch. */
+export function isValidModuleBranchPrefix(prefix: string): boolean {
+  return /[/-]$/.test(prefix) && isValidBranchName(`${prefix}a`) && prefix.length <= 64;
+}
+
 /** "Product Catégories" → "product-categories"; '' when nothing usable is left. */
 export function slugFromName(name: string): string {
   return name
@@ -159,7 +180,7 @@ export const moduleFieldSchema = z
 export const moduleGitSchema = z.object({
   enabled: z.boolean().default(true),
   createBranch: z.boolean().default(true),
-  /** Defaults to `module/<slug>`. */
+  /** Defaults to `module/<slug>`; the server requires `<its prefix><slug>` (modules/branch-rules.ts). */
   branchName: z.string().refine(isValidBranchName, { message: 'is not a valid git branch name' }).optional(),
   baseBranch: z.string().refine(isValidBranchName, { message: 'is not a valid git branch name' }).default('main'),
 });
@@ -198,7 +219,7 @@ export const moduleInputSchema = z
   })
   .transform((m) => {
     const slug = m.slug ?? slugFromName(m.name);
-    return { ...m, slug, git: { ...m.git, branchName: m.git.branchName ?? `module/${slug}` } };
+    return { ...m, slug, git: { ...m.git, branchName: m.git.branchName ?? moduleBranchName(slug) } };
   });
 
 export type ModuleInput = z.input<typeof moduleInputSchema>;

@@ -14,6 +14,14 @@ export const applicationSchema = z
       .strict()
       .optional(),
     baseBranch: z.string().min(1).default('main'),
+    /**
+     * Who besides admins may clone and push this application's hosted repository (`/git/<id>.git`):
+     * user emails. Never onto the base branch, nor onto another user's module branch (git/push-policy.ts).
+     */
+    deployers: z
+      .array(z.email('must be a user email').transform((e) => e.toLowerCase()))
+      .refine((d) => new Set(d).size === d.length, { message: 'deployers must be unique' })
+      .optional(),
     templatePack: z.string().min(1).optional(),
     publicUrl: z.string().optional(),
     healthPath: z.string().optional(),

@@ -57,6 +57,8 @@ export class ConfigError extends Error {
 
 function describe(issues: z.core.$ZodIssue[], prefix: string): string[] {
   return issues.map((i) => `${prefix}${i.path.join('.') || '(root)'}: ${i.message}`);
+  /** Module branches are `<prefix><slug>` (SLIPWAY_MODULE_BRANCH_PREFIX). */
+  moduleBranchPrefix: string;
 }
 
 /** Reads and validates the configuration. Pure apart from reading SLIPWAY_CONFIG's file. */
@@ -134,3 +136,4 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     env,
   };
 }
+    moduleBranchPrefix: e.SLIPWAY_MODULE_BRANCH_PREFIX,

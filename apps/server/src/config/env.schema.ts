@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MODULE_BRANCH_PREFIX, isValidModuleBranchPrefix } from '@slipway/contracts';
 import { validTrustProxy } from '../http/client-address.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -66,3 +67,8 @@ export const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
+  // Module branches are `<prefix><slug>` (modules/branch-rules.ts, git/push-policy.ts).
+  SLIPWAY_MODULE_BRANCH_PREFIX: z
+    .string()
+    .refine(isValidModuleBranchPrefix, "must end with '/' or '-' and make a valid branch name with a slug, e.g. module/")
+    .default(DEFAULT_MODULE_BRANCH_PREFIX),

@@ -1,15 +1,17 @@
 import { existsSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { User } from '../auth/auth.service.ts';
 import { runGit, gitEnv } from './git-runner.ts';
 import { runHttpBackend } from './http-backend.ts';
 import { APP_REPO_PATTERN } from './local-repos.ts';
-import { parseReceivePackCommands } from './pkt-line.ts';
+import { readPushHead } from './push-head.ts';
+import { mayAccess } from './push-policy.ts';
+import { pushRefusalReport } from './push-refusal.ts';
 import { ZERO_SHA, type PushEvent, type RefUpdate } from './push-events.ts';
+import type { RepoPermissions } from './repo-permissions.ts';
 import { makeScrubber } from './scrub.ts';
 
 export interface GitHttpOptions {
@@ -21,6 +23,8 @@ export interface GitHttpOptions {
    * username — and `requestAuthenticator(auth)` works unchanged.
    */
   authenticate: (req: FastifyRequest) => Promise<User | null>;
+  /** Who may fetch and push, and which refs (push-policy.ts). Checked before git sees a request. */
+  permissions: RepoPermissions;
   /** After a push was accepted: the refs that moved. */
   onPush: (event: PushEvent) => void;
   /** Longest a single git request may run (a big clone over a slow link). Default 10 minutes. */
@@ -35,7 +39,9 @@ const MAX_COMMANDS_BYTES = 1 << 20;
 /**
  * Git smart HTTP at `/git/<app>.git/…`, served by `git http-backend`. Every request, fetch
  * included, needs a Slipway token; a 401 carries `WWW-Authenticate: Basic` so the git CLI asks
- * its credential helper (or the person) and retries. Only the smart protocol's three endpoints
+ * its credential helper (or the person) and retries. Then it needs a role on that repository
+ * (admin, or one of the application's deployers: 403 otherwise, in text git shows), and a push
+ * has its ref updates checked before http-backend runs. Only the smart protocol's three endpoints
  * exist; dumb-protocol file paths are 404.
  */
 export async function gitHttpRoutes(app: FastifyInstance, opts: GitHttpOptions): Promise<void> {
@@ -63,13 +69,33 @@ export async function gitHttpRoutes(app: FastifyInstance, opts: GitHttpOptions):
           .header('www-authenticate', 'Basic realm="Slipway"')
           .send({ error: 'unauthenticated', message: 'git over HTTP needs a Slipway personal access token as the password' });
       }
-      // Existence is told only to authenticated callers.
+      if (!mayAccess(opts.permissions.roleOf(user, appName))) {
+        return forbidden(reply, `${user.email} may not fetch or push ${appName}.git: only admins and the application's deployers may`);
+      }
+      // Existence is told only to callers with a role.
       const repoDir = join(opts.reposDir, `${appName}.git`);
       if (!existsSync(join(repoDir, 'HEAD'))) return reply.code(404).send({ error: 'not_found', message: `no repository ${appName}.git` });
 
-      const isPush = endpoint === 'git-receive-pack';
-      const commands = isPush ? collectCommands(req) : undefined;
       const abort = AbortSignal.any([AbortSignal.timeout(opts.requestTimeoutMs ?? 600_000), closedSignal(reply.raw)]);
+      let body: Readable | undefined = req.method === 'POST' ? req.raw : undefined;
+      let commands: RefUpdate[] | undefined;
+      if (endpoint === 'git-receive-pack') {
+        const pushed = await readPushHead(req.raw, { gzip: /gzip/i.test(header(req.headers['content-encoding']) ?? ''), maxBytes: MAX_COMMANDS_BYTES, signal: abort });
+        if (!pushed.ok) {
+          req.raw.resume(); // unread: dropped with the connection
+          return reply.code(400).header('connection', 'close').type('text/plain; charset=utf-8').send(`${pushed.reason}\n`);
+        }
+        const refused = await opts.permissions.refusals(user, appName, pushed.head.updates);
+        if (refused.length) {
+          pushed.body.resume(); // read to the end and dropped: the git client reads the answer once it has sent its pack
+          req.log.info({ app: appName, user: user.email, refused }, 'git push refused');
+          const report = pushRefusalReport(pushed.head.updates, refused, pushed.head.capabilities);
+          if (!report) return forbidden(reply, refused.map((r) => `${r.ref}: ${r.reason}`).join('\n'));
+          return reply.code(200).header('cache-control', 'no-cache').type('application/x-git-receive-pack-result').send(report);
+        }
+        body = pushed.body;
+        commands = pushed.head.updates;
+      }
       let stderr = '';
       const h = req.headers;
       const res = await runHttpBackend(
@@ -84,14 +110,14 @@ export async function gitHttpRoutes(app: FastifyInstance, opts: GitHttpOptions):
           gitProtocol: header(h['git-protocol']),
           remoteUser: user.email,
           remoteAddr: req.ip,
-          body: req.method === 'POST' ? req.raw : undefined,
+          body,
         },
         { signal: abort, onStderr: (t) => (stderr += t.slice(0, 4096)) },
       );
       res.exited.then(async (code) => {
         if (code !== 0 && stderr.trim()) req.log.warn({ app: appName, code }, `git http-backend: ${makeScrubber()(stderr.trim()).slice(0, 500)}`);
         if (!commands || code !== 0 || res.status !== 200) return;
-        const updates = await appliedUpdates(repoDir, await commands);
+        const updates = await appliedUpdates(repoDir, commands);
         if (updates.length) opts.onPush({ app: appName, updates });
       }).catch((err) => req.log.error({ err, app: appName }, 'reading the refs of a push failed'));
 
@@ -114,31 +140,9 @@ function withBearerFromBasic(req: FastifyRequest): FastifyRequest {
   return req;
 }
 
-/** The ref commands at the start of a push body (inflated if gzip), read beside http-backend. */
-function collectCommands(req: FastifyRequest): Promise<RefUpdate[]> {
-  return new Promise((resolve) => {
-    // A second pipe from the request: it never holds http-backend's copy back (drained after the commands).
-    const tee = new PassThrough();
-    req.raw.pipe(tee);
-    req.raw.on('error', () => tee.end());
-    const source = /gzip/i.test(header(req.headers['content-encoding']) ?? '') ? tee.pipe(createGunzip()) : tee;
-    let buf = Buffer.alloc(0);
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      source.removeAllListeners('data');
-      source.resume(); // keep draining the tee so it never holds the request back
-      resolve(parseReceivePackCommands(buf).updates);
-    };
-    source.on('data', (c: Buffer) => {
-      if (done) return;
-      buf = Buffer.concat([buf, c]);
-      if (parseReceivePackCommands(buf).complete || buf.length > MAX_COMMANDS_BYTES) finish();
-    });
-    source.on('end', finish);
-    source.on('error', finish);
-  });
+/** 403 in plain text: the git CLI prints a text body of a refused request as `remote: …`. */
+function forbidden(reply: FastifyReply, message: string) {
+  return reply.code(403).type('text/plain; charset=utf-8').send(`${message}\n`);
 }
 
 /** The commands whose ref now holds its new value: the ones receive-pack accepted. */

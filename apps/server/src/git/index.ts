@@ -5,6 +5,8 @@ export type { GitRemote } from './credentials.ts';
 export type { GitLogger } from './git-runner.ts';
 export type { Signature } from './commit-stream.ts';
 export { gitHttpRoutes, type GitHttpOptions } from './git-http.routes.ts';
+export { RepoPermissions, type RepoPermissionsDeps } from './repo-permissions.ts';
+export type { RepoRole, RepoRules } from './push-policy.ts';
 export { ensureBareRepo, localRepoPath, APP_REPO_PATTERN, type EnsureRepoOptions } from './local-repos.ts';
 export { PushEvents, pushEventForPublish, hostedAppOf, ZERO_SHA, type PushEvent, type PushListener, type RefUpdate } from './push-events.ts';
 export { mirrorDirFor } from './mirror.ts';

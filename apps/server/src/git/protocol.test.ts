@@ -27,6 +27,7 @@ describe('parseReceivePackCommands', () => {
     ]);
     expect(parseReceivePackCommands(body)).toEqual({
       complete: true,
+      capabilities: ['report-status', 'side-band-64k', 'agent=git/2.39.5'],
       updates: [
         { before: a, after: b, ref: 'refs/heads/main' },
         { before: z, after: b, ref: 'refs/heads/module/x' },
@@ -37,7 +38,24 @@ describe('parseReceivePackCommands', () => {
 
   it('says when it needs more bytes', () => {
     const line = pktLine(`${a} ${b} refs/heads/main\n`);
-    expect(parseReceivePackCommands(line.subarray(0, 20))).toEqual({ updates: [], complete: false });
-    expect(parseReceivePackCommands(line)).toEqual({ updates: [{ before: a, after: b, ref: 'refs/heads/main' }], complete: false });
+    expect(parseReceivePackCommands(line.subarray(0, 20))).toEqual({ updates: [], capabilities: [], complete: false });
+    expect(parseReceivePackCommands(line)).toEqual({ updates: [{ before: a, after: b, ref: 'refs/heads/main' }], capabilities: [], complete: false });
+  });
+
+  it('reads upper-case hex as receive-pack does, so such a command is checked like any other', () => {
+    const body = Buffer.concat([pktLine(`${a.toUpperCase()} ${b.toUpperCase()} refs/heads/main\0report-status\n`), FLUSH_PKT]);
+    expect(parseReceivePackCommands(body).updates).toEqual([{ before: a, after: b, ref: 'refs/heads/main' }]);
+  });
+
+  it('calls anything but commands and shallow lines malformed: nothing it skipped could reach receive-pack', () => {
+    const cases = [
+      Buffer.from('zzzz'),
+      Buffer.concat([pktLine(`${a} ${b} refs/heads/x\n`), Buffer.from('0001')]),
+      Buffer.concat([pktLine(`${a} ${b} refs/heads/x\n`), pktLine(`${a}  ${b} refs/heads/main\n`), FLUSH_PKT]),
+      Buffer.concat([pktLine(`${a} ${b} refs/heads/ma in\n`), FLUSH_PKT]),
+      Buffer.concat([pktLine('push-cert\0report-status\n'), FLUSH_PKT]),
+      Buffer.concat([pktLine(`${a} ${b} refs/heads/x\n`), pktLine(`shallow ${a}\n`), FLUSH_PKT]),
+    ];
+    for (const body of cases) expect(parseReceivePackCommands(body).malformed, body.toString('latin1')).toBeTruthy();
   });
 });

@@ -8,6 +8,8 @@ import { expect } from 'vitest';
 import { GitError } from './errors.ts';
 import { gitHttpRoutes } from './git-http.routes.ts';
 import type { PushEvent } from './push-events.ts';
+import type { RepoRules } from './push-policy.ts';
+import { RepoPermissions } from './repo-permissions.ts';
 
 /** Test support for the git layer: temporary folders, a git CLI without user config, a smart HTTP server. */
 
@@ -79,13 +81,28 @@ export function sampleProcessArgv(): { stop(): string[] } {
 
 export const TEST_USER: User = { id: 1, email: 'dev@example.com', role: 'admin' };
 
-/** A Fastify app serving `reposDir` over smart HTTP, accepting `token` only. */
-export async function startGitServer(reposDir: string, token: string): Promise<{ app: FastifyInstance; url: string; pushes: PushEvent[] }> {
+export interface GitServerOptions {
+  /** More people, by token (`token` itself is TEST_USER, an admin). */
+  users?: Record<string, User>;
+  /** The configured applications' rules (base branch, deployers), by repository name. */
+  rules?: Record<string, RepoRules>;
+  /** Owners of modules, by slug. */
+  moduleOwners?: Record<string, number>;
+}
+
+/** A Fastify app serving `reposDir` over smart HTTP to `token` (an admin) and `users`, with the real permissions. */
+export async function startGitServer(reposDir: string, token: string, o: GitServerOptions = {}): Promise<{ app: FastifyInstance; url: string; pushes: PushEvent[] }> {
   const pushes: PushEvent[] = [];
+  const people: Record<string, User> = { ...o.users, [token]: TEST_USER };
   const app = Fastify({ logger: false });
   await app.register(gitHttpRoutes, {
     reposDir,
-    authenticate: async (req) => (req.headers.authorization === `Bearer ${token}` ? TEST_USER : null),
+    authenticate: async (req) => people[/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? ''] ?? null,
+    permissions: new RepoPermissions({
+      rules: (id) => o.rules?.[id],
+      modulePrefix: 'module/',
+      moduleOwner: async (slug) => o.moduleOwners?.[slug] ?? null,
+    }),
     onPush: (e) => pushes.push(e),
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -1,4 +1,4 @@
-import { parseModuleInput, type ApplicationFiles, type FieldError, type ModuleDefinition } from '@slipway/contracts';
+import { DEFAULT_MODULE_BRANCH_PREFIX, parseModuleInput, type ApplicationFiles, type FieldError, type ModuleDefinition } from '@slipway/contracts';
 import type { Db } from '../db/database.ts';
 import type { ApplicationRegistry } from '../applications/application-registry.ts';
 import type { Broadcaster } from '../deployments/broadcaster.ts';
@@ -10,6 +10,7 @@ import { loadPack, PackError, renderForApplications, TemplateRenderError, Unsafe
 import { isGitError } from '../git/index.ts';
 import { PERMANENT_GIT_ERRORS, type BranchPublisher } from './branch-publisher.ts';
 import type { RepositoryPackSource } from './repository-packs.ts';
+import { moduleBranchProblems, withBranchDefaults, type BranchRuleContext } from './branch-rules.ts';
 import { invalid, ModuleError } from './module-errors.ts';
 import { definitionOf, type ModuleRow, type ModulesStore } from './modules.store.ts';
 
@@ -51,6 +52,8 @@ export interface ModulesServiceDeps {
   publisher: BranchPublisher;
   /** Packs a target repository carries (`.slipway/templates/<pack>` on the base branch): they win over the built-in ones. */
   repositoryPacks?: RepositoryPackSource;
+  /** Module branches are `<prefix><slug>` (SLIPWAY_MODULE_BRANCH_PREFIX); `module/` by default. */
+  branchPrefix?: string;
   /** How long a create/update call waits for its publish job before answering 202. */
   publishWaitMs?: number;
   clock?: () => number;
@@ -71,15 +74,31 @@ export class ModulesService {
   validate(input: unknown): ModuleDefinition {
     const parsed = parseModuleInput(input);
     if (!parsed.ok) throw invalid(parsed.errors);
-    const m = parsed.module;
     const problems: FieldError[] = [];
-    m.applications.forEach((id, i) => {
+    parsed.module.applications.forEach((id, i) => {
       const app = this.d.registry.get(id);
       if (!app) problems.push({ field: `applications.${i}`, message: `unknown application '${id}' (known: ${this.d.registry.list().map((a) => a.id).join(', ') || 'none'})` });
-      else if (m.git.enabled && !app.repoUrl) problems.push({ field: `applications.${i}`, message: `application '${id}' has no git repository configured` });
+      else if (parsed.module.git.enabled && !app.repoUrl) problems.push({ field: `applications.${i}`, message: `application '${id}' has no git repository configured` });
     });
     if (problems.length) throw invalid(problems);
+    const rules = this.branchRules(parsed.module.applications);
+    const m = withBranchDefaults(parsed.module, input, rules);
+    const branchProblems = moduleBranchProblems(m, rules);
+    if (branchProblems.length) throw invalid(branchProblems);
     return m;
+  }
+
+  /** Who owns the module published on `<prefix><slug>` (null: no such module, or no owner); for git push rights. */
+  ownerOf(slug: string): Promise<number | null> {
+    return this.d.store.ownerOf(this.d.db, slug);
+  }
+
+  private branchRules(applications: readonly string[]): BranchRuleContext {
+    return {
+      prefix: this.d.branchPrefix ?? DEFAULT_MODULE_BRANCH_PREFIX,
+      targets: applications.map((id) => ({ id, baseBranch: this.d.registry.get(id)!.baseBranch })),
+      baseBranches: this.d.registry.list().map((a) => a.baseBranch),
+    };
   }
 
   async preview(input: unknown): Promise<ApplicationFiles[]> {
@@ -182,8 +201,11 @@ export class ModulesService {
     if (row.version !== p.version) return { deploymentId: null, branches: [] }; // a newer version's job publishes
     const m = definitionOf(row);
     if (!m.git.enabled) return { deploymentId: null, branches: [] };
+    // Checked again here: the job may run after the configuration changed, and it pushes with Slipway's credentials.
+    const wrong = m.applications.every((id) => this.d.registry.get(id)) ? moduleBranchProblems(m, this.branchRules(m.applications)) : [];
+    if (wrong.length) throw new PermanentJobError(wrong.map((w) => `${w.field}: ${w.message}`).join('; '), 'invalid_branch');
     const files = await this.render(m, new Date(row.created_at));
-    const branch = m.git.createBranch ? m.git.branchName! : m.git.baseBranch;
+    const branch = m.git.branchName!;
     const owner = row.owner_id ? await this.d.db.selectFrom('users').select('email').where('id', '=', row.owner_id).executeTakeFirst() : undefined;
     const branches: BranchView[] = [];
     for (const appFiles of files) {
