@@ -4,8 +4,7 @@ import type { Config } from './config/config.ts';
 import { ensureWebhookSecret } from './config/secrets.ts';
 import { ensurePrivateDir } from './config/private-files.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
-import { AuthStore } from './auth/auth.store.ts';
-import { AuthService } from './auth/auth.service.ts';
+import { AuthService, createAuthService } from './auth/auth.service.ts';
 import { BroadcasterSet } from './deployments/broadcaster.ts';
 import { DeploymentsStore } from './deployments/deployments.store.ts';
 import { DeploymentsService } from './deployments/deployments.service.ts';
@@ -66,7 +65,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     if (s.created) log.warn(`DOKPLOY_WEBHOOK_SECRET is not set: generated one in ${s.path}`);
     webhookSecrets = [s.secret];
   }
-  const auth = new AuthService(db, new AuthStore(), config.session.ttlHours);
+  const auth = createAuthService(database, config);
   const modulesStore = new ModulesStore();
   const deployments = new DeploymentsService(new DeploymentsStore(traits), (db, slug) => modulesStore.ownerOf(db, slug));
   const broadcaster = new BroadcasterSet((err) => log.error({ err }, 'broadcast failed'));

@@ -3,3 +3,4 @@ export * from './ci-report.ts';
 export * from './deployment-event.ts';
 export * from './module.ts';
 export * from './image-tags.ts';
+export * from './api-token.ts';

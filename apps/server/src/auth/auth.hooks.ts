@@ -31,11 +31,17 @@ export function requestAuthenticator(auth: AuthService) {
   };
 }
 
-/** preHandler: 401/403 with a JSON error unless the request is authenticated. */
-export function requireUser(auth: AuthService) {
+/**
+ * preHandler: 401/403 with a JSON error unless the request is authenticated. With `session: true`,
+ * a bearer token is not enough (minting tokens needs a signed-in person, not a token).
+ */
+export function requireUser(auth: AuthService, opts: { session?: boolean } = {}) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const r = await auth.authenticate(credentialsOf(req));
     if (!r.ok) return reply.code(r.status).send({ error: r.status === 401 ? 'unauthenticated' : 'forbidden', message: r.message });
+    if (opts.session && r.via !== 'session') {
+      return reply.code(403).send({ error: 'session_required', message: 'sign in with a password to do this; a token cannot' });
+    }
     req.user = r.user;
   };
 }

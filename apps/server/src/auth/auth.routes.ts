@@ -1,24 +1,53 @@
 import type {} from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import type { AuthService } from './auth.service.ts';
+import { createApiTokenSchema } from '@slipway/contracts';
+import { AuthError, type AuthService } from './auth.service.ts';
 import { CSRF_COOKIE, SESSION_COOKIE, requireUser } from './auth.hooks.ts';
 import { sendValidationError } from '../http/errors.ts';
 
 const loginBody = z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1000) });
+const ID = /^\d{1,15}$/;
 
 export interface AuthRoutesOptions {
   auth: AuthService;
   secureCookie: 'auto' | boolean;
+  /** Sign-in attempts per client address (`request.ip`) and minute, on this instance. */
+  loginPerAddressPerMinute: number;
 }
 
-/** Sign-in, sign-out and who-am-I. */
-export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, secureCookie }) => {
-  app.post('/api/auth/login', async (req, reply) => {
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+/** Sign-in, sign-out, who-am-I, and the signed-in user's personal access tokens. */
+export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, secureCookie, loginPerAddressPerMinute }) => {
+  // Per address, in memory: bounds what one client can try across every account. The per-account
+  // lock (auth.login) lives in the database, so it holds across instances.
+  await app.register(rateLimit, { global: false });
+  const perAddress = app.rateLimit({
+    max: loginPerAddressPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (req) => req.ip,
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      code: 'rate_limited',
+      error: 'rate_limited',
+      message: `too many sign-in attempts from this address; try again in ${seconds(ctx.ttl)} s`,
+    }),
+  });
+
+  app.post('/api/auth/login', { onRequest: perAddress }, async (req, reply) => {
     const body = loginBody.safeParse(req.body);
     if (!body.success) return sendValidationError(reply, body.error);
     const s = await auth.login(body.data.email, body.data.password);
-    if (!s) return reply.code(401).send({ error: 'invalid_credentials', message: 'wrong email or password' });
+    if (!s.ok && s.reason === 'locked') {
+      const wait = seconds(s.retryAfterMs);
+      return reply
+        .code(429)
+        .header('retry-after', String(wait))
+        .send({ error: 'too_many_attempts', message: `too many failed sign-ins for this account; try again in ${wait} s` });
+    }
+    if (!s.ok) return reply.code(401).send({ error: 'invalid_credentials', message: 'wrong email or password' });
     const secure = secureCookie === 'auto' ? req.protocol === 'https' : secureCookie;
     const common = { path: '/', sameSite: 'lax' as const, secure, expires: s.expires };
     reply.setCookie(SESSION_COOKIE, s.sessionId, { ...common, httpOnly: true });
@@ -35,4 +64,24 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
   });
 
   app.get('/api/auth/me', { preHandler: requireUser(auth) }, async (req) => req.user);
+
+  app.get('/api/auth/tokens', { preHandler: requireUser(auth) }, async (req) => ({ data: await auth.listTokens(req.user!.id) }));
+
+  // A session, not a token: a leaked token must not be able to mint its own successors.
+  app.post('/api/auth/tokens', { preHandler: requireUser(auth, { session: true }) }, async (req, reply) => {
+    const body = createApiTokenSchema.safeParse(req.body);
+    if (!body.success) return sendValidationError(reply, body.error);
+    try {
+      return reply.code(201).send(await auth.issueToken(req.user!, body.data));
+    } catch (err) {
+      if (err instanceof AuthError && err.code === 'too_many_tokens') return reply.code(409).send({ error: err.code, message: err.message });
+      throw err;
+    }
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/auth/tokens/:id', { preHandler: requireUser(auth) }, async (req, reply) => {
+    const revoked = ID.test(req.params.id) ? await auth.revokeToken(Number(req.params.id), req.user!.id) : undefined;
+    if (!revoked) return reply.code(404).send({ error: 'not_found', message: `no token ${req.params.id} of yours` });
+    return reply.code(204).send();
+  });
 };

@@ -1,24 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { call } from '../test-support/http.ts';
 import { startTestServer } from '../test-support/server.ts';
+import { cliRunner } from './test-cli.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/slipway.mjs');
 const dataDir = mkdtempSync(join(tmpdir(), 'slipway-cli-'));
 
-async function slipway(args: string[], env: Record<string, string> = {}) {
-  try {
-    const r = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, SLIPWAY_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env }, encoding: 'utf8' });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const slipway = cliRunner(dataDir);
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -26,9 +16,9 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 describe('slipway CLI', { timeout: 180_000 }, () => {
   it('migrates, adds users, and creates a token printed alone on stdout', async () => {
     expect((await slipway(['migrate'])).code).toBe(0);
-    const add = await slipway(['user', 'add', '--email', 'Dev@Example.com', '--password', 'dev-password', '--admin']);
+    const add = await slipway(['user', 'add', '--email', 'Dev@Example.com', '--password-stdin', '--admin'], {}, 'dev-password\n');
     expect(add).toMatchObject({ code: 0, stdout: expect.stringMatching(/created admin dev@example\.com/) });
-    const dup = await slipway(['user', 'add', '--email', 'dev@example.com', '--password', 'dev-password']);
+    const dup = await slipway(['user', 'add', '--email', 'dev@example.com', '--password-stdin'], {}, 'dev-password\n');
     expect(dup.code).toBe(1);
     expect(dup.stderr).toMatch(/exists already/);
     const token = await slipway(['token', 'create', '--email', 'dev@example.com', '--name', 'ci']);
@@ -46,7 +36,7 @@ describe('slipway CLI', { timeout: 180_000 }, () => {
   });
 
   it('refuses a short password and an unknown user with a message, not a stack', async () => {
-    const short = await slipway(['user', 'add', '--email', 'x@example.com', '--password', 'short']);
+    const short = await slipway(['user', 'add', '--email', 'x@example.com', '--password-stdin'], {}, 'short\n');
     expect(short).toMatchObject({ code: 1, stderr: 'slipway: password must be at least 8 characters\n' });
     const unknown = await slipway(['token', 'create', '--email', 'ghost@example.com']);
     expect(unknown).toMatchObject({ code: 1, stderr: 'slipway: no user with email ghost@example.com\n' });

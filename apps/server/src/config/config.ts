@@ -23,6 +23,9 @@ export interface Config {
   };
   admin: { email?: string; password?: string };
   session: { ttlHours: number; secureCookie: 'auto' | boolean };
+  /** Sign-in throttle (auth/login-throttle.ts): per account in the database, per address in memory. Durations in ms. */
+  login: { maxFailures: number; windowMs: number; lockMs: number; maxLockMs: number; perAddressPerMinute: number };
+  tokens: { maxPerUser: number };
   /** Which proxies' X-Forwarded-* headers are believed (SLIPWAY_TRUST_PROXY); off by default. */
   trustProxy: TrustProxy;
   applications: ApplicationConfig[];
@@ -109,6 +112,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ttlHours: e.SESSION_TTL_HOURS,
       secureCookie: e.SLIPWAY_COOKIE_SECURE === 'auto' ? 'auto' : e.SLIPWAY_COOKIE_SECURE === 'true',
     },
+    login: {
+      maxFailures: e.LOGIN_MAX_FAILURES,
+      windowMs: e.LOGIN_FAILURE_WINDOW_SECONDS * 1000,
+      lockMs: e.LOGIN_LOCKOUT_SECONDS * 1000,
+      maxLockMs: Math.max(e.LOGIN_LOCKOUT_MAX_SECONDS, e.LOGIN_LOCKOUT_SECONDS) * 1000,
+      perAddressPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE,
+    },
+    tokens: { maxPerUser: e.API_TOKENS_MAX_PER_USER },
     trustProxy: parseTrustProxy(e.SLIPWAY_TRUST_PROXY),
     applications,
     dokploy: {

@@ -37,6 +37,13 @@ export const envSchema = z.object({
   SLIPWAY_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   SESSION_TTL_HOURS: seconds.default(24 * 7),
   SLIPWAY_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
+  // Sign-in throttle per account (auth/login-throttle.ts) and per client address; tokens per user.
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  LOGIN_FAILURE_WINDOW_SECONDS: duration.default(900),
+  LOGIN_LOCKOUT_SECONDS: duration.default(60),
+  LOGIN_LOCKOUT_MAX_SECONDS: duration.default(3600),
+  LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  API_TOKENS_MAX_PER_USER: z.coerce.number().int().min(1).max(10_000).default(100),
   // Which proxies may set X-Forwarded-* (http/client-address.ts). Off: clients could spoof them.
   SLIPWAY_TRUST_PROXY: z
     .string()

@@ -18,7 +18,10 @@ export interface ApiTokensTable {
   name: string;
   token_hash: string;
   created_at: Timestamp;
+  /** Written at most once a minute per token, not on every request. */
   last_used_at: Timestamp | null;
+  /** null: never expires. */
+  expires_at: Timestamp | null;
 }
 
 export interface SessionsTable {
@@ -28,6 +31,16 @@ export interface SessionsTable {
   csrf_token: string;
   expires_at: Timestamp;
   created_at: Timestamp;
+}
+
+/** Failed sign-ins per account (auth/login-throttle.ts); a row is deleted once `forget_after` passes. */
+export interface LoginThrottleTable {
+  /** sha256 of the lower-cased email as typed, whether or not such a user exists. */
+  key_hash: string;
+  failures: number;
+  last_failure_at: Timestamp;
+  locked_until: Timestamp | null;
+  forget_after: Timestamp;
 }
 
 export interface DeploymentsTable {
@@ -127,6 +140,7 @@ export interface Database {
   users: UsersTable;
   api_tokens: ApiTokensTable;
   sessions: SessionsTable;
+  login_throttle: LoginThrottleTable;
   deployments: DeploymentsTable;
   deployment_targets: DeploymentTargetsTable;
   deployment_events: DeploymentEventsTable;

@@ -2,11 +2,13 @@ import type { Migration } from 'kysely';
 import type { DialectTraits } from '../dialect.ts';
 import { initial } from './001-initial.ts';
 import { modulesAndJobs } from './002-modules-and-jobs.ts';
+import { accounts } from './003-accounts.ts';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
 export function migrations(traits: DialectTraits): Record<string, Migration> {
   return {
     '001-initial': initial(traits),
     '002-modules-and-jobs': modulesAndJobs(traits),
+    '003-accounts': accounts(),
   };
 }
