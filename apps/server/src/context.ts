@@ -14,6 +14,7 @@ import { TransactionBatcher } from './db/transaction-batcher.ts';
 import { JobQueue } from './jobs/job-queue.ts';
 import { TargetReporter } from './deployments/target-reporter.ts';
 import { Watchdog } from './deployments/watchdog.ts';
+import { RetentionSweep } from './retention/retention-sweep.ts';
 import { GitHubRunsClient } from './deployments/github-runs.client.ts';
 import { DokployConfirmation } from './dokploy/confirmation.ts';
 import { ApplicationRegistry } from './applications/application-registry.ts';
@@ -39,6 +40,8 @@ export interface AppContext {
   confirmation: DokployConfirmation;
   /** Reconciles or fails stale deployments; started by startServer. */
   watchdog: Watchdog;
+  /** Deletes old deliveries, finished jobs and old events of finished deployments; started by startServer. */
+  retention: RetentionSweep;
   applications: ApplicationRegistry;
   modules: ModulesService;
   /** Pushes to the repositories Slipway hosts (over HTTP or by the publisher). */
@@ -51,6 +54,13 @@ export interface AppContext {
 
 export async function createContext(config: Config, log: FastifyBaseLogger): Promise<AppContext> {
   ensurePrivateDir(config.dataDir);
+  // Before the database: a refused secret (empty or short file) ends start-up with nothing opened.
+  let webhookSecrets = config.webhook.secrets;
+  if (webhookSecrets.length === 0) {
+    const s = ensureWebhookSecret(config.dataDir);
+    if (s.created) log.warn(`DOKPLOY_WEBHOOK_SECRET is not set: generated one in ${s.path}`);
+    webhookSecrets = [s.secret];
+  }
   const database = openDatabase(config);
   try {
     await database.migrate();
@@ -59,12 +69,6 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     throw err;
   }
   const { db, traits } = database;
-  let webhookSecrets = config.webhook.secrets;
-  if (webhookSecrets.length === 0) {
-    const s = ensureWebhookSecret(config.dataDir);
-    if (s.created) log.warn(`DOKPLOY_WEBHOOK_SECRET is not set: generated one in ${s.path}`);
-    webhookSecrets = [s.secret];
-  }
   const auth = createAuthService(database, config);
   const modulesStore = new ModulesStore();
   const deployments = new DeploymentsService(new DeploymentsStore(traits), (db, slug) => modulesStore.ownerOf(db, slug));
@@ -97,6 +101,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     onAccepted: [confirmation.onAccepted],
     log,
   });
+  const retention = new RetentionSweep({ db, deliveries: new DeliveriesStore(), deployments: new DeploymentsStore(traits), jobs, settings: config.retention, log });
   const applications = new ApplicationRegistry(config.applications);
   const pushEvents = new PushEvents();
   // Repository code (pipelines, services, repository template packs) runs only in here.
@@ -133,6 +138,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     pushEvents,
     confirmation,
     watchdog,
+    retention,
     auth,
     deployments,
     broadcaster,
@@ -142,6 +148,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     async close() {
       await runner?.stop();
       await watchdog.stop();
+      await retention.stop();
       await jobs.stop();
       await broadcaster.close();
       await database.close();

@@ -28,6 +28,7 @@ export async function startServer(config: Config, opts: { print?: (line: string)
     await app.listen({ port: config.port, host: config.host });
     ctx.jobs.start();
     ctx.watchdog.start();
+    ctx.retention.start();
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;

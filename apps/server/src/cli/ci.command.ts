@@ -1,5 +1,6 @@
-import type { Command } from 'commander';
-import { ciInit, formatSecretsTable, generateWebhookSecret } from '../pipeline/ci-init.ts';
+import { Option, type Command } from 'commander';
+import { newWebhookSecret, type WebhookSecretFormat } from '../config/secrets.ts';
+import { ciInit, formatSecretsTable } from '../pipeline/ci-init.ts';
 
 export interface CiCommandIo {
   out(text: string): void;
@@ -52,6 +53,11 @@ export function registerCiCommands(program: Command, io: CiCommandIo = stdout): 
 
   program
     .command('secret')
-    .description('print a new webhook secret for DOKPLOY_WEBHOOK_SECRET (64 hex characters, as openssl rand -hex 32)')
-    .action(() => io.out(`${generateWebhookSecret()}\n`));
+    .description('print a new webhook secret for DOKPLOY_WEBHOOK_SECRET')
+    .addOption(
+      new Option('--format <format>', 'hex: 64 hex characters (as openssl rand -hex 32); whsec: whsec_<base64>, what Standard Webhooks libraries read by default')
+        .choices(['hex', 'whsec'])
+        .default('hex'),
+    )
+    .action((o: { format: WebhookSecretFormat }) => io.out(`${newWebhookSecret(o.format)}\n`));
 }

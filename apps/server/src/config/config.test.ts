@@ -13,9 +13,9 @@ describe('loadConfig', () => {
   });
 
   it('reads PostgreSQL and rotated secrets', () => {
-    const c = loadConfig({ DATABASE_URL: 'postgres://u@h/db', DOKPLOY_WEBHOOK_SECRET: 'a, b' });
+    const c = loadConfig({ DATABASE_URL: 'postgres://u@h/db', DOKPLOY_WEBHOOK_SECRET: 'old-secret-0123456789, new-secret-0123456789' });
     expect(c.database).toEqual({ kind: 'postgres', url: 'postgres://u@h/db' });
-    expect(c.webhook.secrets).toEqual(['a', 'b']);
+    expect(c.webhook.secrets).toEqual(['old-secret-0123456789', 'new-secret-0123456789']);
   });
 
   it('names every bad value at once', () => {

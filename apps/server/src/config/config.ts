@@ -20,6 +20,17 @@ export interface Config {
     secrets: string[];
     toleranceSeconds: number;
     maxBodyBytes: number;
+    /** Deliveries without a valid signature per client address and minute, before 429 (0: no limit). */
+    rejectLimitPerMinute: number;
+  };
+  /** What the retention sweep deletes (retention/retention-sweep.ts). Ages and interval in ms. */
+  retention: {
+    deliveryMaxAgeMs: number;
+    rejectedDeliveryMaxAgeMs: number;
+    rejectedDeliveryMaxRows: number;
+    jobMaxAgeMs: number;
+    deploymentEventMaxAgeMs: number;
+    intervalMs: number;
   };
   admin: { email?: string; password?: string };
   session: { ttlHours: number; secureCookie: 'auto' | boolean };
@@ -49,6 +60,8 @@ export interface Config {
   /** The environment as given: other parts (realtime) read their own variables from it. */
   env: Record<string, string | undefined>;
 }
+
+const DAY_MS = 24 * 3600 * 1000;
 
 /** Thrown with every bad or missing value named, so one start-up shows them all. */
 export class ConfigError extends Error {
@@ -106,6 +119,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       secrets: e.DOKPLOY_WEBHOOK_SECRET ?? [],
       toleranceSeconds: e.WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS,
       maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+      rejectLimitPerMinute: e.WEBHOOK_REJECT_LIMIT_PER_MINUTE,
+    },
+    retention: {
+      deliveryMaxAgeMs: e.WEBHOOK_DELIVERY_RETENTION_DAYS * DAY_MS,
+      rejectedDeliveryMaxAgeMs: e.REJECTED_DELIVERY_RETENTION_DAYS * DAY_MS,
+      rejectedDeliveryMaxRows: e.REJECTED_DELIVERY_MAX_ROWS,
+      jobMaxAgeMs: e.JOB_RETENTION_DAYS * DAY_MS,
+      deploymentEventMaxAgeMs: e.DEPLOYMENT_EVENT_RETENTION_DAYS * DAY_MS,
+      intervalMs: e.RETENTION_SWEEP_INTERVAL_SECONDS * 1000,
     },
     admin: { email: e.SLIPWAY_ADMIN_EMAIL, password: e.SLIPWAY_ADMIN_PASSWORD },
     session: {

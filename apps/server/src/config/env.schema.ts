@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_MODULE_BRANCH_PREFIX, isValidModuleBranchPrefix } from '@slipway/contracts';
 import { validTrustProxy } from '../http/client-address.ts';
+import { webhookSecretProblem } from './secrets.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const seconds = z.coerce.number().int().positive();
@@ -30,9 +31,27 @@ export const envSchema = z.object({
   SLIPWAY_PUBLIC_URL: z.url().optional(),
   SLIPWAY_CONFIG: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DOKPLOY_WEBHOOK_SECRET: list.optional(),
+  // Each secret at least MIN_WEBHOOK_SECRET_LENGTH characters (config/secrets.ts): an empty key signs anything.
+  DOKPLOY_WEBHOOK_SECRET: list
+    .refine((l) => l.length > 0, 'is set but holds no secret')
+    .superRefine((l, ctx) => {
+      l.forEach((s, i) => {
+        const problem = webhookSecretProblem(s);
+        if (problem) ctx.addIssue({ code: 'custom', message: `secret ${i + 1} ${problem}` });
+      });
+    })
+    .optional(),
   WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS: seconds.default(600),
   WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(256 * 1024),
+  // Rejected deliveries (no valid signature) per client address and minute; 0 turns the limit off.
+  WEBHOOK_REJECT_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(60),
+  // Retention sweep (retention/retention-sweep.ts).
+  WEBHOOK_DELIVERY_RETENTION_DAYS: duration.default(30),
+  REJECTED_DELIVERY_RETENTION_DAYS: duration.default(7),
+  REJECTED_DELIVERY_MAX_ROWS: z.coerce.number().int().min(0).default(10_000),
+  JOB_RETENTION_DAYS: duration.default(14),
+  DEPLOYMENT_EVENT_RETENTION_DAYS: duration.default(90),
+  RETENTION_SWEEP_INTERVAL_SECONDS: duration.default(3600),
   SLIPWAY_ADMIN_EMAIL: z.email().optional(),
   SLIPWAY_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   SESSION_TTL_HOURS: seconds.default(24 * 7),

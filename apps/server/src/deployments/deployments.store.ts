@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { DeploymentStatus } from '@slipway/contracts';
+import { TERMINAL_STATUSES, type DeploymentStatus } from '@slipway/contracts';
 import type { Db } from '../db/database.ts';
 import type { DialectTraits } from '../db/dialect.ts';
 import type { DeploymentsTable, DeploymentTargetsTable, DeploymentEventsTable } from '../db/schema.ts';
@@ -249,6 +249,41 @@ export class DeploymentsStore {
   /** Unfinished deployments with no news since `before` (for the watchdog). */
   stale(db: Db, before: string, limit = 100): Promise<DeploymentRow[]> {
     return db.selectFrom('deployments').selectAll().where('status', 'in', UNFINISHED).where('updated_at', '<', before).orderBy('updated_at').limit(inline(limit)).execute();
+  }
+
+  /** Ids of finished deployments with no news since `before`, above `afterId`, in id order (for the retention sweep). */
+  async finishedBefore(db: Db, before: string, afterId: number, limit: number): Promise<number[]> {
+    const rows = await db
+      .selectFrom('deployments')
+      .select('id')
+      .where('status', 'in', TERMINAL_STATUSES)
+      .where('updated_at', '<', before)
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(inline(limit))
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Deletes at most `limit` events of these deployments, never a deployment's newest one (what
+   * its status shows once finished); returns how many.
+   */
+  async deleteEventsButLast(db: Db, deploymentIds: readonly number[], limit: number): Promise<number> {
+    if (deploymentIds.length === 0) return 0;
+    const r = await db
+      .deleteFrom('deployment_events')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('deployment_events as e')
+          .innerJoin('deployments as d', 'd.id', 'e.deployment_id')
+          .select('e.id')
+          .where('e.deployment_id', 'in', deploymentIds)
+          .whereRef('e.sequence', '<', 'd.last_sequence')
+          .limit(inline(limit)),
+      )
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 
   async list(db: Db, viewer: Viewer, f: ListFilter): Promise<{ rows: DeploymentRow[]; total: number }> {

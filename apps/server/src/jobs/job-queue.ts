@@ -126,6 +126,27 @@ export class JobQueue {
     }
   }
 
+  /**
+   * Deletes at most `limit` jobs that finished (done or failed) before `before`; returns how many
+   * (for the retention sweep). A deleted job's key no longer deduplicates: the same key queues anew.
+   */
+  async deleteFinished(before: string, limit: number): Promise<number> {
+    const r = await this.db
+      .deleteFrom('jobs')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('jobs')
+          .select('id')
+          .where('status', 'in', ['done', 'failed'])
+          // run_at ≤ updated_at for a finished job: the bound lets the (status, run_at) index narrow the scan.
+          .where('run_at', '<', before)
+          .where('updated_at', '<', before)
+          .limit(inline(limit)),
+      )
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;

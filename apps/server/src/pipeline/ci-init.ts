@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { newWebhookSecret } from '../config/secrets.ts';
 import {
   ciSecrets,
   CiWorkflowError,
@@ -91,7 +91,7 @@ export async function ciInit(opts: CiInitOptions): Promise<CiInitResult> {
 
 /** A new webhook secret, as the spec's `openssl rand -hex 32`: 32 random bytes, 64 hex characters. */
 export function generateWebhookSecret(): string {
-  return randomBytes(32).toString('hex');
+  return newWebhookSecret('hex');
 }
 
 /** The secrets as the spec prints them: a Markdown table (Secret | Value | Required), padded. */

@@ -1,15 +1,24 @@
 import { ciReportSchema, mapCiStatus, moduleSlugFromBranch, type CiReport } from '@slipway/contracts';
 import type { ReportInput } from '../deployments/deployments.service.ts';
+import { storable } from './delivery-record.ts';
 
 export type Parsed =
   | { ok: true; report: CiReport }
   | { ok: false; status: 400 | 422 | 401; error: string; message: string; details?: { field: string; message: string }[] };
 
+const NUL_ESCAPE = '\\u0000';
+
+/** U+0000 in a string becomes U+FFFD: PostgreSQL cannot store it, and both databases must answer alike. */
+function withoutNul(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? storable(value) : value;
+}
+
 /** Raw body → validated CI report, or the 4xx that says why. Pure: the clock is a parameter. */
 export function parseReport(raw: Buffer, nowMs: number, toleranceSeconds: number): Parsed {
   let json: unknown;
   try {
-    json = JSON.parse(raw.toString('utf8'));
+    // JSON can carry U+0000 only as the escape `\u0000`; look for it before paying for a reviver.
+    json = JSON.parse(raw.toString('utf8'), raw.includes(NUL_ESCAPE) ? withoutNul : undefined);
   } catch (err) {
     return { ok: false, status: 400, error: 'malformed_json', message: `body is not valid JSON: ${(err as Error).message}` };
   }

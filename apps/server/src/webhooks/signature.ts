@@ -15,10 +15,27 @@ function safeEqual(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Standard Webhooks keys are `whsec_<base64>`; anything else is used as its UTF-8 bytes. */
-function keyBytes(secret: string): Buffer {
-  return secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * The HMAC keys a secret stands for under Standard Webhooks. `whsec_<base64>`: the decoded bytes,
+ * as the spec and its official libraries read it. Any other secret: its UTF-8 bytes (what Slipway
+ * always took), and also, when it is base64 (a 64-hex secret is), the decoded bytes, since the
+ * official libraries decode any secret that way by default. Both come from the same secret, so
+ * accepting either gives a forger nothing. Never an empty key.
+ */
+function standardKeys(secret: string): Buffer[] {
+  if (secret.startsWith('whsec_')) {
+    const b64 = secret.slice(6);
+    return BASE64.test(b64) && b64.length > 0 ? [Buffer.from(b64, 'base64')] : [];
+  }
+  const keys = [Buffer.from(secret, 'utf8')];
+  if (BASE64.test(secret)) keys.push(Buffer.from(secret, 'base64'));
+  return keys.filter((k) => k.length > 0);
 }
+
+/** The longest `webhook-id` used as it is in an idempotency key (the column holds 200 characters). */
+const MAX_PLAIN_ID = 150;
 
 /**
  * Checks a delivery's signature against every configured secret (rotation), in constant time.
@@ -26,7 +43,9 @@ function keyBytes(secret: string): Buffer {
  * Scheme 2: Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`),
  * whose timestamp must be within the tolerance. Pure: the clock is a parameter.
  */
-export function verifySignature(raw: Buffer, headers: Headers, secrets: readonly string[], nowMs: number, toleranceSeconds: number): Verification {
+export function verifySignature(raw: Buffer, headers: Headers, configured: readonly string[], nowMs: number, toleranceSeconds: number): Verification {
+  // An empty key would let anyone sign: never one, whatever the configuration let through.
+  const secrets = configured.some((s) => s.length === 0) ? configured.filter((s) => s.length > 0) : configured;
   if (secrets.length === 0) return { ok: false, reason: 'no webhook secret is configured' };
   const legacy = header(headers, 'x-webhook-signature');
   if (legacy !== undefined) {
@@ -53,11 +72,15 @@ export function verifySignature(raw: Buffer, headers: Headers, secrets: readonly
     .split(' ')
     .filter((p) => p.startsWith('v1,'))
     .map((p) => Buffer.from(p.slice(3), 'base64'));
-  const ok = secrets.some((s) => {
-    const expected = createHmac('sha256', keyBytes(s)).update(signed).digest();
-    return given.some((g) => safeEqual(expected, g));
-  });
-  return ok ? { ok: true, scheme: 'standard', idempotencyKey: `webhook-id:${id}` } : { ok: false, reason: 'signature does not match' };
+  const ok = secrets.some((s) =>
+    standardKeys(s).some((key) => {
+      const expected = createHmac('sha256', key).update(signed).digest();
+      return given.some((g) => safeEqual(expected, g));
+    }),
+  );
+  if (!ok) return { ok: false, reason: 'signature does not match' };
+  const idempotencyKey = id.length <= MAX_PLAIN_ID ? `webhook-id:${id}` : `webhook-id-sha256:${createHash('sha256').update(id).digest('hex')}`;
+  return { ok: true, scheme: 'standard', idempotencyKey };
 }
 
 /** For clients and tests: the spec's header value for a body. */

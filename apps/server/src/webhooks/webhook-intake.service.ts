@@ -7,10 +7,13 @@ import type { DeploymentsService, ReportInput, ReportResult } from '../deploymen
 import type { DeliveriesStore, DeliveryRecord } from './deliveries.store.ts';
 import { parseReport, toReportInput } from './parse-report.ts';
 import { verifySignature, type Headers } from './signature.ts';
+import { errorText, signedBodyText, signedHeaders, storable, unsignedHeaders } from './delivery-record.ts';
 
 export interface IntakeAnswer {
   status: number;
   body: Record<string, unknown>;
+  /** The delivery carried a valid signature. Those without one count against the client's reject limit. */
+  signed: boolean;
 }
 
 export interface WebhookIntakeDeps {
@@ -41,14 +44,9 @@ export interface AcceptedReport {
 }
 
 const DUPLICATE = Symbol('duplicate delivery');
-const HIDDEN_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
-const MAX_RECORDED_BODY = 64 * 1024;
+const MAX_CLIENT_CHARS = 100;
 
-export function loggableHeaders(h: Headers): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined && !HIDDEN_HEADERS.has(k)) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
-}
+type RecordBase = Pick<DeliveryRecord, 'received_at' | 'headers' | 'body' | 'signature_valid'>;
 
 /**
  * Signed CI status webhooks: verify, validate, deduplicate, apply, and only then answer 2xx —
@@ -61,21 +59,22 @@ export class WebhookIntake {
     this.clock = deps.clock ?? Date.now;
   }
 
-  async receive(raw: Buffer, headers: Headers): Promise<IntakeAnswer> {
+  /** `client`: the sender's address, for the log line of a delivery without a valid signature. */
+  async receive(raw: Buffer, headers: Headers, client?: string): Promise<IntakeAnswer> {
     const { writes, deliveries, log } = this.deps;
     const nowMs = this.clock();
     const now = new Date(nowMs).toISOString();
     const verification = verifySignature(raw, headers, this.deps.secrets(), nowMs, this.deps.toleranceSeconds);
-    const shown = loggableHeaders(headers);
-    const base = { received_at: now, headers: JSON.stringify(shown), body: bodyText(raw) };
-    log.info({ headers: shown, body: bodyForLog(raw), signature_valid: verification.ok }, 'Dokploy webhook received');
-
     if (!verification.ok) {
-      return this.reject({ ...base, signature_valid: 0 }, 401, 'invalid_signature', verification.reason);
+      return this.rejectUnsigned(nowMs, headers, client, raw.length, 401, 'invalid_signature', verification.reason);
     }
+    const shown = signedHeaders(headers);
+    const base: RecordBase = { received_at: now, headers: JSON.stringify(shown), body: signedBodyText(raw), signature_valid: 1 };
+    log.info({ headers: shown, body: bodyForLog(raw), signature_valid: true }, 'Dokploy webhook received');
+
     const parsed = parseReport(raw, nowMs, this.deps.toleranceSeconds);
     if (!parsed.ok) {
-      return this.reject({ ...base, signature_valid: 1 }, parsed.status, parsed.error, parsed.message, parsed.details);
+      return this.reject(base, parsed.status, parsed.error, parsed.message, parsed.details);
     }
 
     const key = verification.idempotencyKey;
@@ -86,7 +85,6 @@ export class WebhookIntake {
         const r = await this.deps.deployments.report(trx, input, now);
         const first = await deliveries.recordOnce(trx, {
           ...base,
-          signature_valid: 1,
           outcome: r.kind === 'changed' ? 'accepted' : 'ignored',
           http_status: 200,
           error: r.kind === 'ignored' ? r.reason : null,
@@ -105,11 +103,11 @@ export class WebhookIntake {
     }
 
     if (result === 'duplicate') {
-      await writes.run((trx) => deliveries.record(trx, { ...base, signature_valid: 1, outcome: 'duplicate', http_status: 200, error: null, idempotency_key: null, deployment_id: null }));
-      return { status: 200, body: { ok: true, outcome: 'duplicate', message: 'already received; nothing changed' } };
+      await writes.run((trx) => deliveries.record(trx, { ...base, outcome: 'duplicate', http_status: 200, error: null, idempotency_key: null, deployment_id: null }));
+      return { status: 200, body: { ok: true, outcome: 'duplicate', message: 'already received; nothing changed' }, signed: true };
     }
     if (result.kind === 'ignored') {
-      return { status: 200, body: { ok: true, outcome: 'ignored', deployment_id: String(result.deploymentId), message: result.reason } };
+      return { status: 200, body: { ok: true, outcome: 'ignored', deployment_id: String(result.deploymentId), message: result.reason }, signed: true };
     }
     this.deps.broadcaster.publish(result.change);
     for (const listener of this.deps.onAccepted ?? []) {
@@ -123,30 +121,33 @@ export class WebhookIntake {
     return {
       status: 200,
       body: { ok: true, outcome: 'accepted', deployment_id: p.deployment_id, status: p.status, progress: p.progress, sequence: p.sequence },
+      signed: true,
     };
   }
 
-  /** A delivery refused before its body could be read (too large). */
-  async refuse(headers: Headers, status: number, error: string, message: string): Promise<IntakeAnswer> {
-    this.deps.log.info({ headers: loggableHeaders(headers), signature_valid: false, error }, 'Dokploy webhook received');
-    return this.reject({ received_at: new Date(this.clock()).toISOString(), headers: JSON.stringify(loggableHeaders(headers)), body: null, signature_valid: 0 }, status, error, message);
+  /** A delivery refused before its body could be read (too large): its signature is unknown. */
+  refuse(headers: Headers, client: string | undefined, status: number, error: string, message: string): Promise<IntakeAnswer> {
+    return this.rejectUnsigned(this.clock(), headers, client, undefined, status, error, message);
   }
 
-  private async reject(
-    base: { received_at: string; headers: string; body: string | null; signature_valid: number },
-    status: number,
-    error: string,
-    message: string,
-    details?: unknown,
-  ): Promise<IntakeAnswer> {
-    const rejected: DeliveryRecord = { ...base, outcome: 'rejected', http_status: status, error: `${error}: ${message}`, idempotency_key: null, deployment_id: null };
+  /**
+   * Anyone can send these: a bounded record and log line (a few short headers, the size, the
+   * reason), never the body (docs/security.md, "Unauthenticated input").
+   */
+  private rejectUnsigned(nowMs: number, headers: Headers, client: string | undefined, bytes: number | undefined, status: number, error: string, message: string) {
+    const kept = unsignedHeaders(headers);
+    this.deps.log.info(
+      { client: client === undefined ? undefined : storable(client, MAX_CLIENT_CHARS), headers: kept, bytes, signature_valid: false, error: errorText(error, message) },
+      'Dokploy webhook received',
+    );
+    return this.reject({ received_at: new Date(nowMs).toISOString(), headers: JSON.stringify(kept), body: null, signature_valid: 0 }, status, error, message);
+  }
+
+  private async reject(base: RecordBase, status: number, error: string, message: string, details?: unknown): Promise<IntakeAnswer> {
+    const rejected: DeliveryRecord = { ...base, outcome: 'rejected', http_status: status, error: errorText(error, message), idempotency_key: null, deployment_id: null };
     await this.deps.writes.run((trx) => this.deps.deliveries.record(trx, rejected));
-    return { status, body: details ? { error, message, details } : { error, message } };
+    return { status, body: details ? { error, message, details } : { error, message }, signed: base.signature_valid === 1 };
   }
-}
-
-function bodyText(raw: Buffer): string {
-  return raw.subarray(0, MAX_RECORDED_BODY).toString('utf8');
 }
 
 function bodyForLog(raw: Buffer): unknown {

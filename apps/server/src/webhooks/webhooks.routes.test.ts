@@ -14,7 +14,7 @@ describe.each(DIALECTS)('webhook intake on %s', (dialect) => {
     Number((await db().selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
 
   beforeAll(async () => {
-    s = await startTestServer(dialect, { DOKPLOY_WEBHOOK_SECRET: `old-secret,${TEST_SECRET}`, WEBHOOK_MAX_BODY_BYTES: '4096' });
+    s = await startTestServer(dialect, { DOKPLOY_WEBHOOK_SECRET: `old-secret-0123456789,${TEST_SECRET}`, WEBHOOK_MAX_BODY_BYTES: '4096' });
     s.ctx.broadcaster.add({ publish: (c) => void changes.push(c) });
   });
   afterAll(() => s?.close());
@@ -104,7 +104,7 @@ curl -X POST ${s.url}/api/webhooks/dokploy/deployment \\
   });
 
   it('accepts both rotated secrets and Standard Webhooks headers', async () => {
-    const old = await sendWebhook(s.url, { deploymentId: 'gh-4004', status: 'running', branch: 'module/rot' }, 'old-secret');
+    const old = await sendWebhook(s.url, { deploymentId: 'gh-4004', status: 'running', branch: 'module/rot' }, 'old-secret-0123456789');
     expect(old.status).toBe(200);
     const body = JSON.stringify({ deploymentId: 'gh-4004', status: 'done', branch: 'module/rot' });
     const ts = String(Math.floor(Date.now() / 1000));

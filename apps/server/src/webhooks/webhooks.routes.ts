@@ -1,31 +1,56 @@
-import type { FastifyPluginAsync } from 'fastify';
-import type { WebhookIntake } from './webhook-intake.service.ts';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { IntakeAnswer, WebhookIntake } from './webhook-intake.service.ts';
+import { registerRejectLimit } from './reject-limit.ts';
 
 export interface WebhookRoutesOptions {
   intake: WebhookIntake;
   maxBodyBytes: number;
+  /** Deliveries without a valid signature per client address and minute; 0: no limit. */
+  rejectLimitPerMinute: number;
 }
 
 /** `POST /api/webhooks/dokploy/deployment` (DESIGN.md §1). The HMAC needs the exact raw bytes. */
-export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, { intake, maxBodyBytes }) => {
+export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, { intake, maxBodyBytes, rejectLimitPerMinute }) => {
+  const limit = rejectLimitPerMinute > 0 ? await registerRejectLimit(app, rejectLimitPerMinute) : undefined;
+
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_req, body, done) => done(null, body));
+
+  async function answer(req: FastifyRequest, reply: FastifyReply, a: IntakeAnswer) {
+    if (!a.signed && limit && (await limit.count(req))) {
+      req.log.warn({ client: req.ip }, `webhook deliveries without a valid signature reached ${rejectLimitPerMinute} a minute from this address: answering 429 for the rest of the minute`);
+    }
+    return reply.code(a.status).send(a.body);
+  }
 
   app.setErrorHandler(async (err, req, reply) => {
     const e = err as { statusCode?: number; code?: string; message: string };
     if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      const a = await intake.refuse(req.headers, 413, 'payload_too_large', `body is larger than ${maxBodyBytes} bytes`);
-      return reply.code(a.status).send(a.body);
+      return answer(req, reply, await intake.refuse(req.headers, req.ip, 413, 'payload_too_large', `body is larger than ${maxBodyBytes} bytes`));
     }
     if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: 'bad_request', message: e.message });
     req.log.error({ err }, 'webhook intake failed');
     return reply.code(500).send({ error: 'internal', message: 'the delivery was not stored; send it again' });
   });
 
+  // Before the body is read: a client over its limit costs neither a signature check nor a row.
+  const refuseOverLimit = async (req: FastifyRequest, reply: FastifyReply) => {
+    const wait = await limit?.blockedFor(req);
+    if (wait === undefined) return;
+    return reply
+      .code(429)
+      .header('retry-after', String(wait))
+      .send({ error: 'rate_limited', message: `too many deliveries without a valid signature from this address; retry in ${wait} s` });
+  };
+
   // Fastify's own request lines would repeat the intake's (one per delivery, with its outcome).
-  app.post('/api/webhooks/dokploy/deployment', { bodyLimit: maxBodyBytes, logLevel: 'warn' }, async (req, reply) => {
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const answer = await intake.receive(raw, req.headers);
-    return reply.code(answer.status).send(answer.body);
-  });
+  // `rateLimit: false`: no application-wide limit may ever slow signed deliveries.
+  app.post(
+    '/api/webhooks/dokploy/deployment',
+    { bodyLimit: maxBodyBytes, logLevel: 'warn', config: { rateLimit: false }, ...(limit ? { onRequest: refuseOverLimit } : {}) },
+    async (req, reply) => {
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      return answer(req, reply, await intake.receive(raw, req.headers, req.ip));
+    },
+  );
 };

@@ -1,0 +1,125 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../db/database.ts';
+import type { DeploymentsStore } from '../deployments/deployments.store.ts';
+import type { JobQueue } from '../jobs/job-queue.ts';
+import { OUTCOMES, type DeliveriesStore } from '../webhooks/deliveries.store.ts';
+
+export interface RetentionSettings {
+  /** Every webhook delivery older than this goes. */
+  deliveryMaxAgeMs: number;
+  /** Rejected deliveries (anyone can send those) go sooner. */
+  rejectedDeliveryMaxAgeMs: number;
+  /** At most this many rejected deliveries are kept, the newest. */
+  rejectedDeliveryMaxRows: number;
+  /** Jobs finished (done or failed) longer ago than this go. */
+  jobMaxAgeMs: number;
+  /** Events of deployments finished longer ago than this go, but each deployment's last one. */
+  deploymentEventMaxAgeMs: number;
+  intervalMs: number;
+}
+
+export interface RetentionDeps {
+  db: Db;
+  deliveries: DeliveriesStore;
+  deployments: DeploymentsStore;
+  jobs: JobQueue;
+  settings: RetentionSettings;
+  log: FastifyBaseLogger;
+  clock?: () => number;
+  /** Rows per delete statement (tests make it small to see several batches). */
+  batchSize?: number;
+}
+
+/** Rows deleted by one pass, by kind. */
+export interface SweepResult {
+  deliveries: number;
+  rejectedDeliveries: number;
+  jobs: number;
+  deploymentEvents: number;
+}
+
+const BATCH = 500;
+/** Deployments whose old events are looked at per statement. */
+const DEPLOYMENT_PAGE = 100;
+
+/**
+ * Deletes what is kept only for a while (docs/security.md, "Retention"): old webhook deliveries
+ * (rejected ones sooner, and never more than a set number of them), finished jobs, and the events
+ * of long-finished deployments (never the deployment rows, never a deployment's last event).
+ * Periodically and once at start, like the watchdog. Every statement deletes at most a batch and
+ * the sweep yields between them, so it never holds the database (SQLite's single writer) for long.
+ * Deletes are idempotent: several instances sweeping at once do no harm.
+ */
+export class RetentionSweep {
+  private readonly clock: () => number;
+  private readonly batch: number;
+  private timer: NodeJS.Timeout | undefined;
+  private current: Promise<SweepResult> | undefined;
+  private stopping = false;
+
+  constructor(private readonly deps: RetentionDeps) {
+    this.clock = deps.clock ?? Date.now;
+    this.batch = deps.batchSize ?? BATCH;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.stopping = false;
+    const tick = () => void this.runOnce().catch((err: unknown) => this.deps.log.error({ err }, 'retention sweep failed'));
+    this.timer = setInterval(tick, this.deps.settings.intervalMs);
+    this.timer.unref();
+    tick();
+  }
+
+  /** Stops the timer, and the pass under way after its current statement. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.stopping = true;
+    await this.current?.catch(() => undefined);
+    this.stopping = false;
+  }
+
+  /** One pass (a pass already running is joined). */
+  runOnce(): Promise<SweepResult> {
+    this.current ??= this.pass().finally(() => (this.current = undefined));
+    return this.current;
+  }
+
+  private async pass(): Promise<SweepResult> {
+    const { db, deliveries, deployments, jobs, settings: s } = this.deps;
+    const now = this.clock();
+    const ago = (ms: number) => new Date(now - ms).toISOString();
+    const result: SweepResult = { deliveries: 0, rejectedDeliveries: 0, jobs: 0, deploymentEvents: 0 };
+
+    result.deliveries = await this.inBatches((n) => deliveries.deleteReceivedBefore(db, OUTCOMES, ago(s.deliveryMaxAgeMs), n));
+    result.rejectedDeliveries = await this.inBatches((n) => deliveries.deleteReceivedBefore(db, ['rejected'], ago(s.rejectedDeliveryMaxAgeMs), n));
+    const overflow = await deliveries.rejectedOverflowBefore(db, s.rejectedDeliveryMaxRows);
+    if (overflow) result.rejectedDeliveries += await this.inBatches((n) => deliveries.deleteReceivedBefore(db, ['rejected'], overflow, n));
+    result.jobs = await this.inBatches((n) => jobs.deleteFinished(ago(s.jobMaxAgeMs), n));
+
+    const eventsBefore = ago(s.deploymentEventMaxAgeMs);
+    for (let after = 0; !this.stopping; ) {
+      const ids = await deployments.finishedBefore(db, eventsBefore, after, DEPLOYMENT_PAGE);
+      if (ids.length === 0) break;
+      result.deploymentEvents += await this.inBatches((n) => deployments.deleteEventsButLast(db, ids, n));
+      after = ids[ids.length - 1]!;
+    }
+
+    if (result.deliveries + result.rejectedDeliveries + result.jobs + result.deploymentEvents > 0) this.deps.log.info(result, 'retention sweep deleted old rows');
+    return result;
+  }
+
+  /** Runs `remove` until it deletes less than a full batch, yielding to other work between batches. */
+  private async inBatches(remove: (limit: number) => Promise<number>): Promise<number> {
+    let total = 0;
+    while (!this.stopping) {
+      const n = await remove(this.batch);
+      total += n;
+      if (n < this.batch) break;
+      await nextTurn();
+    }
+    return total;
+  }
+}
