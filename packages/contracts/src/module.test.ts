@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidBranchName, moduleInputSchema, parseModuleInput, slugFromName, type ModuleInput } from './module.ts';
+import { isValidBranchName, isValidModuleBranchPrefix, moduleBranchName, moduleSlugOfBranch, moduleInputSchema, parseModuleInput, slugFromName, type ModuleInput } from './module.ts';
 
 const base = (over: Partial<ModuleInput> = {}): ModuleInput => ({
   name: 'Products',
@@ -124,5 +124,19 @@ describe('helpers', () => {
     expect(isValidBranchName('a.')).toBe(false);
     expect(isValidBranchName('@')).toBe(false);
     expect(isValidBranchName('a\\b')).toBe(false);
+  });
+});
+
+describe('module branch prefix', () => {
+  it('a prefix ends in / or - and makes a valid branch with any slug', () => {
+    for (const p of ['module/', 'team/modules/', 'mod-']) expect(isValidModuleBranchPrefix(p), p).toBe(true);
+    for (const p of ['', 'module', '/', '-', 'a//', 'a..b/', 'ma in/', '.x/']) expect(isValidModuleBranchPrefix(p), p).toBe(false);
+  });
+  it('names a module branch and reads the slug back', () => {
+    expect(moduleBranchName('orders')).toBe('module/orders');
+    expect(moduleBranchName('orders', 'team/')).toBe('team/orders');
+    expect(moduleSlugOfBranch('module/orders')).toBe('orders');
+    expect(moduleSlugOfBranch('main')).toBeNull();
+    expect(moduleSlugOfBranch('module/orders', 'team/')).toBeNull();
   });
 });
