@@ -15,7 +15,7 @@ export type PusherJs = pusherJs.default;
 
 import type { DeploymentChange } from '../deployments/broadcaster.ts';
 import { realtimeConfig, type RealtimeConfig, type RealtimeConfigInput } from './config.ts';
-import { registerRealtime, type Realtime, type RealtimeUser } from './index.ts';
+import { registerRealtime, type Realtime, type RealtimeOptions, type RealtimeUser } from './index.ts';
 
 export const USERS: Record<string, RealtimeUser> = {
   'alice-token': { id: 1, email: 'alice@example.test', role: 'member' },
@@ -39,10 +39,20 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(overrides: Partial<RealtimeConfigInput> = {}, port = 0): Promise<TestApp> {
+export interface TestAppOptions {
+  /** The client address seam of registerRealtime (tests name clients by a header). */
+  clientAddress?: RealtimeOptions['clientAddress'];
+  /** Fastify's own logger (request lines included), written as JSON lines to this stream. */
+  logStream?: { write(line: string): void };
+}
+
+/** Tests name the client they pretend to be with this header (through the `clientAddress` seam). */
+export const byTestHeader: NonNullable<RealtimeOptions['clientAddress']> = (req) => String(req.headers['x-test-client'] ?? req.socket.remoteAddress);
+
+export async function startTestApp(overrides: Partial<RealtimeConfigInput> = {}, port = 0, options: TestAppOptions = {}): Promise<TestApp> {
   const config = realtimeConfig({ secret: TEST_SECRET, ...overrides });
-  const app = Fastify({ logger: false });
-  const realtime = await registerRealtime(app, { config, authenticate: bearerAuthenticate });
+  const app = Fastify({ logger: options.logStream ? { level: 'info', stream: options.logStream } : false });
+  const realtime = await registerRealtime(app, { config, authenticate: bearerAuthenticate, clientAddress: options.clientAddress });
   await app.listen({ port, host: '127.0.0.1' });
   const addr = app.server.address();
   const actual = typeof addr === 'object' && addr ? addr.port : port;
@@ -109,8 +119,8 @@ export interface RawClient {
   socketId: string;
 }
 
-export async function rawClient(port: number, key: string, path?: string): Promise<RawClient> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}${path ?? `/app/${key}?protocol=7&client=js&version=8.4.0`}`);
+export async function rawClient(port: number, key: string, path?: string, headers: Record<string, string> = {}): Promise<RawClient> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${path ?? `/app/${key}?protocol=7&client=js&version=8.4.0`}`, { headers });
   const messages: RawClient['messages'] = [];
   const waiters: { event: string; resolve: (m: RawClient['messages'][number]) => void }[] = [];
   let seen = 0;
