@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { channelKind, checkProtocolVersion, connectionEstablished, encodeEvent, isValidChannelName, parseClientMessage, subscriptionError } from './protocol.ts';
+import { channelKind, checkProtocolVersion, closeReason, connectionEstablished, encodeEvent, isValidChannelName, parseClientMessage, subscriptionError } from './protocol.ts';
 
 describe('client message parsing', () => {
   it('reads the protocol events, with data as an object or a JSON string', () => {
@@ -51,5 +51,15 @@ describe('server messages', () => {
     expect(JSON.parse(frame.data)).toEqual({ socket_id: '1.2', activity_timeout: 120 });
     expect(JSON.parse(encodeEvent('e', 'c', '{"a":1}'))).toEqual({ event: 'e', channel: 'c', data: '{"a":1}' });
     expect(JSON.parse(JSON.parse(subscriptionError('c', 'AuthError', 'no', 401)).data)).toEqual({ type: 'AuthError', error: 'no', status: 401 });
+  });
+});
+
+describe('close reasons', () => {
+  it('fit the 123 bytes ws allows, cut between characters', () => {
+    expect(closeReason('Over capacity')).toBe('Over capacity');
+    const cut = closeReason(`Application does not exist: ${'त'.repeat(60)}`);
+    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(123);
+    expect(cut).toMatch(/^Application does not exist: त+$/);
+    expect(Buffer.byteLength(closeReason('😀'.repeat(40)))).toBe(120);
   });
 });
