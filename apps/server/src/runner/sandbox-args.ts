@@ -129,7 +129,8 @@ export function sandboxArgv(policy: SandboxPolicy, req: SandboxRequest): string[
     `--fsize=${limits.fileSizeBytes}`,
     `--nofile=${limits.openFiles}`,
     '--core=0',
-    ...(limits.cpuSeconds ? [`--cpu=${limits.cpuSeconds}`] : []),
+    // SIGXCPU at the soft limit (the log can say why), SIGKILL 5 s of CPU later.
+    ...(limits.cpuSeconds ? [`--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 5}`] : []),
     '--',
   );
   if (policy.root) {

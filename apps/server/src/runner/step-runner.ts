@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import type { Sandbox } from './sandbox.ts';
 
 /** Longest line kept (the webhook schema's limit); longer lines are cut with an ellipsis. */
@@ -31,11 +32,18 @@ export interface StepResult {
 
 export const stepSucceeded = (r: StepResult) => r.code === 0 && !r.timedOut && !r.aborted;
 
-/** "exit 1", "timed out after 600 s", "killed by SIGKILL": for log lines and messages. */
+// The sandbox's limits end a process with these; a shell (and bwrap) reports them as 128 + signal.
+const LIMIT_SIGNALS: Record<number, string> = {
+  [constants.signals.SIGXCPU]: 'SIGXCPU: the CPU time limit',
+  [constants.signals.SIGXFSZ]: 'SIGXFSZ: the file size limit',
+  [constants.signals.SIGKILL]: 'SIGKILL',
+};
+
+/** "exit 1", "timed out after 600 s", "exit 152 (SIGXCPU: the CPU time limit)": for log lines and messages. */
 export function describeStepEnd(r: StepResult, timeoutMs: number): string {
   if (r.timedOut) return `timed out after ${Math.round(timeoutMs / 1000)} s`;
   if (r.aborted) return 'cancelled';
-  if (r.code !== null) return `exit ${r.code}`;
+  if (r.code !== null) return LIMIT_SIGNALS[r.code - 128] ? `exit ${r.code} (${LIMIT_SIGNALS[r.code - 128]})` : `exit ${r.code}`;
   return `killed by ${r.signal ?? 'a signal'}`;
 }
 
