@@ -20,7 +20,8 @@ export type DeploymentTargetView = z.infer<typeof deploymentTargetSchema>;
 
 /**
  * Payload of `deployment.status-updated` (DESIGN.md §1: the spec's fields), extended with the
- * per-deployment `sequence` (clients drop anything older than what they show), targets, commit, URL.
+ * per-deployment `sequence` (clients drop anything older than what they show), CI's own message,
+ * targets, commit, URL.
  */
 export const deploymentStatusUpdatedSchema = z.object({
   deployment_id: z.string(),
@@ -28,6 +29,13 @@ export const deploymentStatusUpdatedSchema = z.object({
   branch_name: z.string().nullable(),
   status: z.enum(DEPLOYMENT_STATUSES),
   message: z.string().nullable(),
+  /**
+   * The newest message reported about the deployment's applications, in the reporter's own words
+   * (CI's `message`, or Slipway's Dokploy and health follow-up). `message` becomes the spec's
+   * success line at the end; this keeps what CI said beside it. Null until a report carries one.
+   * Slipway always sends it; optional because a sender of the spec's payload alone stays valid.
+   */
+  ci_message: z.string().nullable().optional(),
   progress: z.number().int().min(0).max(100),
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),

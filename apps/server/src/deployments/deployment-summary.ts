@@ -28,6 +28,20 @@ export function deploymentMessage(status: DeploymentStatus, slug: string | null,
 }
 
 /**
+ * What the reporters last said about a deployment: the message of its most recently changed target
+ * (ties, within one millisecond, go to the later target). Kept beside the deployment's `message`,
+ * which turns into the spec's success line. Pure.
+ */
+export function ciMessage(targets: readonly { id: number; message: string | null; updated_at: string }[]): string | null {
+  let newest: (typeof targets)[number] | undefined;
+  for (const t of targets) {
+    if (t.message === null) continue;
+    if (!newest || t.updated_at > newest.updated_at || (t.updated_at === newest.updated_at && t.id > newest.id)) newest = t;
+  }
+  return newest?.message ?? null;
+}
+
+/**
  * The last log lines, bounded so a broadcast stays far under the Pusher protocol's 10 KB limit
  * even with long lines (each is cut to 300 characters; the tail keeps at most 4,000 characters).
  */

@@ -1,6 +1,6 @@
 import type { DeploymentStatusUpdated, DeploymentTargetView } from '@slipway/contracts';
 import type { DeploymentRow, EventRow, TargetRow } from './deployments.store.ts';
-import { logsTail } from './deployment-summary.ts';
+import { ciMessage, logsTail } from './deployment-summary.ts';
 
 export function targetView(t: TargetRow): DeploymentTargetView {
   return {
@@ -29,6 +29,7 @@ export function toPayload(d: DeploymentRow, targets: readonly TargetRow[], event
     branch_name: d.branch_name,
     status: d.status,
     message: d.message,
+    ci_message: ciMessage(targets),
     progress: d.progress,
     started_at: d.started_at,
     finished_at: d.finished_at,

@@ -57,7 +57,7 @@ export class DeploymentsService {
     if (outcome.kind === 'ignored') return { kind: 'ignored', deploymentId: deployment.id, reason: outcome.reason };
 
     await this.store.updateTarget(db, target.id, outcome.next, now);
-    const nextTargets = targets.map((t) => (t.id === target.id ? { ...t, ...targetColumns(outcome.next) } : t));
+    const nextTargets = targets.map((t) => (t.id === target.id ? { ...t, ...targetColumns(outcome.next), updated_at: now } : t));
     const e = { status: outcome.next.status, message: input.message ?? null, logs: input.logs, url: outcome.next.url, now };
     const next = nextRow(deployment, nextTargets, e);
     await this.store.updateDeployment(db, next);

@@ -100,6 +100,26 @@ describe('DeploymentStatusComponent', () => {
     expect(stages(el)).toEqual(['pending:done', 'building:failed', 'deploying:todo', 'failed:failed']);
   });
 
+  it("shows CI's own message beside the success line, and not twice while they are the same", async () => {
+    const fixture = open();
+    const el = fixture.nativeElement as HTMLElement;
+    http.expectOne('/api/admin/deployments/7').flush({
+      ...deploymentPayload({ sequence: 2, status: 'building', progress: 30, message: 'Test deployment', ci_message: 'Test deployment' }),
+      all_logs: [],
+      events: [],
+    });
+    await settle(fixture);
+    expect(text(el, '[data-testid=deployment-message]')).toBe('Test deployment');
+    expect(el.querySelector('[data-testid=ci-message]')).toBeNull();
+
+    ws.events.next(
+      deploymentPayload({ sequence: 3, status: 'success', progress: 100, message: "Module 'products' deployed successfully! 🎉", ci_message: 'Test deployment' }),
+    );
+    await settle(fixture);
+    expect(text(el, '[data-testid=deployment-message]')).toBe("Module 'products' deployed successfully! 🎉");
+    expect(text(el, '[data-testid=ci-message]')).toBe('CI said Test deployment');
+  });
+
   it('says so when the deployment cannot be loaded, and retries', async () => {
     const fixture = open();
     const el = fixture.nativeElement as HTMLElement;

@@ -96,6 +96,11 @@ export class DeploymentStatusComponent {
     if (d.status === 'success' && d.module_slug) return successMessage(d.module_slug);
     return d.message ?? statusDescription(d.status);
   });
+  /** CI's own words, when the headline says something else (the success line, a status sentence). */
+  protected readonly ciMessage = computed(() => {
+    const m = this.deployment()?.ci_message;
+    return m && m !== this.message() ? m : null;
+  });
   /** pending → building → deploying → success | failed, with where this deployment stands. */
   protected readonly steps = computed(() => {
     const s = this.status();
