@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use when they are missing: real PostgreSQL and Redis
 # servers, php-cli (lints the Laravel template pack), git, curl and openssl (the spec's own test),
-# and Chromium for the browser tests (driven by playwright-core; no browser is ever downloaded).
+# bubblewrap (the runner's sandbox), and Chromium for the browser tests (driven by playwright-core;
+# no browser is ever downloaded).
 set -euo pipefail
 
 missing=()
@@ -13,6 +14,10 @@ have git || missing+=(git)
 have curl || missing+=(curl)
 have openssl || missing+=(openssl)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# The sandbox that pipelines and repository template packs run in (docs/security.md, Isolation);
+# prlimit and setpriv come with util-linux.
+[ -x /usr/bin/bwrap ] || missing+=(bubblewrap)
+[ -x /usr/bin/prlimit ] && [ -x /usr/bin/setpriv ] || missing+=(util-linux)
 # The success message's 🎉 in the browser tests' screenshots.
 [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
 

@@ -30,6 +30,11 @@ export interface CreateRunnerOptions {
 
 /** The runner as the server wires it: its own job queue, the hosted repositories, services on 127.0.0.1. */
 export function createLocalRunner(o: CreateRunnerOptions): LocalRunner {
+  // Said at start, not only at the first push: an operator sees at once why pipelines would be refused.
+  void o.sandbox.check().then((r) => {
+    if (!r.ok) o.log.error({}, `local runner: pipelines will be refused: the sandbox is unavailable (${r.reason})`);
+    else if (o.sandbox.mode === 'none') o.log.warn({}, "SLIPWAY_RUNNER_ISOLATION=none: pipelines run unisolated, as the server's user (unsafe)");
+  });
   return new LocalRunner({
     db: o.db,
     // Two pipelines at a time (a module's backend and frontend build side by side).
