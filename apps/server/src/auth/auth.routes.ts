@@ -1,5 +1,5 @@
 import type {} from '@fastify/cookie';
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { createApiTokenSchema } from '@slipway/contracts';
@@ -21,13 +21,16 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
 /** Sign-in, sign-out, who-am-I, and the signed-in user's personal access tokens. */
 export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, secureCookie, loginPerAddressPerMinute }) => {
-  // Per address, in memory: bounds what one client can try across every account. The per-account
-  // lock (auth.login) lives in the database, so it holds across instances.
+  // Per address (an IPv6 address's /64), in memory: bounds what one client can try across every
+  // account. The per-account lock (auth.login) lives in the database, so it holds across instances.
   await app.register(rateLimit, { global: false });
+  // Every option that matters given here: a registration in a parent context must not lend its own.
   const perAddress = app.rateLimit({
     max: loginPerAddressPerMinute,
     timeWindow: 60_000,
-    keyGenerator: (req) => req.ip,
+    keyGenerator: (req) => normalizeIP(req.ip),
+    allowList: undefined,
+    ban: undefined,
     errorResponseBuilder: (_req, ctx) => ({
       statusCode: 429,
       code: 'rate_limited',

@@ -39,6 +39,11 @@ export const routes: Routes = [
         title: 'Deployments · Slipway',
         loadComponent: () => import('./features/deployments/deployments.page').then((m) => m.DeploymentsPage),
       },
+      {
+        path: 'account/tokens',
+        title: 'Access tokens · Slipway',
+        loadComponent: () => import('./features/account/tokens.page').then((m) => m.TokensPage),
+      },
     ],
   },
   { path: '**', redirectTo: 'modules' },
