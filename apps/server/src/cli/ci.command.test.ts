@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerCiCommands } from './ci.command.ts';
 
@@ -62,5 +63,12 @@ describe('slipway secret', () => {
     expect(first).toMatch(/^[0-9a-f]{64}\n$/);
     expect(printed).toMatch(/^[0-9a-f]{64}\n$/);
     expect(printed).not.toBe(first);
+  });
+
+  it('prints a whsec_ secret with --format whsec, as Standard Webhooks libraries read it by default', async () => {
+    await program().parseAsync(['node', 'slipway', 'secret', '--format', 'whsec']);
+    expect(printed).toMatch(/^whsec_[A-Za-z0-9+/]{43}=\n$/);
+    expect(new Webhook(printed.trim()).sign('msg_1', new Date(), '{}')).toMatch(/^v1,/);
+    await expect(program().parseAsync(['node', 'slipway', 'secret', '--format', 'base32'])).rejects.toMatchObject({ code: 'commander.invalidArgument' });
   });
 });

@@ -5,6 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, startTestServer, TEST_SECRET, type TestServer } from '../test-support/server.ts';
 import { call, sendWebhook, sign } from '../test-support/http.ts';
 import type { DeploymentChange } from '../deployments/broadcaster.ts';
+import { Webhook } from 'standardwebhooks';
+import { newWebhookSecret } from '../config/secrets.ts';
+
+const PATH = '/api/webhooks/dokploy/deployment';
+/** A third configured secret, in Standard Webhooks' own format (`slipway secret --format whsec`). */
+const WHSEC = newWebhookSecret('whsec');
 
 describe.each(DIALECTS)('webhook intake on %s', (dialect) => {
   let s: TestServer;
@@ -14,7 +20,7 @@ describe.each(DIALECTS)('webhook intake on %s', (dialect) => {
     Number((await db().selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
 
   beforeAll(async () => {
-    s = await startTestServer(dialect, { DOKPLOY_WEBHOOK_SECRET: `old-secret-0123456789,${TEST_SECRET}`, WEBHOOK_MAX_BODY_BYTES: '4096' });
+    s = await startTestServer(dialect, { DOKPLOY_WEBHOOK_SECRET: `old-secret-0123456789,${TEST_SECRET},${WHSEC}`, WEBHOOK_MAX_BODY_BYTES: '4096' });
     s.ctx.broadcaster.add({ publish: (c) => void changes.push(c) });
   });
   afterAll(() => s?.close());
@@ -143,6 +149,58 @@ curl -X POST ${s.url}/api/webhooks/dokploy/deployment \\
     it('names the bad field', async () => {
       const r = await sendWebhook(s.url, { status: 'running', isModuleBranch: 'yes' }, TEST_SECRET);
       expect(r.body.details).toEqual([{ field: 'isModuleBranch', message: expect.any(String) }]);
+    });
+  });
+
+  it('accepts a delivery signed by the official standardwebhooks library with a whsec_ secret', async () => {
+    const body = JSON.stringify({ deploymentId: 'gh-std-lib', applicationId: 'backend', status: 'running', branch: 'module/stdlib' });
+    const id = 'msg_library_1';
+    const signature = new Webhook(WHSEC).sign(id, new Date(), body);
+    const r = await call(s.url, 'POST', PATH, { body, headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': signature } });
+    expect(r).toMatchObject({ status: 200, body: { outcome: 'accepted', status: 'building' } });
+  });
+
+  it('keeps of a delivery without a valid signature a few short headers and the reason, never its body', async () => {
+    const body = JSON.stringify({ status: 'done', branch: 'module/flood', message: 'x'.repeat(3000) });
+    const r = await call(s.url, 'POST', PATH, {
+      body,
+      headers: { 'user-agent': 'u'.repeat(1000), 'x-padding': 'p'.repeat(2000), cookie: 'session=abc', 'x-webhook-signature': `sha256=${'0'.repeat(64)}` },
+    });
+    expect(r).toMatchObject({ status: 401, body: { error: 'invalid_signature' } });
+    const row = await db().selectFrom('webhook_deliveries').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ outcome: 'rejected', signature_valid: 0, http_status: 401, body: null, error: 'invalid_signature: signature does not match' });
+    const headers = JSON.parse(row.headers) as Record<string, string>;
+    expect(Object.keys(headers).sort()).toEqual(['content-length', 'content-type', 'user-agent']);
+    expect(headers['user-agent']!.length).toBeLessThanOrEqual(200);
+    expect(row.headers.length + (row.error ?? '').length).toBeLessThan(600);
+  });
+
+  describe('NUL gets the same answers on both databases', () => {
+    it('answers an unsigned body holding a raw 0x00 with 401', async () => {
+      const r = await call(s.url, 'POST', PATH, { body: '{"status":"done","message":"a\u0000b"}' });
+      expect(r).toMatchObject({ status: 401, body: { error: 'invalid_signature' } });
+    });
+
+    it('accepts a signed report whose message holds \\u0000, with U+FFFD in its place', async () => {
+      const r = await sendWebhook(s.url, { deploymentId: 'gh-nul-1', applicationId: 'backend', status: 'running', branch: 'module/nul', message: 'before\u0000after' }, TEST_SECRET);
+      expect(r).toMatchObject({ status: 200, body: { outcome: 'accepted' } });
+      const d = await db().selectFrom('deployments').select('message').where('id', '=', Number(r.body.deployment_id)).executeTakeFirstOrThrow();
+      expect(d.message).toBe('before\uFFFDafter');
+    });
+
+    it('answers a signed body with a raw 0x00 (not JSON) with 400, and records it', async () => {
+      const r = await sendWebhook(s.url, '{"status":"running","message":"\u0000"}', TEST_SECRET);
+      expect(r).toMatchObject({ status: 400, body: { error: 'malformed_json' } });
+      const row = await db().selectFrom('webhook_deliveries').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ outcome: 'rejected', signature_valid: 1, http_status: 400 });
+      expect(row.body).toBe('{"status":"running","message":"\uFFFD"}');
+    });
+
+    it('accepts a signed Standard Webhooks delivery whose webhook-id is longer than the idempotency column', async () => {
+      const body = JSON.stringify({ deploymentId: 'gh-long-id', applicationId: 'backend', status: 'running', branch: 'module/longid' });
+      const id = `msg_${'i'.repeat(4000)}`;
+      const r = await call(s.url, 'POST', PATH, { body, headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': new Webhook(WHSEC).sign(id, new Date(), body) } });
+      expect(r).toMatchObject({ status: 200, body: { outcome: 'accepted' } });
     });
   });
 

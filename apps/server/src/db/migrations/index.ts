@@ -3,6 +3,7 @@ import type { DialectTraits } from '../dialect.ts';
 import { initial } from './001-initial.ts';
 import { modulesAndJobs } from './002-modules-and-jobs.ts';
 import { accounts } from './003-accounts.ts';
+import { retention } from './004-retention.ts';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
 export function migrations(traits: DialectTraits): Record<string, Migration> {
@@ -10,5 +11,6 @@ export function migrations(traits: DialectTraits): Record<string, Migration> {
     '001-initial': initial(traits),
     '002-modules-and-jobs': modulesAndJobs(traits),
     '003-accounts': accounts(),
+    '004-retention': retention(),
   };
 }
