@@ -175,6 +175,20 @@ describe('pipelines run isolated', () => {
     expect(outcome.message).toMatch(/^Pipelines do not run on this server: the sandbox is unavailable \(bubblewrap is not installed .*\)\. Install bubblewrap, or set SLIPWAY_RUNNER_ISOLATION=none/);
     expect(lines).toEqual([]);
   });
+
+  it('SLIPWAY_RUNNER_ISOLATION=none runs unisolated only when asked, and says so in the log', async () => {
+    const none = new Sandbox({ mode: 'none', uid: 65534, limits: TEST_LIMITS, hidden: [] });
+    const repo = await ensureBareRepo(join(tmp.dir, 'none-repos'), 'app', { branch: 'main', initialFiles: [{ path: '.slipway/pipeline.yaml', content: 'build:\n  - name: who\n    run: id -u\n' }] });
+    const lines: string[] = [];
+    const outcome = await runPipeline(
+      { app: { id: 'app', baseBranch: 'main' }, repoDir: repo.path, branch: 'main', commit: git(repo.path, ['rev-parse', 'main']) },
+      { workDir: join(tmp.dir, 'none-work'), supervisor: new ServiceSupervisor({ sandbox: none }), sandbox: none },
+      { stage: () => undefined, line: (l) => lines.push(l) },
+    );
+    expect(outcome.kind).toBe('success');
+    expect(lines[0]).toBe("⚠ SLIPWAY_RUNNER_ISOLATION=none: this pipeline runs unisolated, as the server's user");
+    expect(lines).toContain(String(process.getuid?.()));
+  });
 });
 
 describe('sandbox limits stop runaway steps', () => {
