@@ -83,10 +83,17 @@ export class Sandbox {
 
   /**
    * Whether sandboxes can start here: bwrap present, and a real sandbox (`id -u` with the limits and
-   * the user drop) answering the sandbox user's id. Once per Sandbox; the reason says what to fix.
+   * the user drop) answering the sandbox user's id. A success is kept; a failure is tried again
+   * after a minute (bubblewrap installed meanwhile). The reason says what to fix.
    */
   check(): Promise<SandboxCheck> {
-    this.checked ??= this.probe();
+    if (!this.checked) {
+      const probe = this.probe();
+      this.checked = probe;
+      void probe.then((r) => {
+        if (!r.ok) setTimeout(() => this.checked === probe && (this.checked = undefined), 60_000).unref();
+      });
+    }
     return this.checked;
   }
 
