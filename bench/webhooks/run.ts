@@ -20,7 +20,7 @@ import { pacedLoad } from './paced-load.ts';
 const arg = (name: string) => Number(process.argv[process.argv.indexOf(name) + 1]);
 const seconds = arg('--seconds') || 10;
 const rounds = arg('--rounds') || 3;
-const SECRET = 'bench-secret';
+const SECRET = 'bench-secret-0123456789';
 const root = resolve(import.meta.dirname, '../..');
 let n = 0;
 
