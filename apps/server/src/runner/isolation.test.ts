@@ -121,6 +121,8 @@ describe('pipelines run isolated', () => {
       `attempt write-data "touch ${join(dataDir, 'pwned')}"`,
       'attempt write-parent "touch ../escaped"',
       'attempt write-system "touch /usr/pwned"',
+      'attempt write-root "touch /pwned"',
+      'attempt write-etc "touch /etc/pwned"',
       'attempt root "test $(id -u) -eq 0"',
       'echo "checkout writable: $(touch built.txt && echo yes)"',
       'echo "processes visible: $(ls /proc | grep -c "^[0-9]")"',
@@ -141,6 +143,8 @@ describe('pipelines run isolated', () => {
     expect(denied('write-data')).toMatch(/Read-only file system|Permission denied|No such file/);
     expect(denied('write-parent')).toMatch(/Read-only file system|Permission denied/);
     expect(denied('write-system')).toMatch(/Read-only file system|Permission denied/);
+    expect(denied('write-root')).toMatch(/Read-only file system|Permission denied/);
+    expect(denied('write-etc')).toMatch(/Read-only file system|Permission denied/);
     expect(denied('root')).toBeDefined();
     expect(lines).toContain('checkout writable: yes');
     // Its own PID namespace: bwrap's init, bash and its subshells, not the host's processes.
@@ -205,19 +209,25 @@ describe('sandbox limits stop runaway steps', () => {
     const r = await runStep({ command, cwd, env: { PATH: '/usr/bin:/bin', HOME: '/tmp' }, timeoutMs, onLine: (l) => lines.push(l), sandbox });
     return { ...r, lines, cwd };
   };
-  const leftovers = () => {
+  /** Processes of the test's sandbox uid still alive after a short while (the kernel kills a PID namespace asynchronously). */
+  const leftovers = async () => {
     if (process.getuid?.() !== 0) return 0;
-    try {
-      return execFileSync('pgrep', ['-c', '-u', String(UID)], { encoding: 'utf8' }).trim() === '0' ? 0 : 1;
-    } catch {
-      return 0; // pgrep exits 1 when nothing matches
+    let count = 0;
+    for (let i = 0; i < 20; i++) {
+      try {
+        count = Number(execFileSync('pgrep', ['-c', '-u', String(UID)], { encoding: 'utf8' }).trim());
+      } catch {
+        return 0; // pgrep exits 1 when nothing matches
+      }
+      await new Promise((r) => setTimeout(r, 100));
     }
+    return count;
   };
 
   it('a fork bomb hits the process limit and ends with its step, leaving nothing behind', async () => {
     const r = await step(':(){ :|:& };:; sleep 3; echo survived', { processes: 64 }, 8000);
     expect(r.lines.some((l) => /fork|Resource temporarily unavailable/.test(l))).toBe(true);
-    expect(leftovers()).toBe(0);
+    expect(await leftovers()).toBe(0);
     // The user's process budget is free again.
     expect(stepSucceeded(await step('echo ok', { processes: 64 }))).toBe(true);
   });
@@ -245,6 +255,6 @@ describe('sandbox limits stop runaway steps', () => {
   it('the wall-clock timeout still ends a step that sleeps', async () => {
     const r = await step('sleep 30', {}, 1000);
     expect(r.timedOut).toBe(true);
-    expect(leftovers()).toBe(0);
+    expect(await leftovers()).toBe(0);
   });
 });

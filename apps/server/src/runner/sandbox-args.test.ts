@@ -41,7 +41,8 @@ describe('sandboxArgv', () => {
     const a = ops(sandboxArgv(policy(), step));
     expect(a).toContain('--unshare-ipc --unshare-pid --unshare-uts');
     expect(a).toContain('--proc /proc --dev /dev');
-    expect(a).toContain('--size 4000 --perms 1777 --tmpfs /tmp');
+    expect(a).toContain('--size 4000 --perms 1777 --tmpfs /tmp --size 4000 --perms 1777 --tmpfs /dev/shm');
+    expect(a).toContain('--remount-ro / --chdir');
     expect(a).toContain('--die-with-parent');
     expect(a).not.toContain('--unshare-net');
     expect(ops(sandboxArgv(policy(), { ...step, network: false }))).toContain('--unshare-net');
@@ -54,8 +55,8 @@ describe('sandboxArgv', () => {
     expect(ops(a)).toContain('--ro-bind-try /etc/passwd /etc/passwd');
     expect(ops(a)).toContain(`--bind ${step.cwd} ${step.cwd}`);
     expect(ops(a)).not.toMatch(/--(ro-)?bind \/ /);
-    // Its parents are made 0755 on the empty root, so the sandbox user can reach its folder.
-    expect(ops(a)).toContain('--perms 0755 --dir /srv --perms 0755 --dir /srv/data --perms 0755 --dir /srv/data/runner --perms 0755 --dir /srv/data/runner/checkouts --bind');
+    // Its parents are made 0555 on the empty root: the sandbox user can reach its folder, and write nowhere else.
+    expect(ops(a)).toContain('--perms 0555 --dir /srv --perms 0555 --dir /srv/data --perms 0555 --dir /srv/data/runner --perms 0555 --dir /srv/data/runner/checkouts --bind');
   });
 
   it('covers hidden paths under a read-only folder: a tmpfs over a folder, /dev/null over a file; the work folder is bound after', () => {
@@ -68,7 +69,7 @@ describe('sandboxArgv', () => {
         network: false,
       }),
     );
-    expect(a).toContain('--ro-bind /app /app --tmpfs /app/data --ro-bind /dev/null /app/slipway.db --perms 0755 --dir /app/data/runner --bind /app/data/runner/x /app/data/runner/x');
+    expect(a).toContain('--ro-bind /app /app --tmpfs /app/data --ro-bind /dev/null /app/slipway.db --perms 0555 --dir /app/data/runner --bind /app/data/runner/x /app/data/runner/x');
     // Not under anything bound: nothing to cover.
     expect(a).not.toContain('/elsewhere');
   });

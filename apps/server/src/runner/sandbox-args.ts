@@ -79,7 +79,7 @@ export function sandboxArgv(policy: SandboxPolicy, req: SandboxRequest): string[
   // The sandbox ends with the runner: killing bwrap kills every process of its PID namespace.
   a.push('--die-with-parent');
 
-  // Mounts on the empty root. Folders a bind destination needs are made 0755 (bwrap's default would
+  // Mounts on the empty root. Folders a bind destination needs are made 0555 (bwrap's default would
   // shut the sandbox user out) wherever the deepest mount is a tmpfs; inside a bind they exist.
   const mounts: { path: string; creatable: boolean }[] = [{ path: '/', creatable: true }];
   const mount = (p: string, creatable: boolean) => mounts.push({ path: p, creatable });
@@ -89,7 +89,7 @@ export function sandboxArgv(policy: SandboxPolicy, req: SandboxRequest): string[
       const dir = `/${parts.slice(0, i).join('/')}`;
       const deepest = mounts.filter((m) => inside(dir, m.path)).sort((x, y) => y.path.length - x.path.length)[0]!;
       if (deepest.path === dir || !deepest.creatable) continue;
-      a.push('--perms', '0755', '--dir', dir);
+      a.push('--perms', '0555', '--dir', dir);
       mount(dir, true);
     }
   };
@@ -101,11 +101,13 @@ export function sandboxArgv(policy: SandboxPolicy, req: SandboxRequest): string[
 
   for (const p of policy.layout.readOnly) bind('--ro-bind', p);
   for (const l of policy.layout.symlinks) a.push('--symlink', l.target, l.path);
-  a.push('--perms', '0755', '--dir', '/etc');
+  a.push('--perms', '0555', '--dir', '/etc');
   mount('/etc', true);
   for (const e of policy.layout.etc) a.push('--ro-bind-try', e, e);
   a.push('--proc', '/proc', '--dev', '/dev');
+  // Memory-backed: bounded. /dev/shm too (some tools need it; unbounded, it would be RAM for the taking).
   a.push('--size', String(limits.tmpBytes), '--perms', '1777', '--tmpfs', '/tmp');
+  a.push('--size', String(limits.tmpBytes), '--perms', '1777', '--tmpfs', '/dev/shm');
   mount('/tmp', true);
   for (const p of req.readOnly ?? []) bind('--ro-bind', p);
 
@@ -120,6 +122,9 @@ export function sandboxArgv(policy: SandboxPolicy, req: SandboxRequest): string[
     }
   }
   for (const p of req.writable) bind('--bind', p);
+  // The root tmpfs is the sandbox user's own in a user namespace: read-only, so only the binds
+  // and the sized tmpfs mounts take writes.
+  a.push('--remount-ro', '/');
   a.push('--chdir', req.cwd, '--');
 
   a.push(
