@@ -22,6 +22,16 @@ describe('realtime configuration', () => {
       userChannelPattern: 'private-users.{id}',
     });
     expect(() => readRealtimeConfig({ REALTIME_USER_CHANNEL_PATTERN: 'private-users' })).toThrow();
+    expect(readRealtimeConfig({})).toMatchObject({ maxConnectionsPerAddress: 100, connectionRatePerAddress: 10, connectionBurstPerAddress: 100, subscribeTimeout: 60, authRatePerMinute: 60 });
+    const perAddress = {
+      REALTIME_MAX_CONNECTIONS_PER_IP: '5',
+      REALTIME_CONNECTION_RATE_PER_IP: '2',
+      REALTIME_CONNECTION_BURST_PER_IP: '4',
+      REALTIME_SUBSCRIBE_TIMEOUT_SECONDS: '30',
+      REALTIME_AUTH_RATE_PER_MINUTE: '10',
+    };
+    expect(readRealtimeConfig(perAddress)).toMatchObject({ maxConnectionsPerAddress: 5, connectionRatePerAddress: 2, connectionBurstPerAddress: 4, subscribeTimeout: 30, authRatePerMinute: 10 });
+    expect(() => readRealtimeConfig({ REALTIME_MAX_CONNECTIONS_PER_IP: '0' })).toThrow();
     expect(() => readRealtimeConfig({ PUSHER_SCHEME: 'ftp' })).toThrow();
   });
 });
