@@ -112,8 +112,11 @@ export async function runPipeline(req: PipelineRunRequest, deps: PipelineRunDeps
   if (!isolated) hooks.line('⚠ SLIPWAY_RUNNER_ISOLATION=none: this pipeline runs unisolated, as the server\'s user');
   const run = async (name: string, command: string, timeoutMs: number, sandboxed = true): Promise<string | undefined> => {
     hooks.line(`▶ ${name}`);
-    const sandbox = sandboxed ? deps.sandbox : undefined;
-    const r = await runStep({ command, cwd: checkout.dir, env, timeoutMs, onLine: (l) => hooks.line(l), signal: hooks.signal, sandbox });
+    // Outside the sandbox (Slipway's Docker build) nothing of the pipeline's environment is passed:
+    // a variable like LD_PRELOAD would run the pusher's code in a host process.
+    const r = sandboxed
+      ? await runStep({ command, cwd: checkout.dir, env, timeoutMs, onLine: (l) => hooks.line(l), signal: hooks.signal, sandbox: deps.sandbox })
+      : await runStep({ command, cwd: checkout.dir, env: hostToolEnv(), timeoutMs, onLine: (l) => hooks.line(l), signal: hooks.signal });
     const end = describeStepEnd(r, timeoutMs);
     if (stepSucceeded(r)) {
       hooks.line(`✓ ${name} (${(r.durationMs / 1000).toFixed(1)} s)`);
@@ -223,6 +226,12 @@ async function waitHealthy(url: string, timeoutMs: number, hooks: PipelineHooks)
     if (Date.now() + 1000 > deadline || hooks.signal?.aborted) return `did not answer 2xx within ${Math.round(timeoutMs / 1000)} s (last: ${last})`;
     await new Promise((r2) => setTimeout(r2, 1000));
   }
+}
+
+/** The server's own settings a host tool (the Docker CLI) needs, and nothing from the pipeline. */
+function hostToolEnv(): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH'];
+  return Object.fromEntries(keep.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
 }
 
 /** The real path of `p` (relative to `dir`) when it exists inside `dir`, else undefined. */
