@@ -69,6 +69,9 @@ describe('TokensPage', () => {
     await settle(fixture);
 
     expect(el.querySelector('[data-testid=new-token-value]')!.textContent).toBe(value);
+    // The form is ready for another token, without flagging its emptied name as an error.
+    expect((el.querySelector('input[formcontrolname=name]') as HTMLInputElement).value).toBe('');
+    expect(el.querySelector('mat-error')).toBeNull();
     expect(rows(el).map((r) => r[0])).toEqual(['deploy bot']);
     const copy = vi.spyOn(TestBed.inject(Clipboard), 'copy').mockReturnValue(true);
     (el.querySelector('[aria-label="Copy the token"]') as HTMLButtonElement).click();

@@ -1,7 +1,7 @@
 import { Clipboard } from '@angular/cdk/clipboard';
 import { DatePipe } from '@angular/common';
 import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
-import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import { FormGroupDirective, NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatCardModule } from '@angular/material/card';
 import { MatDialog } from '@angular/material/dialog';
@@ -61,7 +61,7 @@ import { ConfirmRevokeComponent, type ConfirmRevokeData } from './confirm-revoke
         </mat-card>
       }
 
-      <form [formGroup]="form" (ngSubmit)="create()" class="create" novalidate aria-label="New token">
+      <form [formGroup]="form" #formDir="ngForm" (ngSubmit)="create(formDir)" class="create" novalidate aria-label="New token">
         <mat-form-field appearance="outline">
           <mat-label>Name</mat-label>
           <input matInput formControlName="name" [maxlength]="nameMax" placeholder="laptop, CI, …" required />
@@ -80,6 +80,7 @@ import { ConfirmRevokeComponent, type ConfirmRevokeData } from './confirm-revoke
       @if (error(); as e) { <p class="problem" role="alert" data-testid="tokens-error">{{ e }}</p> }
 
       @if (tokens.tokens().length) {
+        <div class="table-wrap">
         <table mat-table [dataSource]="tokens.tokens()" aria-label="Your tokens">
           <ng-container matColumnDef="name">
             <th mat-header-cell *matHeaderCellDef>Name</th>
@@ -103,13 +104,14 @@ import { ConfirmRevokeComponent, type ConfirmRevokeData } from './confirm-revoke
             <th mat-header-cell *matHeaderCellDef><span class="cdk-visually-hidden">Revoke</span></th>
             <td mat-cell *matCellDef="let t">
               <button mat-button type="button" (click)="revoke(t)" [attr.aria-label]="'Revoke ' + t.name" data-testid="revoke">
-                <mat-icon>delete</mat-icon>Revoke
+                <mat-icon>delete</mat-icon><span class="label">Revoke</span>
               </button>
             </td>
           </ng-container>
           <tr mat-header-row *matHeaderRowDef="columns"></tr>
           <tr mat-row *matRowDef="let row; columns: columns" data-testid="token-row"></tr>
         </table>
+        </div>
       } @else if (loaded()) {
         <p class="empty">No tokens yet.</p>
       }
@@ -126,7 +128,11 @@ import { ConfirmRevokeComponent, type ConfirmRevokeData } from './confirm-revoke
     .create mat-form-field { flex: 1 1 220px; }
     .problem { color: var(--mat-sys-error); }
     .expired { color: var(--mat-sys-error); }
-    table { width: 100%; margin-top: 8px; }
+    .table-wrap { overflow-x: auto; margin-top: 8px; }
+    table { width: 100%; }
+    @media (max-width: 599px) {
+      .mat-column-created, .label { display: none; }
+    }
   `,
 })
 export class TokensPage {
@@ -159,7 +165,7 @@ export class TokensPage {
     void this.run(() => this.tokens.load()).finally(() => this.loaded.set(true));
   }
 
-  protected async create(): Promise<void> {
+  protected async create(formDir: FormGroupDirective): Promise<void> {
     if (this.form.invalid) {
       this.form.markAllAsTouched();
       return;
@@ -168,7 +174,8 @@ export class TokensPage {
     const created = await this.run(() => this.tokens.create({ name: name.trim(), ...(expiresInDays ? { expiresInDays } : {}) }));
     if (created) {
       this.created.set(created);
-      this.form.reset();
+      // resetForm, not reset: it also forgets the submit, so the emptied name is not shown as an error.
+      formDir.resetForm({ name: '', expiresInDays });
     }
   }
 
