@@ -11,7 +11,7 @@ export type CiStage = (typeof CI_STAGES)[number];
 const text = (max: number) => z.string().max(max);
 
 /**
- * Body of `POST /api/webhooks/dokploy/deployment` (DESIGN.md §1). Only `status` is required, so the
+ * Body of `POST /api/webhooks/dokploy/deployment` (docs/contracts.md, section 1). Only `status` is required, so the
  * spec's minimal test payload is accepted. Unknown keys are kept out, not refused: CI may grow fields.
  */
 export const ciReportSchema = z.object({
@@ -24,7 +24,7 @@ export const ciReportSchema = z.object({
   moduleName: text(100).optional(),
   isModuleBranch: z.boolean().optional(),
   timestamp: z.iso.datetime({ offset: true }).optional(),
-  // Extensions (DESIGN.md allows extending): stage of the pipeline, log lines, live URL, CI run link.
+  // Extensions (the contract may be extended, not changed): stage of the pipeline, log lines, live URL, CI run link.
   stage: z.enum(CI_STAGES).optional(),
   logs: z.array(text(2000)).max(500).optional(),
   url: z.url().max(2000).optional(),
@@ -33,7 +33,7 @@ export const ciReportSchema = z.object({
 export type CiReport = z.infer<typeof ciReportSchema>;
 
 /**
- * CI word → internal status (DESIGN.md §2). `running` is `building`, or `deploying` at the deploy
+ * CI word → internal status (docs/contracts.md, section 1). `running` is `building`, or `deploying` at the deploy
  * stage; `done` is `success`, or `deploying` while Slipway must still confirm with Dokploy.
  */
 export function mapCiStatus(

@@ -19,7 +19,7 @@ export const deploymentTargetSchema = z.object({
 export type DeploymentTargetView = z.infer<typeof deploymentTargetSchema>;
 
 /**
- * Payload of `deployment.status-updated` (DESIGN.md §1: the spec's fields), extended with the
+ * Payload of `deployment.status-updated` (docs/contracts.md, section 4: the spec's fields), extended with the
  * per-deployment `sequence` (clients drop anything older than what they show), CI's own message,
  * targets, commit, URL.
  */

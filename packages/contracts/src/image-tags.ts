@@ -1,5 +1,5 @@
 /**
- * Docker image tags CI pushes for a commit (DESIGN.md §1), computed the way the generated workflow's
+ * Docker image tags CI pushes for a commit (docs/contracts.md, section 6), computed the way the generated workflow's
  * docker/metadata-action configuration does, so the local runner tags its images identically:
  *   main            → latest, sha-<7>, main
  *   module/products → sha-<7>, module-products

@@ -8,7 +8,10 @@ export interface DeploymentSummary {
   finishedAt: string | null;
 }
 
-/** A deployment's own status, progress and times, derived from its targets (DESIGN.md §2). Pure. */
+/**
+ * A deployment's own status, progress and times, derived from its targets (aggregateStatus: failed
+ * if any failed, success when all succeeded, otherwise the least advanced). Pure.
+ */
 export function summarize(targets: readonly Pick<TargetState, 'status' | 'progress' | 'startedAt' | 'finishedAt'>[]): DeploymentSummary {
   const status = aggregateStatus(targets.map((t) => t.status));
   const started = targets.map((t) => t.startedAt).filter((x): x is string => x !== null).sort();

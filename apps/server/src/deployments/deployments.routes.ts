@@ -20,7 +20,7 @@ export interface DeploymentRoutesOptions {
   deployments: DeploymentsService;
 }
 
-/** The admin API (DESIGN.md §1): members see their own deployments, admins all. */
+/** The admin API (docs/contracts.md, section 2): members see their own deployments, admins all. */
 export const deploymentRoutes: FastifyPluginAsync<DeploymentRoutesOptions> = async (app, { db, auth, deployments }) => {
   app.addHook('preHandler', requireUser(auth));
 

@@ -41,7 +41,7 @@ export interface WatchdogAction {
 }
 
 /**
- * "Nothing stays stuck" (DESIGN.md §2). Periodically — and once at start, so it holds across
+ * "Nothing stays stuck" (docs/dokploy.md, the watchdog). Periodically — and once at start, so it holds across
  * restarts — every unfinished deployment with no news for `staleAfterMs` is looked at, target by
  * target: a GitHub Actions run that ended decides; a target CI took to the deploy stage is handed
  * to Dokploy's confirmation (which has its own deadline); otherwise it is failed with the reason.

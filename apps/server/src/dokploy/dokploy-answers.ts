@@ -1,5 +1,5 @@
 /**
- * What Dokploy's answers mean (DESIGN.md §1, "Dokploy facts", read from Dokploy v0.30's source).
+ * What Dokploy's answers mean (docs/contracts.md, section 9, read from Dokploy v0.30's source).
  * Pure: no I/O, so every documented answer is tested directly and the client stays thin.
  */
 

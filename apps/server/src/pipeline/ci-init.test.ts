@@ -118,7 +118,7 @@ describe('secrets', () => {
 // ---------------------------------------------------------------------------------------------
 // The written workflow, run: its shell steps executed as a GitHub runner would (bash -eo pipefail,
 // GitHub's variables, step outputs, if: conditions), its `uses:` steps (checkout, Docker) taken as
-// done or failed. Slipway is the real server; Dokploy is a contract stub of DESIGN.md §1.
+// done or failed. Slipway is the real server; Dokploy is a contract stub of docs/contracts.md, section 9.
 
 interface WorkflowStep {
   name: string;
@@ -135,7 +135,7 @@ interface DokployCall {
   body: string;
 }
 
-/** Contract stub of Dokploy's deploy webhook (/api/deploy/<token>), from DESIGN.md §1's facts. */
+/** Contract stub of Dokploy's deploy webhook (/api/deploy/<token>), from the facts in docs/contracts.md, section 9. */
 async function startDokployStub() {
   const calls: DokployCall[] = [];
   const server = createServer((req, res) => {

@@ -56,7 +56,7 @@ describe('CI workflow', () => {
     expect(wf.permissions).toEqual({ contents: 'read', packages: 'write' });
   });
 
-  it('logs in to GHCR and tags per DESIGN.md: latest only on main, sha-<7>, the sanitized branch', () => {
+  it('logs in to GHCR and tags per docs/contracts.md: latest only on main, sha-<7>, the sanitized branch', () => {
     const { step } = parse({ appId: 'backend' });
     expect(step('Log in to GHCR')).toMatchObject({ uses: 'docker/login-action@v3', with: { registry: '${{ env.REGISTRY }}' } });
     const meta = step('Docker metadata');

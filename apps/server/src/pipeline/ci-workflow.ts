@@ -3,7 +3,7 @@ import { MAIN_BRANCH } from '@slipway/contracts';
 
 /**
  * The GitHub Actions workflow `slipway ci init` writes (the spec's `.github/workflows/ci.yaml`):
- * push on main and module/*, build and push to GHCR with the tags of DESIGN.md §1, call the Dokploy
+ * push on main and module/*, build and push to GHCR with the tags of docs/contracts.md, call the Dokploy
  * webhook of the branch and application, and report running/done/error to Slipway through the
  * notifier copied beside it. Pure: options in, YAML text out.
  */
@@ -79,7 +79,7 @@ const notifyEnv = {
   DOKPLOY_WEBHOOK_SECRET: '${{ secrets.DOKPLOY_WEBHOOK_SECRET }}',
 };
 
-/** Calls the Dokploy webhook chosen by branch; explains each of Dokploy's answers (DESIGN.md §1). */
+/** Calls the Dokploy webhook chosen by branch; explains each of Dokploy's answers (docs/contracts.md, section 9). */
 function deployScript(mainBranch: string, secrets: { main: string; module: string }): string {
   return `log="$RUNNER_TEMP/slipway-deploy.log"
 fail() { echo "::error title=Dokploy::$1"; echo "$1" >> "$log"; exit 1; }
@@ -148,7 +148,7 @@ export function renderCiWorkflow(options: CiWorkflowOptions): string {
             with: { registry: '${{ env.REGISTRY }}', username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}' },
           },
           {
-            // Tags of DESIGN.md §1 (packages/contracts/src/image-tags.ts computes the same):
+            // Tags of docs/contracts.md (packages/contracts/src/image-tags.ts computes the same):
             // main → latest, sha-<7>, main; module/products → sha-<7>, module-products.
             name: 'Docker metadata',
             id: 'meta',

@@ -1,6 +1,6 @@
 /**
  * CONTRACT STUB of Dokploy — not Dokploy. A real HTTP server (node:http) that answers the way
- * DESIGN.md §1 ("Dokploy facts", read from Dokploy v0.30's source) records, so Slipway's Dokploy
+ * docs/contracts.md (section 9, read from Dokploy v0.30's source) records, so Slipway's Dokploy
  * client and the confirmation flow are tested against that contract over real sockets:
  *
  * - deploy webhook `/api/deploy/<refreshToken>`, any method: 404 unknown token; 400 auto-deploy off;

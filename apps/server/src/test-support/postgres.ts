@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 
-/** A throwaway PostgreSQL server owned by the test run (Debian's packages; see TOOLCHAIN.md). */
+/** A throwaway PostgreSQL server owned by the test run (Debian's packages). */
 export interface PgServer {
   url: string;
   stop(): void;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { connect } from 'node:net';
 import { freePort } from './postgres.ts';
 
-/** A throwaway Redis server owned by the test (Debian's redis-server; see TOOLCHAIN.md). */
+/** A throwaway Redis server owned by the test (Debian's redis-server). */
 export interface RedisServer {
   url: string;
   port: number;
