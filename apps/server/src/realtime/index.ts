@@ -132,7 +132,8 @@ export async function registerRealtime(app: FastifyInstance, opts: RealtimeOptio
         global: true,
         max: cfg.authRatePerMinute,
         timeWindow: 60_000,
-        keyGenerator: (req) => addressKey(clientAddress(req.raw)),
+        // Fastify's own address (it honours the app's trusted proxies) unless one is injected.
+        keyGenerator: (req) => addressKey(opts.clientAddress ? opts.clientAddress(req.raw) : req.ip),
         errorResponseBuilder: (_req, ctx) =>
           Object.assign(new Error(`Too many channel authorizations from this address; retry in ${Math.ceil(ctx.ttl / 1000)} s`), {
             statusCode: 429,
