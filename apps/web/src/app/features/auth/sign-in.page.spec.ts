@@ -60,4 +60,23 @@ describe('SignInPage', () => {
     await settle(fixture);
     expect(el.querySelector('[data-testid=sign-in-error]')!.textContent).toContain('Wrong email or password');
   });
+
+  it('says how long to wait when the account is locked, not that the password is wrong', async () => {
+    const fixture = await setup();
+    http.expectOne('/api/auth/me').flush({ error: 'unauthenticated' }, { status: 401, statusText: 'Unauthorized' });
+    await settle(fixture);
+    const el = fixture.nativeElement as HTMLElement;
+    fill(el, 'admin@example.com', 'secret-123');
+    (el.querySelector('button[type=submit]') as HTMLButtonElement).click();
+    http
+      .expectOne('/api/auth/login')
+      .flush(
+        { error: 'too_many_attempts', message: 'too many failed sign-ins for this account; try again in 42 s' },
+        { status: 429, statusText: 'Too Many Requests', headers: { 'retry-after': '42' } },
+      );
+    await settle(fixture);
+    const error = el.querySelector('[data-testid=sign-in-error]')!.textContent!;
+    expect(error).toContain('try again in 42 s');
+    expect(error).not.toContain('Wrong email or password');
+  });
 });
