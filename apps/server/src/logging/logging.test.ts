@@ -95,12 +95,12 @@ describe('request log of a running server', () => {
     expect(out.lines.join('\n')).not.toMatch(/incoming request|request completed|query-secret/);
   });
 
-  it('leaves webhook deliveries to the intake own line (no request line on top)', async () => {
+  it("leaves webhook deliveries to the intake's own line (no request line on top)", async () => {
     const before = out.lines.length;
     const r = await sendWebhook(server.url, { deploymentId: 'log-1', status: 'running', branch: 'module/logs' }, secret);
     expect(r.status).toBe(200);
-    const msgs = entries().slice(before).map((l) => l.msg);
-    expect(msgs.filter((m) => /\/api\/webhooks\//.test(m))).toEqual([]);
-    expect(msgs).toContain('Dokploy webhook received');
+    const lines = entries().slice(before);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.filter((l) => l.http || /^POST \/api\/webhooks\//.test(String(l.msg)))).toEqual([]);
   });
 });
