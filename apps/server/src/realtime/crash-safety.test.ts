@@ -143,6 +143,29 @@ describe('a throw inside a message handler', () => {
   });
 });
 
+describe('a throw inside the liveness sweep', () => {
+  it('is reported, and the next sweep still runs', async () => {
+    const t = await startTestApp({ activityTimeout: 1, pongTimeout: 1 });
+    try {
+      const server = t.realtime.server!;
+      const reported: unknown[] = [];
+      server.onError = (err) => void reported.push(err);
+      const sweep = server.sweep.bind(server);
+      let calls = 0;
+      server.sweep = (now) => {
+        if (++calls === 1) throw new Error('bug in the sweep');
+        sweep(now);
+      };
+      const deadline = Date.now() + 5_000;
+      while (calls < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(calls).toBeGreaterThanOrEqual(2);
+      expect(reported).toHaveLength(1);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 /** Both ends of a real TCP connection. */
 async function socketPair(): Promise<{ client: Socket; server: Socket; close(): void }> {
   const listener = createServer();

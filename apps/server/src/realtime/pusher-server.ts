@@ -58,7 +58,15 @@ export class PusherServer implements ConnectionHost {
       clientTracking: false,
     });
     const tick = Math.min(config.activityTimeout, config.pongTimeout, config.subscribeTimeout) * 250;
-    this.sweepTimer = setInterval(() => this.sweep(Date.now()), Math.max(100, Math.min(tick, 5_000)));
+    // A timer callback that throws would end the process: report it, and sweep again next tick.
+    const sweep = () => {
+      try {
+        this.sweep(Date.now());
+      } catch (err) {
+        this.onError(err);
+      }
+    };
+    this.sweepTimer = setInterval(sweep, Math.max(100, Math.min(tick, 5_000)));
     this.sweepTimer.unref();
   }
 
