@@ -3,7 +3,6 @@ import { createApiTokenSchema, type ApiToken, type CreatedApiToken } from '@slip
 import type { Config } from '../config/config.ts';
 import type { DatabaseHandle, Db } from '../db/database.ts';
 import { AuthStore, type UserRow } from './auth.store.ts';
-import type { ThrottleSettings } from './login-throttle.ts';
 import { LoginThrottleStore } from './login-throttle.store.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import { hashToken, newSecretToken, sameSecret } from './secret-token.ts';
@@ -32,7 +31,6 @@ export type LoginResult =
 
 export interface AuthSettings {
   sessionTtlHours: number;
-  throttle: ThrottleSettings;
   maxTokensPerUser: number;
   /** A token's `last_used_at` is written at most this often, not on every request. */
   touchIntervalMs: number;
@@ -188,7 +186,6 @@ function throttleKey(email: string): string {
 export function createAuthService(database: Pick<DatabaseHandle, 'db' | 'traits'>, config: Pick<Config, 'session' | 'login' | 'tokens'>, clock?: () => number): AuthService {
   const settings: AuthSettings = {
     sessionTtlHours: config.session.ttlHours,
-    throttle: config.login,
     maxTokensPerUser: config.tokens.maxPerUser,
     touchIntervalMs: 60_000,
   };
