@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import { securityHeaders } from './http/security-headers.ts';
-import { trustFunction } from './http/client-address.ts';
+import { clientAddressOf, trustFunction } from './http/client-address.ts';
 import { logEachRequestOnce } from './logging/request-log.ts';
 import type { AppContext } from './context.ts';
 import { authRoutes } from './auth/auth.routes.ts';
@@ -23,11 +23,12 @@ const WEB_BUILD_DIR = fileURLToPath(new URL('../../web/dist/web/browser', import
 
 /** The HTTP app: plugins, then each concern's routes. No listening, no process concerns. */
 export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] | boolean = false): Promise<FastifyInstance> {
+  const trust = trustFunction(ctx.config.trustProxy);
   const app = Fastify({
     loggerInstance: typeof logger === 'object' ? logger : undefined,
     logger: typeof logger === 'boolean' ? logger : undefined,
     // The same rule decides websocket clients' addresses (realtime): one trust function for both.
-    trustProxy: ctx.config.trustProxy === false ? false : trustFunction(ctx.config.trustProxy),
+    trustProxy: ctx.config.trustProxy === false ? false : trust,
     // Fastify logs two lines per request; logEachRequestOnce logs one.
     logController: new LogController({ disableRequestLogging: true }),
   });
@@ -66,7 +67,11 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
   });
   await app.register(gitHttpRoutes, { reposDir: join(ctx.config.dataDir, 'repos'), authenticate: requestAuthenticator(ctx.auth), permissions, onPush: ctx.pushEvents.emit });
 
-  const realtime = await registerRealtime(app, { config: realtimeConfig, authenticate: requestAuthenticator(ctx.auth) });
+  const realtime = await registerRealtime(app, {
+    config: realtimeConfig,
+    authenticate: requestAuthenticator(ctx.auth),
+    clientAddress: (req) => clientAddressOf(req, trust),
+  });
   ctx.broadcaster.add(realtime.broadcaster);
   app.addHook('onClose', () => realtime.close());
   await app.register(webRoutes, { root: WEB_BUILD_DIR });

@@ -61,7 +61,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     if (s.created) log.warn(`DOKPLOY_WEBHOOK_SECRET is not set: generated one in ${s.path}`);
     webhookSecrets = [s.secret];
   }
-  const database = openDatabase(config);
+  const database = openDatabase(config, (err) => log.warn({ err }, 'database connection lost; the pool opens a new one'));
   try {
     await database.migrate();
   } catch (err) {
@@ -115,11 +115,11 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     broadcaster,
     publisher: new GitBranchPublisher({ dataDir: config.dataDir, env: config.env, pushEvents }),
     repositoryPacks: new GitRepositoryPacks({ dataDir: config.dataDir, env: config.env, sandbox }),
+    branchPrefix: config.moduleBranchPrefix,
   });
   // The local runner and the demo applications (docs/runner.md).
   const runner = config.runner
     ? createLocalRunner({ db, traits, dataDir: config.dataDir, pushEvents, applications, secret: () => webhookSecrets[0] ?? '', env: config.env, log, sandbox })
-    branchPrefix: config.moduleBranchPrefix,
     : undefined;
   if (config.demo) {
     try {

@@ -57,6 +57,8 @@ export interface Config {
     uid: number;
     limits: { memoryBytes: number; cpuSeconds: number; processes: number; fileSizeBytes: number; openFiles: number; tmpBytes: number };
   };
+  /** Module branches are `<prefix><slug>` (SLIPWAY_MODULE_BRANCH_PREFIX). */
+  moduleBranchPrefix: string;
   /** The environment as given: other parts (realtime) read their own variables from it. */
   env: Record<string, string | undefined>;
 }
@@ -73,8 +75,6 @@ export class ConfigError extends Error {
 
 function describe(issues: z.core.$ZodIssue[], prefix: string): string[] {
   return issues.map((i) => `${prefix}${i.path.join('.') || '(root)'}: ${i.message}`);
-  /** Module branches are `<prefix><slug>` (SLIPWAY_MODULE_BRANCH_PREFIX). */
-  moduleBranchPrefix: string;
 }
 
 /** Reads and validates the configuration. Pure apart from reading SLIPWAY_CONFIG's file. */
@@ -166,7 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         tmpBytes: e.SLIPWAY_SANDBOX_TMP_MB * 1024 * 1024,
       },
     },
+    moduleBranchPrefix: e.SLIPWAY_MODULE_BRANCH_PREFIX,
     env,
   };
 }
-    moduleBranchPrefix: e.SLIPWAY_MODULE_BRANCH_PREFIX,

@@ -90,11 +90,11 @@ export const envSchema = z.object({
   SLIPWAY_SANDBOX_MAX_PROCESSES: z.coerce.number().int().min(16).default(1024),
   SLIPWAY_SANDBOX_FILE_SIZE_MB: z.coerce.number().int().min(1).default(1024),
   SLIPWAY_SANDBOX_TMP_MB: z.coerce.number().int().min(1).default(512),
-});
-
-export type Env = z.infer<typeof envSchema>;
   // Module branches are `<prefix><slug>` (modules/branch-rules.ts, git/push-policy.ts).
   SLIPWAY_MODULE_BRANCH_PREFIX: z
     .string()
     .refine(isValidModuleBranchPrefix, "must end with '/' or '-' and make a valid branch name with a slug, e.g. module/")
     .default(DEFAULT_MODULE_BRANCH_PREFIX),
+});
+
+export type Env = z.infer<typeof envSchema>;

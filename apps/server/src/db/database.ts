@@ -40,7 +40,11 @@ function withStatementCache(sqlite: SQLite.Database, max = 500) {
 }
 
 /** Opens the configured database. SQLite runs in WAL mode: readers never wait on the writer. */
-export function openDatabase(config: Pick<Config, 'database'>): DatabaseHandle {
+export function openDatabase(
+  config: Pick<Config, 'database'>,
+  /** An idle PostgreSQL connection that breaks (server restart, failover); the pool replaces it. */
+  onIdleError: (err: Error) => void = (err) => process.stderr.write(`database connection lost: ${err.message}\n`),
+): DatabaseHandle {
   let db: Db;
   let traits: DialectTraits;
   let checkpointer: { stop(): Promise<void> } | undefined;
@@ -64,6 +68,8 @@ export function openDatabase(config: Pick<Config, 'database'>): DatabaseHandle {
     traits = sqliteTraits;
   } else {
     const pool = new pg.Pool({ connectionString: config.database.url, max: 10, connectionTimeoutMillis: 10_000 });
+    // Without a listener, a pooled connection's error (PostgreSQL restarted) would end the process.
+    pool.on('error', onIdleError);
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     traits = postgresTraits;
   }
