@@ -39,9 +39,11 @@ const MAX_PLAIN_ID = 150;
 
 /**
  * Checks a delivery's signature against every configured secret (rotation), in constant time.
- * Scheme 1 (the spec's): `X-Webhook-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`.
+ * Scheme 1 (the spec's): `X-Webhook-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`, keyed
+ * with the secret's text whatever its format, as `openssl dgst -hmac` does.
  * Scheme 2: Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`),
- * whose timestamp must be within the tolerance. Pure: the clock is a parameter.
+ * keyed as `standardKeys` says, whose timestamp must be within the tolerance. Pure: the clock is a
+ * parameter.
  */
 export function verifySignature(raw: Buffer, headers: Headers, configured: readonly string[], nowMs: number, toleranceSeconds: number): Verification {
   // An empty key would let anyone sign: never one, whatever the configuration let through.
