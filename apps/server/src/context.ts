@@ -89,6 +89,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     github: config.github.token ? new GitHubRunsClient({ token: config.github.token, apiUrl: config.github.apiUrl, timeoutMs: config.dokploy.requestTimeoutMs }) : undefined,
     log,
   });
+  const retention = new RetentionSweep({ db, deliveries: new DeliveriesStore(), deployments: new DeploymentsStore(traits), jobs, settings: config.retention, log });
   const intake = new WebhookIntake({
     writes: new TransactionBatcher(db),
     traits,
@@ -99,9 +100,9 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     toleranceSeconds: config.webhook.toleranceSeconds,
     awaitConfirmation: (app) => confirming.has(app),
     onAccepted: [confirmation.onAccepted],
+    onRejected: () => retention.noteRejected(),
     log,
   });
-  const retention = new RetentionSweep({ db, deliveries: new DeliveriesStore(), deployments: new DeploymentsStore(traits), jobs, settings: config.retention, log });
   const applications = new ApplicationRegistry(config.applications);
   const pushEvents = new PushEvents();
   // Repository code (pipelines, services, repository template packs) runs only in here.

@@ -5,7 +5,8 @@ import { DeploymentsService } from '../deployments/deployments.service.ts';
 import { DeploymentsStore } from '../deployments/deployments.store.ts';
 import { JobQueue, PermanentJobError } from '../jobs/job-queue.ts';
 import { openTestDatabase } from '../test-support/database.ts';
-import { DIALECTS } from '../test-support/server.ts';
+import { call } from '../test-support/http.ts';
+import { DIALECTS, startTestServer } from '../test-support/server.ts';
 import { DeliveriesStore, type Outcome } from '../webhooks/deliveries.store.ts';
 import { toReportInput } from '../webhooks/parse-report.ts';
 import { RetentionSweep } from './retention-sweep.ts';
@@ -118,5 +119,26 @@ describe.each(DIALECTS)('retention sweep on %s', (dialect) => {
     expect(await h.db.selectFrom('webhook_deliveries').select('id').where('error', '=', 'expired').execute()).toEqual([]);
     await new Promise((r) => setTimeout(r, 150));
     expect(passes).toBe(after);
+  });
+});
+
+describe.each(DIALECTS)('the cap on rejected deliveries holds between sweeps, on %s', (dialect) => {
+  it('trims them to REJECTED_DELIVERY_MAX_ROWS every 100 new ones, however many addresses send them', async () => {
+    // The per-address limit off: this stands for many addresses, each under its limit.
+    const s = await startTestServer(dialect, { REJECTED_DELIVERY_MAX_ROWS: '5', WEBHOOK_REJECT_LIMIT_PER_MINUTE: '0' });
+    try {
+      const rejected = async () =>
+        Number((await s.ctx.database.db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<string>().as('n')).where('outcome', '=', 'rejected').executeTakeFirstOrThrow()).n);
+      let most = 0;
+      for (let i = 0; i < 250; i++) {
+        expect((await call(s.url, 'POST', '/api/webhooks/dokploy/deployment', { body: `{"n":${i}}` })).status).toBe(401);
+        if (i % 10 === 9) most = Math.max(most, await rejected());
+      }
+      await expect.poll(rejected, { timeout: 5_000 }).toBeLessThanOrEqual(5 + 50);
+      // Never more than the cap plus one trim's worth (and those arriving while it ran).
+      expect(most).toBeLessThanOrEqual(5 + 100 + 10);
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -42,6 +42,8 @@ export interface SweepResult {
 const BATCH = 500;
 /** Deployments whose old events are looked at per statement. */
 const DEPLOYMENT_PAGE = 100;
+/** Rejected deliveries recorded between two trims to the cap, at least (see noteRejected). */
+const MIN_TRIM_EVERY = 100;
 
 /**
  * Deletes what is kept only for a while (docs/security.md, "Retention"): old webhook deliveries
@@ -56,11 +58,29 @@ export class RetentionSweep {
   private readonly batch: number;
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<SweepResult> | undefined;
+  private trimming: Promise<number> | undefined;
+  private rejectedSinceTrim = 0;
+  private readonly trimEvery: number;
   private stopping = false;
 
   constructor(private readonly deps: RetentionDeps) {
     this.clock = deps.clock ?? Date.now;
     this.batch = deps.batchSize ?? BATCH;
+    this.trimEvery = Math.max(MIN_TRIM_EVERY, Math.ceil(deps.settings.rejectedDeliveryMaxRows / 10));
+  }
+
+  /**
+   * Told of each rejected delivery recorded. Every `trimEvery` of them, rejected deliveries are
+   * trimmed to the cap at once: many client addresses, each under its rate limit, could otherwise
+   * add rows without bound between two sweeps. So at most cap + trimEvery (+ those arriving during
+   * a trim) are ever stored.
+   */
+  noteRejected(): void {
+    if (++this.rejectedSinceTrim < this.trimEvery || this.stopping) return;
+    this.rejectedSinceTrim = 0;
+    this.trimming ??= this.trimRejected()
+      .catch((err: unknown) => (this.deps.log.error({ err }, 'trimming rejected deliveries failed'), 0))
+      .finally(() => (this.trimming = undefined));
   }
 
   start(): void {
@@ -77,7 +97,7 @@ export class RetentionSweep {
     clearInterval(this.timer);
     this.timer = undefined;
     this.stopping = true;
-    await this.current?.catch(() => undefined);
+    await Promise.all([this.current?.catch(() => undefined), this.trimming]);
     this.stopping = false;
   }
 
@@ -95,8 +115,7 @@ export class RetentionSweep {
 
     result.deliveries = await this.inBatches((n) => deliveries.deleteReceivedBefore(db, OUTCOMES, ago(s.deliveryMaxAgeMs), n));
     result.rejectedDeliveries = await this.inBatches((n) => deliveries.deleteReceivedBefore(db, ['rejected'], ago(s.rejectedDeliveryMaxAgeMs), n));
-    const overflow = await deliveries.rejectedOverflowBefore(db, s.rejectedDeliveryMaxRows);
-    if (overflow) result.rejectedDeliveries += await this.inBatches((n) => deliveries.deleteReceivedBefore(db, ['rejected'], overflow, n));
+    result.rejectedDeliveries += await this.trimRejected();
     result.jobs = await this.inBatches((n) => jobs.deleteFinished(ago(s.jobMaxAgeMs), n));
 
     const eventsBefore = ago(s.deploymentEventMaxAgeMs);
@@ -109,6 +128,13 @@ export class RetentionSweep {
 
     if (result.deliveries + result.rejectedDeliveries + result.jobs + result.deploymentEvents > 0) this.deps.log.info(result, 'retention sweep deleted old rows');
     return result;
+  }
+
+  /** Deletes the oldest rejected deliveries beyond REJECTED_DELIVERY_MAX_ROWS; returns how many. */
+  private async trimRejected(): Promise<number> {
+    const { db, deliveries, settings } = this.deps;
+    const overflow = await deliveries.rejectedOverflowBefore(db, settings.rejectedDeliveryMaxRows);
+    return overflow ? this.inBatches((n) => deliveries.deleteReceivedBefore(db, ['rejected'], overflow, n)) : 0;
   }
 
   /** Runs `remove` until it deletes less than a full batch, yielding to other work between batches. */

@@ -27,6 +27,8 @@ export interface WebhookIntakeDeps {
   secrets: () => readonly string[];
   toleranceSeconds: number;
   awaitConfirmation: (applicationId: string) => boolean;
+  /** Called after a rejected delivery was recorded (the retention sweep keeps their number capped). */
+  onRejected?: () => void;
   /** Called after an accepted change committed (e.g. to queue Dokploy's confirmation). A failure is logged, never answered. */
   onAccepted?: ((accepted: AcceptedReport) => void | Promise<void>)[];
   clock?: () => number;
@@ -146,6 +148,7 @@ export class WebhookIntake {
   private async reject(base: RecordBase, status: number, error: string, message: string, details?: unknown): Promise<IntakeAnswer> {
     const rejected: DeliveryRecord = { ...base, outcome: 'rejected', http_status: status, error: errorText(error, message), idempotency_key: null, deployment_id: null };
     await this.deps.writes.run((trx) => this.deps.deliveries.record(trx, rejected));
+    this.deps.onRejected?.();
     return { status, body: details ? { error, message, details } : { error, message }, signed: base.signature_valid === 1 };
   }
 }
