@@ -9,7 +9,7 @@ export interface WebhookRoutesOptions {
   rejectLimitPerMinute: number;
 }
 
-/** `POST /api/webhooks/dokploy/deployment` (DESIGN.md §1). The HMAC needs the exact raw bytes. */
+/** `POST /api/webhooks/dokploy/deployment` (docs/contracts.md §1). The HMAC needs the exact raw bytes. */
 export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, { intake, maxBodyBytes, rejectLimitPerMinute }) => {
   const limit = rejectLimitPerMinute > 0 ? await registerRejectLimit(app, rejectLimitPerMinute) : undefined;
 
