@@ -206,6 +206,8 @@ describe('who may fetch and push a hosted repository', () => {
     // And may delete what they may push.
     await gitAsync(work, ['push', '-q', 'origin', ':refs/heads/feature/fix']);
     expect(refs()).not.toContain('refs/heads/feature/fix');
+    // Its push event too, so the next test counts from a settled number.
+    await eventually(() => server.pushes.length === count + 2);
   });
 
   it("a deployer cannot push the base branch, another user's module branch, an unclaimed module branch or a tag; git shows why, nothing moves", async () => {
