@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { envSchema } from './env.schema.ts';
+import type { RetentionSettings } from '../retention/retention-sweep.ts';
 import { parseTrustProxy, type TrustProxy } from '../http/client-address.ts';
 import { appFileSchema, type ApplicationConfig } from './app-file.schema.ts';
 
@@ -24,14 +25,7 @@ export interface Config {
     rejectLimitPerMinute: number;
   };
   /** What the retention sweep deletes (retention/retention-sweep.ts). Ages and interval in ms. */
-  retention: {
-    deliveryMaxAgeMs: number;
-    rejectedDeliveryMaxAgeMs: number;
-    rejectedDeliveryMaxRows: number;
-    jobMaxAgeMs: number;
-    deploymentEventMaxAgeMs: number;
-    intervalMs: number;
-  };
+  retention: RetentionSettings;
   admin: { email?: string; password?: string };
   session: { ttlHours: number; secureCookie: 'auto' | boolean };
   /** Sign-in throttle (auth/login-throttle.ts): per account in the database, per address in memory. Durations in ms. */

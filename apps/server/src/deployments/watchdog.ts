@@ -8,6 +8,7 @@ import { dokployApiProblem } from '../dokploy/dokploy.client.ts';
 import { DeploymentsStore, type DeploymentRow, type TargetRow } from './deployments.store.ts';
 import { runIdOf, runVerdict, type GitHubRunsClient } from './github-runs.client.ts';
 import type { TargetReporter } from './target-reporter.ts';
+import { PeriodicPass } from '../jobs/periodic-pass.ts';
 
 export interface WatchdogSettings {
   /** A deployment with no news for this long is reconciled, else failed. */
@@ -52,13 +53,13 @@ export class Watchdog {
   private readonly store: DeploymentsStore;
   private readonly apps: Map<string, ApplicationConfig>;
   private readonly clock: () => number;
-  private timer: NodeJS.Timeout | undefined;
-  private current: Promise<WatchdogAction[]> | undefined;
+  private readonly periodic: PeriodicPass<WatchdogAction[]>;
 
   constructor(private readonly deps: WatchdogDeps) {
     this.store = new DeploymentsStore(deps.traits);
     this.apps = new Map(deps.applications.map((a) => [a.id, a]));
     this.clock = deps.clock ?? Date.now;
+    this.periodic = new PeriodicPass({ name: 'watchdog pass', intervalMs: deps.settings.intervalMs, pass: () => this.pass(), log: deps.log });
   }
 
   /** Silence after which a target is failed even while a run still says it is in progress. */
@@ -67,23 +68,16 @@ export class Watchdog {
   }
 
   start(): void {
-    if (this.timer) return;
-    const tick = () => void this.runOnce().catch((err: unknown) => this.deps.log.error({ err }, 'watchdog pass failed'));
-    this.timer = setInterval(tick, this.deps.settings.intervalMs);
-    this.timer.unref();
-    tick();
+    this.periodic.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.current?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One pass over the stale deployments (one at a time: a pass already running is joined). */
   runOnce(): Promise<WatchdogAction[]> {
-    this.current ??= this.pass().finally(() => (this.current = undefined));
-    return this.current;
+    return this.periodic.runOnce();
   }
 
   private async pass(): Promise<WatchdogAction[]> {

@@ -4,6 +4,7 @@ import type { Db } from '../db/database.ts';
 import type { DeploymentsStore } from '../deployments/deployments.store.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { OUTCOMES, type DeliveriesStore } from '../webhooks/deliveries.store.ts';
+import { PeriodicPass } from '../jobs/periodic-pass.ts';
 
 export interface RetentionSettings {
   /** Every webhook delivery older than this goes. */
@@ -56,8 +57,7 @@ const MIN_TRIM_EVERY = 100;
 export class RetentionSweep {
   private readonly clock: () => number;
   private readonly batch: number;
-  private timer: NodeJS.Timeout | undefined;
-  private current: Promise<SweepResult> | undefined;
+  private readonly periodic: PeriodicPass<SweepResult>;
   private trimming: Promise<number> | undefined;
   private rejectedSinceTrim = 0;
   private readonly trimEvery: number;
@@ -67,6 +67,7 @@ export class RetentionSweep {
     this.clock = deps.clock ?? Date.now;
     this.batch = deps.batchSize ?? BATCH;
     this.trimEvery = Math.max(MIN_TRIM_EVERY, Math.ceil(deps.settings.rejectedDeliveryMaxRows / 10));
+    this.periodic = new PeriodicPass({ name: 'retention sweep', intervalMs: deps.settings.intervalMs, pass: () => this.pass(), log: deps.log });
   }
 
   /**
@@ -84,27 +85,20 @@ export class RetentionSweep {
   }
 
   start(): void {
-    if (this.timer) return;
     this.stopping = false;
-    const tick = () => void this.runOnce().catch((err: unknown) => this.deps.log.error({ err }, 'retention sweep failed'));
-    this.timer = setInterval(tick, this.deps.settings.intervalMs);
-    this.timer.unref();
-    tick();
+    this.periodic.start();
   }
 
   /** Stops the timer, and the pass under way after its current statement. */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
     this.stopping = true;
-    await Promise.all([this.current?.catch(() => undefined), this.trimming]);
+    await Promise.all([this.periodic.stop(), this.trimming]);
     this.stopping = false;
   }
 
   /** One pass (a pass already running is joined). */
   runOnce(): Promise<SweepResult> {
-    this.current ??= this.pass().finally(() => (this.current = undefined));
-    return this.current;
+    return this.periodic.runOnce();
   }
 
   private async pass(): Promise<SweepResult> {
