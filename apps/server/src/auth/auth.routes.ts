@@ -1,5 +1,6 @@
 import type {} from '@fastify/cookie';
-import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import rateLimit from '@fastify/rate-limit';
+import { limitKey } from '../http/client-address.ts';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { createApiTokenSchema } from '@slipway/contracts';
@@ -28,7 +29,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
   const perAddress = app.rateLimit({
     max: loginPerAddressPerMinute,
     timeWindow: 60_000,
-    keyGenerator: (req) => normalizeIP(req.ip),
+    keyGenerator: (req) => limitKey(req.ip),
     allowList: undefined,
     ban: undefined,
     errorResponseBuilder: (_req, ctx) => ({

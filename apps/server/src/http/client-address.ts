@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
+import { normalizeIP } from '@fastify/rate-limit';
 
 /** Which hops may set `X-Forwarded-For`: none (the default), every one, a count, or addresses. */
 export type TrustProxy = false | true | number | string[];
@@ -40,4 +41,13 @@ export function trustFunction(setting: TrustProxy): TrustFn {
 /** The client's address for a raw request (websocket upgrades), by the same rule Fastify uses. */
 export function clientAddressOf(req: IncomingMessage, trust: TrustFn): string {
   return proxyAddr(req, trust) || 'unknown';
+}
+
+/**
+ * The unit every per-client limit counts by (sign-in, rejected webhooks, channel auth, sockets):
+ * an IPv4 address, also written IPv4-mapped, or an IPv6 address's /64, since one IPv6 client
+ * usually holds a whole /64. @fastify/rate-limit's own rule, so every limit counts alike.
+ */
+export function limitKey(address: string | undefined): string {
+  return address ? normalizeIP(address).slice(0, 100) : 'unknown';
 }

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { addressKey } from './address-key.ts';
+import { limitKey } from '../http/client-address.ts';
 import type { Broadcaster } from '../deployments/broadcaster.ts';
 import { authRoutes } from './auth.routes.ts';
 import { BusBroadcaster } from './bus-broadcaster.ts';
@@ -133,7 +133,7 @@ export async function registerRealtime(app: FastifyInstance, opts: RealtimeOptio
         max: cfg.authRatePerMinute,
         timeWindow: 60_000,
         // Fastify's own address (it honours the app's trusted proxies) unless one is injected.
-        keyGenerator: (req) => addressKey(opts.clientAddress ? opts.clientAddress(req.raw) : req.ip),
+        keyGenerator: (req) => limitKey(opts.clientAddress ? opts.clientAddress(req.raw) : req.ip),
         errorResponseBuilder: (_req, ctx) =>
           Object.assign(new Error(`Too many channel authorizations from this address; retry in ${Math.ceil(ctx.ttl / 1000)} s`), {
             statusCode: 429,

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { addressKey } from './address-key.ts';
+import { limitKey } from '../http/client-address.ts';
 import { AddressLimits } from './address-limits.ts';
 import { ChannelRegistry } from './channel-registry.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
@@ -81,7 +81,7 @@ export class PusherServer implements ConnectionHost {
       refuseUpgrade(socket, 400, target.message);
       return true;
     }
-    const address = addressKey(this.clientAddress(req));
+    const address = limitKey(this.clientAddress(req));
     // Before the handshake, so a flood of attempts costs a few bytes each, not a WebSocket.
     if (!this.addresses.attempt(address)) {
       refuseUpgrade(socket, 429, 'Too many new connections from this address', { 'Retry-After': '1' });
@@ -172,9 +172,9 @@ export class PusherServer implements ConnectionHost {
     return { connections: this.connections.size, channels: this.registry.size };
   }
 
-  /** Open sockets counted against a client address (as `addressKey` writes it). */
+  /** Open sockets counted against a client address (as `limitKey` writes it). */
   connectionsFrom(address: string): number {
-    return this.addresses.openCount(addressKey(address));
+    return this.addresses.openCount(limitKey(address));
   }
 
   subscriptionCount(channel: string): number {

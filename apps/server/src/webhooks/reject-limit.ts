@@ -1,4 +1,5 @@
-import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import rateLimit from '@fastify/rate-limit';
+import { limitKey } from '../http/client-address.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 export interface RejectLimit {
@@ -21,7 +22,7 @@ const WINDOW_MS = 60_000;
 export async function registerRejectLimit(app: FastifyInstance, perMinute: number): Promise<RejectLimit> {
   await app.register(rateLimit, { global: false });
   // Every option that matters given here: a registration in a parent context must not lend its own.
-  const limiter = app.createRateLimit({ max: perMinute, timeWindow: WINDOW_MS, keyGenerator: (req) => normalizeIP(req.ip ?? 'unknown'), allowList: undefined, ban: undefined });
+  const limiter = app.createRateLimit({ max: perMinute, timeWindow: WINDOW_MS, keyGenerator: (req) => limitKey(req.ip), allowList: undefined, ban: undefined });
   return {
     async blockedFor(req) {
       const r = await limiter(req, { increment: false });
