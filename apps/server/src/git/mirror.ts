@@ -44,6 +44,30 @@ export function mirrorConfig(url: string): string {
   ].join('\n');
 }
 
+/**
+ * Whether git reaches `url` through its local transport (`file://`, or a path: no `host:` before
+ * the first slash), where it runs the target's upload-pack itself.
+ */
+export function isLocalTransport(url: string): boolean {
+  if (/^file:\/\//i.test(url)) return true;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return false;
+  const colon = url.indexOf(':');
+  const slash = url.indexOf('/');
+  return colon === -1 || (slash !== -1 && slash < colon);
+}
+
+/**
+ * For a local remote, the upload-pack git runs: one that honours `--filter`
+ * whatever the target's own config says. Git strips GIT_CONFIG_* from a local upload-pack's
+ * environment, so the setting must be in its command line; a local path carries no credential.
+ * Given as `remote.origin.uploadpack`, so the lazy fetches of a promisor mirror use it too.
+ */
+export function localUploadPack(url: string, git = 'git'): [string, string][] {
+  if (!isLocalTransport(url)) return [];
+  const bin = /^[A-Za-z0-9._\/-]+$/.test(git) ? git : `'${git.replace(/'/g, `'\\''`)}'`;
+  return [['remote.origin.uploadpack', `${bin} -c uploadpack.allowFilter=true upload-pack`]];
+}
+
 export interface MirrorOptions {
   mirrorsDir: string;
   access: RemoteAccess;
@@ -62,8 +86,7 @@ export class Mirror {
     this.dir = mirrorDirFor(o.mirrorsDir, o.access.url);
     this.env = gitEnv(o.access.env, [
       ...o.access.config,
-      // A local remote's upload-pack runs with our environment: let it honour --filter.
-      ['uploadpack.allowFilter', 'true'],
+      ...localUploadPack(o.access.url, o.git),
       ['protocol.version', '2'],
       // Stalled transfers end on their own too, not only by our kill.
       ['http.lowSpeedLimit', '1000'],
