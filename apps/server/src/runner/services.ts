@@ -55,7 +55,8 @@ export class ServiceSupervisor {
   async start(key: string, spec: ServiceSpec): Promise<{ pid: number }> {
     if (this.closed) throw new Error('the service supervisor is stopped');
     await this.stop(key, { keepDir: spec.cwd });
-    const fd = openSync(spec.logFile, 'a');
+    // Service logs may hold what the module prints (tokens in URLs, errors): the server's user only.
+    const fd = openSync(spec.logFile, 'a', 0o600);
     let child: ChildProcess;
     try {
       // A service runs for as long as it is deployed: no CPU-time limit, the others as for steps.
