@@ -35,7 +35,9 @@ export function interpretWebhookAnswer(status: number, body: string): WebhookOut
     case 200:
       return { kind: 'queued', message: said ?? 'Application deployed successfully' };
     case 301:
-      return { kind: 'ignored', message: 'Dokploy ignored the call (branch or image does not match the application)' };
+      // Dokploy's reason ("Watch Paths Not Match", "Branch Not Match", an image name or tag) is what
+      // the person needs to fix it: kept.
+      return { kind: 'ignored', message: `Dokploy ignored the call: ${said ?? 'the branch or image does not match the application'}` };
     case 400:
       return { kind: 'refused', message: said ?? 'Dokploy refused the call (auto-deploy is off, or it failed to queue)' };
     case 404:
@@ -45,17 +47,38 @@ export function interpretWebhookAnswer(status: number, body: string): WebhookOut
   }
 }
 
+/** What a push changed, as GitHub's push event lists it per commit (Dokploy matches watch paths on it). */
+export interface ChangedPaths {
+  added: string[];
+  modified: string[];
+  removed: string[];
+}
+
+/** The commit a deploy call is about: Dokploy records `head_commit` and matches watch paths on `commits`. */
+export interface PushedCommit {
+  id: string;
+  message: string;
+  changes: ChangedPaths;
+}
+
 /**
- * The request a deploy webhook needs. Git-sourced applications only redeploy on a push event for
- * their branch (`X-GitHub-Event: push`, `{"ref":"refs/heads/<branch>"}`); image-sourced ones on any POST.
+ * The request a deploy webhook needs, shaped as GitHub's push event (Dokploy v0.30 reads GitHub's
+ * fields when `X-GitHub-Event` is set). Git-sourced applications only redeploy on a push event for
+ * their branch (`{"ref":"refs/heads/<branch>"}`), and, with watch paths, only when a path of
+ * `commits[].added/modified/removed` matches; Dokploy records `head_commit.message` as the
+ * deployment's title and `head_commit.id` as its hash. Image-sourced applications redeploy on any POST.
  */
-export function webhookRequest(o: { branch: string; gitSourced: boolean; commit?: string; message?: string }): { headers: Record<string, string>; body: string } {
+export function webhookRequest(o: { branch: string; gitSourced: boolean; commit?: PushedCommit }): { headers: Record<string, string>; body: string } {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (!o.gitSourced) return { headers, body: '{}' };
   headers['x-github-event'] = 'push';
   const body: Record<string, unknown> = { ref: `refs/heads/${o.branch}` };
-  if (o.commit) body.after = o.commit;
-  if (o.message) body.head_commit = { id: o.commit, message: o.message };
+  const c = o.commit;
+  if (c) {
+    body.after = c.id;
+    body.head_commit = { id: c.id, message: c.message };
+    body.commits = [{ id: c.id, message: c.message, added: c.changes.added, modified: c.changes.modified, removed: c.changes.removed }];
+  }
   return { headers, body: JSON.stringify(body) };
 }
 

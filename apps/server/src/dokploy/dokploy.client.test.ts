@@ -8,17 +8,26 @@ import { apiEndpoint, deploymentSince, interpretWebhookAnswer, parseDeployments,
 describe('Dokploy answers (pure)', () => {
   it('maps each documented webhook answer', () => {
     expect(interpretWebhookAnswer(200, '{"message":"Application deployed successfully"}')).toEqual({ kind: 'queued', message: 'Application deployed successfully' });
-    expect(interpretWebhookAnswer(301, '').kind).toBe('ignored');
+    // Dokploy's reason on a 301 is kept: it tells the person what to fix.
+    expect(interpretWebhookAnswer(301, '{"message":"Watch Paths Not Match"}')).toEqual({ kind: 'ignored', message: 'Dokploy ignored the call: Watch Paths Not Match' });
+    expect(interpretWebhookAnswer(301, '')).toEqual({ kind: 'ignored', message: 'Dokploy ignored the call: the branch or image does not match the application' });
     expect(interpretWebhookAnswer(400, '{"message":"Automatic deployments are disabled"}')).toEqual({ kind: 'refused', message: 'Automatic deployments are disabled' });
     expect(interpretWebhookAnswer(404, '{"message":"Application Not Found"}').kind).toBe('unknown_token');
     expect(interpretWebhookAnswer(502, 'Bad Gateway')).toMatchObject({ kind: 'error', status: 502, message: 'Dokploy answered HTTP 502: Bad Gateway' });
   });
 
   it('builds a push event for git-sourced apps, a plain POST for image-sourced ones', () => {
-    expect(webhookRequest({ branch: 'module/products', gitSourced: true, commit: 'abc' })).toEqual({
-      headers: { 'content-type': 'application/json', 'x-github-event': 'push' },
-      body: JSON.stringify({ ref: 'refs/heads/module/products', after: 'abc' }),
+    const commit = { id: 'a'.repeat(40), message: 'Add module products', changes: { added: ['src/p.ts'], modified: ['src/index.ts'], removed: [] } };
+    const req = webhookRequest({ branch: 'module/products', gitSourced: true, commit });
+    expect(req.headers).toEqual({ 'content-type': 'application/json', 'x-github-event': 'push' });
+    // GitHub's push event: Dokploy reads head_commit (title, hash) and commits[] (watch paths).
+    expect(JSON.parse(req.body)).toEqual({
+      ref: 'refs/heads/module/products',
+      after: commit.id,
+      head_commit: { id: commit.id, message: 'Add module products' },
+      commits: [{ id: commit.id, message: 'Add module products', added: ['src/p.ts'], modified: ['src/index.ts'], removed: [] }],
     });
+    expect(webhookRequest({ branch: 'main', gitSourced: true })).toEqual({ headers: req.headers, body: '{"ref":"refs/heads/main"}' });
     expect(webhookRequest({ branch: 'main', gitSourced: false })).toEqual({ headers: { 'content-type': 'application/json' }, body: '{}' });
   });
 
@@ -67,13 +76,19 @@ describe('Dokploy client against the Dokploy contract stub', () => {
   });
 
   it('301 with no Location: ignored on a branch mismatch, and without the push headers — not followed', async () => {
-    expect((await client.triggerWebhook(stub.webhookUrl('tok-git'), { branch: 'module/other', gitSourced: true })).kind).toBe('ignored');
+    expect(await client.triggerWebhook(stub.webhookUrl('tok-git'), { branch: 'module/other', gitSourced: true })).toEqual({
+      kind: 'ignored',
+      message: 'Dokploy ignored the call: Branch Not Match',
+    });
     expect((await client.triggerWebhook(stub.webhookUrl('tok-git'), { branch: 'module/products', gitSourced: false })).kind).toBe('ignored');
     expect(stub.calls.at(-1)!.status).toBe(301);
   });
 
   it('400: refused when auto-deploy is off, with its message', async () => {
-    expect(await client.triggerWebhook(stub.webhookUrl('tok-off'), { branch: 'main', gitSourced: true })).toEqual({ kind: 'refused', message: 'Automatic deployments are disabled' });
+    expect(await client.triggerWebhook(stub.webhookUrl('tok-off'), { branch: 'main', gitSourced: true })).toEqual({
+      kind: 'refused',
+      message: 'Automatic deployments are disabled for this application',
+    });
   });
 
   it('404: unknown token', async () => {

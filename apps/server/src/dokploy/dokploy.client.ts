@@ -7,6 +7,7 @@ import {
   parseLogs,
   webhookRequest,
   type DokployDeployment,
+  type PushedCommit,
   type WebhookOutcome,
 } from './dokploy-answers.ts';
 
@@ -59,7 +60,7 @@ export class DokployClient {
   }
 
   /** Calls a deploy webhook. Never throws: every answer, and every failure, is an outcome. */
-  async triggerWebhook(url: string, o: { branch: string; gitSourced: boolean; commit?: string; message?: string }): Promise<WebhookOutcome> {
+  async triggerWebhook(url: string, o: { branch: string; gitSourced: boolean; commit?: PushedCommit }): Promise<WebhookOutcome> {
     const { headers, body } = webhookRequest(o);
     let res: Response;
     try {

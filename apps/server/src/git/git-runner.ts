@@ -47,7 +47,8 @@ function emptyHome(): string {
  * The environment every git command runs in: nothing inherited but PATH and TMPDIR, no system or
  * global config, no prompts (a missing credential fails instead of hanging), C locale so messages
  * can be classified. Config git needs goes through GIT_CONFIG_COUNT, which reaches git's own
- * children (remote helpers, upload-pack of a local remote) but never shows in argv.
+ * children (remote helpers; not the upload-pack of a local remote, whose environment git cleans:
+ * see mirror.ts) but never shows in argv.
  */
 export function gitEnv(extra: Record<string, string> = {}, config: readonly (readonly [string, string])[] = []): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {

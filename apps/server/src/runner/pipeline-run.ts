@@ -2,7 +2,9 @@ import { mkdir, realpath, rename, rm } from 'node:fs/promises';
 import { join, relative, isAbsolute } from 'node:path';
 import { imageTags, moduleSlugFromBranch } from '@slipway/contracts';
 import type { ApplicationConfig } from '../config/config.ts';
-import { DokployClient } from '../dokploy/dokploy.client.ts';
+import { triggerDeploy } from '../dokploy/deploy-trigger.ts';
+import { dokployClientFor } from '../dokploy/dokploy.client.ts';
+import { pushedCommit } from '../dokploy/pushed-commit.ts';
 import { checkHealthOnce, publicUrlOf } from '../dokploy/health-check.ts';
 import { checkoutCommit, readFileAt } from './checkout.ts';
 import { deployUrlOf, healthUrlOf, parsePipelineFile, PIPELINE_PATH, PipelineFileError, type Pipeline } from './pipeline-file.ts';
@@ -18,6 +20,8 @@ export interface PipelineRunRequest {
   repoDir: string;
   branch: string;
   commit: string;
+  /** The commit deployed before on this branch, when known: Dokploy's watch paths see the changes since. */
+  previous?: string;
 }
 
 export interface PipelineRunDeps {
@@ -166,9 +170,18 @@ export async function runPipeline(req: PipelineRunRequest, deps: PipelineRunDeps
           hooks.line(`${msg}: skipped`);
         } else {
           hooks.line('▶ Dokploy deploy webhook');
-          const outcome = await new DokployClient({ timeoutMs: deps.dokployTimeoutMs ?? 10_000 }).triggerWebhook(hook, { branch: req.branch, gitSourced: true, commit: req.commit });
-          hooks.line(`${outcome.kind === 'queued' ? '✓' : '✗'} Dokploy: ${outcome.message}`);
-          if (outcome.kind !== 'queued') return { kind: 'failed', stage: 'deploy', message: `Deploy failed: ${outcome.message}` };
+          const commit = await pushedCommit({ repoDir: req.repoDir, commit: req.commit, branch: req.branch, baseBranch: req.app.baseBranch, previous: req.previous });
+          const changed = commit.changes.added.length + commit.changes.modified.length + commit.changes.removed.length;
+          hooks.line(`Dokploy: ${sha7} with ${changed} changed path${changed === 1 ? '' : 's'} (for its watch paths)`);
+          const triggered = await triggerDeploy(dokployClientFor(req.app, deps.env ?? {}, { timeoutMs: deps.dokployTimeoutMs ?? 10_000 }), {
+            webhookUrl: hook,
+            branch: req.branch,
+            commit,
+            // application.deploy builds the Dokploy application's own branch: only the base branch's is ours.
+            fallbackApplicationId: req.branch === req.app.baseBranch ? req.app.dokploy?.applicationId : undefined,
+          });
+          for (const l of triggered.lines) hooks.line(l);
+          if (!triggered.ok) return { kind: 'failed', stage: 'deploy', message: `Deploy failed: ${triggered.message}` };
         }
       }
       if (deploy.run) {

@@ -3,10 +3,16 @@
  * docs/contracts.md (section 9, read from Dokploy v0.30's source) records, so Slipway's Dokploy
  * client and the confirmation flow are tested against that contract over real sockets:
  *
- * - deploy webhook `/api/deploy/<refreshToken>`, any method: 404 unknown token; 400 auto-deploy off;
- *   301 with no Location when the call is ignored (a git-sourced app gets no `X-GitHub-Event: push`
- *   with `{"ref":"refs/heads/<its branch>"}`); else 200 `{"message":"Application deployed successfully"}`
- *   with a new deployment only *queued* (status `running`).
+ * - deploy webhook `/api/deploy/<refreshToken>`, any method, as Dokploy v0.30's route decides
+ *   (`pages/api/deploy/[refreshToken].ts`): `X-GitHub-Event: ping` → 200; 404 unknown token; 400
+ *   auto-deploy off; then by source: `github` checks watch paths, then the branch; `git` checks the
+ *   branch, then watch paths (against `commits[]` of a GitHub-style event only); `docker` redeploys
+ *   on any call. A mismatch is a 301 with no Location and Dokploy's reason in the body ("Branch Not
+ *   Match", "Watch Paths Not Match"); else 200 `{"message":"Application deployed successfully"}`
+ *   with a new deployment only *queued* (status `running`), titled `head_commit.message` (else "NEW
+ *   COMMIT") and described `Hash: <head_commit.id>` for a GitHub event, as Dokploy records them.
+ *   Watch paths match like Dokploy's `micromatch.some(paths, watchPaths)` (node's glob matcher
+ *   here: plain globs; an empty list matches everything).
  * - API, header `x-api-key` (else 401): `POST /api/application.deploy {applicationId}` (empty answer,
  *   no deployment id), `GET /api/deployment.all?applicationId=` (newest first),
  *   `GET /api/deployment.readLogs?deploymentId=&tail=`; deployment statuses running/done/error/cancelled.
@@ -16,22 +22,27 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { matchesGlob } from 'node:path';
 import type { DokployDeploymentStatus } from '../dokploy/dokploy-answers.ts';
 
 export interface StubApplication {
   applicationId: string;
   /** The deploy webhook's refresh token. */
   token: string;
-  /** `git`: redeploys only on a push event for `branch`. `docker`: on any call. */
-  source: 'git' | 'docker';
+  /** Dokploy's `sourceType`: `github` (a GitHub provider), `git` (a custom git URL), `docker` (an image). */
+  source: 'github' | 'git' | 'docker';
   branch: string;
   autoDeploy: boolean;
+  /** Dokploy's watch paths (globs); none: every push deploys. */
+  watchPaths: string[];
 }
 
 export interface StubDeployment {
   deploymentId: string;
   applicationId: string;
   title: string;
+  /** `Hash: <commit>` when the call named one, as Dokploy records it. */
+  description: string | null;
   status: DokployDeploymentStatus;
   createdAt: string;
   finishedAt: string | null;
@@ -81,7 +92,7 @@ export class DokployStub {
   }
 
   addApplication(a: Partial<StubApplication> & { applicationId: string }): StubApplication {
-    const app: StubApplication = { token: `token-${a.applicationId}`, source: 'git', branch: 'main', autoDeploy: true, ...a };
+    const app: StubApplication = { token: `token-${a.applicationId}`, source: 'git', branch: 'main', autoDeploy: true, watchPaths: [], ...a };
     this.apps.set(app.applicationId, app);
     return app;
   }
@@ -91,11 +102,12 @@ export class DokployStub {
   }
 
   /** A deployment as Dokploy's queue would create it (running unless told otherwise). */
-  addDeployment(applicationId: string, o: { status?: DokployDeploymentStatus; logs?: string[]; createdAt?: string; title?: string; errorMessage?: string } = {}): StubDeployment {
+  addDeployment(applicationId: string, o: { status?: DokployDeploymentStatus; logs?: string[]; createdAt?: string; title?: string; description?: string; errorMessage?: string } = {}): StubDeployment {
     const d: StubDeployment = {
       deploymentId: `dep-${++this.seq}`,
       applicationId,
       title: o.title ?? 'Manual deployment',
+      description: o.description ?? null,
       status: o.status ?? 'running',
       createdAt: o.createdAt ?? new Date().toISOString(),
       finishedAt: null,
@@ -166,7 +178,7 @@ export class DokployStub {
       if (!this.apps.has(applicationId)) return { status: 404, body: { message: 'Application not found' } };
       return {
         status: 200,
-        body: this.deploymentsOf(applicationId).map(({ logs: _logs, ...d }) => ({ ...d, description: null, logPath: `/etc/dokploy/logs/${d.deploymentId}.log` })),
+        body: this.deploymentsOf(applicationId).map(({ logs: _logs, ...d }) => ({ ...d, logPath: `/etc/dokploy/logs/${d.deploymentId}.log` })),
       };
     }
     if (method === 'GET' && u.pathname === '/api/deployment.readLogs') {
@@ -178,16 +190,29 @@ export class DokployStub {
     return { status: 404, body: { message: `No procedure ${method} ${u.pathname}` } };
   }
 
-  private webhook(token: string, headers: IncomingMessage['headers'], body: string): { status: number; body?: unknown } {
+  private webhook(token: string, headers: IncomingMessage['headers'], raw: string): { status: number; body?: unknown } {
+    if (headers['x-github-event'] === 'ping') return { status: 200, body: { message: 'Ping received, webhook is active' } };
     const app = [...this.apps.values()].find((a) => a.token === token);
     if (!app) return { status: 404, body: { message: 'Application Not Found' } };
-    if (!app.autoDeploy) return { status: 400, body: { message: 'Automatic deployments are disabled' } };
-    if (app.source === 'git') {
-      const ref = headers['x-github-event'] === 'push' ? parseJson(body)?.ref : undefined;
-      // Dokploy ignores the call with a bare 301: no Location header.
-      if (ref !== `refs/heads/${app.branch}`) return { status: 301, body: { message: 'Branch Not Match' } };
+    if (!app.autoDeploy) return { status: 400, body: { message: 'Automatic deployments are disabled for this application' } };
+    const body = parseJson(raw) ?? {};
+    const github = typeof headers['x-github-event'] === 'string';
+    // Dokploy ignores a call with a bare 301 (no Location header) and says why in the body.
+    const ignored = (message: string) => ({ status: 301, body: { message } });
+    const branch = github && typeof body.ref === 'string' ? body.ref.replace('refs/heads/', '') : undefined;
+    const paths = (body.commits ?? []).flatMap((c: any) => [...(c?.added ?? []), ...(c?.modified ?? []), ...(c?.removed ?? [])]);
+    const pathsMatch = app.watchPaths.length === 0 || paths.some((p: unknown) => typeof p === 'string' && app.watchPaths.some((w) => matchesGlob(p, w)));
+    if (app.source === 'github') {
+      if (!pathsMatch) return ignored('Watch Paths Not Match');
+      if (branch !== app.branch) return ignored('Branch Not Match');
+    } else if (app.source === 'git') {
+      if (branch !== app.branch) return ignored('Branch Not Match');
+      // A custom git source reads `commits` of the providers it recognises (GitHub's event here).
+      if (app.watchPaths.length > 0 && !(github && pathsMatch)) return ignored('Watch Paths Not Match');
     }
-    this.addDeployment(app.applicationId, { title: typeof parseJson(body)?.head_commit?.message === 'string' ? parseJson(body).head_commit.message : 'Webhook deployment' });
+    const title = github ? (body.head_commit ? body.head_commit.message : 'NEW COMMIT') : 'NEW CHANGES';
+    const hash = github && body.head_commit ? body.head_commit.id : '';
+    this.addDeployment(app.applicationId, { title: String(title), description: hash ? `Hash: ${hash}` : undefined });
     return { status: 200, body: { message: 'Application deployed successfully' } };
   }
 }
