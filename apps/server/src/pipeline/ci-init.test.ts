@@ -1,15 +1,15 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ADMIN, startTestServer, type TestServer } from '../test-support/server.ts';
 import { call } from '../test-support/http.ts';
+import { DokployStub } from '../test-support/dokploy-stub.ts';
+import { git } from '../git/test-helpers.ts';
 import { ciInit, CiInitError, formatSecretsTable, generateWebhookSecret, NOTIFY_SOURCE } from './ci-init.ts';
 import { NOTIFY_SCRIPT_PATH, renderCiWorkflow, WORKFLOW_PATH } from './ci-workflow.ts';
 
@@ -118,7 +118,7 @@ describe('secrets', () => {
 // ---------------------------------------------------------------------------------------------
 // The written workflow, run: its shell steps executed as a GitHub runner would (bash -eo pipefail,
 // GitHub's variables, step outputs, if: conditions), its `uses:` steps (checkout, Docker) taken as
-// done or failed. Slipway is the real server; Dokploy is a contract stub of docs/contracts.md, section 9.
+// done or failed. Slipway is the real server; Dokploy is the contract stub of docs/contracts.md, section 9.
 
 interface WorkflowStep {
   name: string;
@@ -127,35 +127,6 @@ interface WorkflowStep {
   uses?: string;
   run?: string;
   env?: Record<string, string>;
-}
-
-interface DokployCall {
-  token: string;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** Contract stub of Dokploy's deploy webhook (/api/deploy/<token>), from the facts in docs/contracts.md, section 9. */
-async function startDokployStub() {
-  const calls: DokployCall[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const token = /^\/api\/deploy\/([^/?]+)$/.exec(req.url ?? '')?.[1] ?? '';
-      calls.push({ token, headers: req.headers, body });
-      if (token === 'app-main' || token === 'app-module') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Application deployed successfully' }));
-      } else if (token === 'branch-mismatch') {
-        res.writeHead(301).end(); // Dokploy ignoring the call: 301 with no Location
-      } else {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Application not found' }));
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/deploy`;
-  return { calls, url: (token: string) => `${base}/${token}`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 function runBash(script: string, cwd: string, env: Record<string, string>) {
@@ -168,7 +139,7 @@ function runBash(script: string, cwd: string, env: Record<string, string>) {
 
 async function runWorkflow(
   dir: string,
-  o: { branch: string; runId: string; secrets: Record<string, string>; failUses?: string },
+  o: { branch: string; runId: string; secrets: Record<string, string>; failUses?: string; sha?: string; before?: string },
 ) {
   const wf = parseYaml(await readFile(join(dir, WORKFLOW_PATH), 'utf8')) as { env: Record<string, string>; jobs: Record<string, { steps: WorkflowStep[] }> };
   const steps = Object.values(wf.jobs)[0]!.steps;
@@ -184,6 +155,7 @@ async function runWorkflow(
       if ((m = /^secrets\.([A-Z0-9_]+)$/.exec(expr))) return o.secrets[m[1]!] ?? '';
       if ((m = /^steps\.([\w-]+)\.outputs\.([\w-]+)$/.exec(expr))) return outputs[m[1]!]?.[m[2]!] ?? '';
       if (expr === "steps.deploy.outcome == 'failure' && 'deploy' || 'build'") return outcomes.deploy === 'failure' ? 'deploy' : 'build';
+      if (expr === 'github.event.before') return o.before ?? '';
       throw new Error(`expression not simulated: ${expr}`);
     });
   const shouldRun = (cond: string | undefined) => {
@@ -213,7 +185,7 @@ async function runWorkflow(
       GITHUB_RUN_ID: o.runId,
       GITHUB_REF: `refs/heads/${o.branch}`,
       GITHUB_REF_NAME: o.branch,
-      GITHUB_SHA: 'abc123def4567890abc123def4567890abc12345',
+      GITHUB_SHA: o.sha ?? 'abc123def4567890abc123def4567890abc12345',
       GITHUB_REPOSITORY: 'acme/backend',
       GITHUB_SERVER_URL: 'https://github.com',
       RUNNER_TEMP: temp,
@@ -234,16 +206,26 @@ async function runWorkflow(
 
 describe('the written workflow, run against the real Slipway server and a Dokploy contract stub', () => {
   let slipway: TestServer;
-  let dokploy: Awaited<ReturnType<typeof startDokployStub>>;
+  let stub: DokployStub;
+  /** The deploy webhook calls the stub saw. */
+  const dokploy = {
+    get calls() {
+      return stub.calls.filter((c) => c.path.startsWith('/api/deploy/')).map((c) => ({ token: c.path.slice('/api/deploy/'.length), headers: c.headers, body: c.body }));
+    },
+    url: (token: string) => stub.webhookUrl(token),
+  };
   let token: string;
 
   beforeAll(async () => {
     slipway = await startTestServer('sqlite');
-    dokploy = await startDokployStub();
+    stub = await DokployStub.start();
+    stub.addApplication({ applicationId: 'main', token: 'app-main', source: 'git', branch: 'main' });
+    stub.addApplication({ applicationId: 'modules', token: 'app-module', source: 'docker' });
+    stub.addApplication({ applicationId: 'mismatch', token: 'branch-mismatch', source: 'git', branch: 'main' });
     token = await slipway.ctx.auth.createToken(ADMIN.email, 'ci-init test');
   });
   afterAll(async () => {
-    await dokploy?.close();
+    await stub?.close();
     await slipway?.close();
   });
 
@@ -262,7 +244,8 @@ describe('the written workflow, run against the real Slipway server and a Dokplo
     const run = await runWorkflow(repo, { branch: 'module/products', runId: '5001', secrets: secrets() });
     expect(run.failed, run.log).toBe(false);
     expect(dokploy.calls.slice(before)).toEqual([
-      expect.objectContaining({ token: 'app-module', body: '{"ref":"refs/heads/module/products"}' }),
+      // No commit of that id in this folder (not a checkout): the branch and the commit id only.
+      expect.objectContaining({ token: 'app-module', body: '{"ref":"refs/heads/module/products","after":"abc123def4567890abc123def4567890abc12345"}' }),
     ]);
     expect(dokploy.calls.at(-1)!.headers['x-github-event']).toBe('push');
     const d = await statusOf('products');
@@ -286,7 +269,7 @@ describe('the written workflow, run against the real Slipway server and a Dokplo
       secrets: secrets({ DOKPLOY_WEBHOOK_URL: dokploy.url('wrong-app'), DOKPLOY_WEBHOOK_URL_FRONTEND: dokploy.url('app-main') }),
     });
     expect(run.failed, run.log).toBe(false);
-    expect(dokploy.calls.slice(before).map((c) => [c.token, c.body])).toEqual([['app-main', '{"ref":"refs/heads/main"}']]);
+    expect(dokploy.calls.slice(before).map((c) => [c.token, JSON.parse(c.body).ref])).toEqual([['app-main', 'refs/heads/main']]);
     const list = (await call(slipway.url, 'GET', '/api/admin/deployments?per_page=100', { token })).body;
     const main = list.data.find((x: { targets: { external_id: string }[] }) => x.targets.some((t) => t.external_id === 'gh-5002'));
     expect(main).toMatchObject({ branch_name: 'main', module_slug: null, status: 'success' });
@@ -302,10 +285,59 @@ describe('the written workflow, run against the real Slipway server and a Dokplo
     });
     expect(run.failed).toBe(true);
     expect(run.outcomes).toMatchObject({ deploy: 'failure', 'Notify Slipway (done)': 'skipped', 'Notify Slipway (error)': 'success' });
-    expect(run.log).toContain('::error title=Dokploy::Dokploy ignored the call (HTTP 301)');
+    // Dokploy's own reason, not a guess.
+    expect(run.log).toContain('::error title=Dokploy::Dokploy ignored the call (HTTP 301): Branch Not Match (module/orders, DOKPLOY_WEBHOOK_URL_MODULE).');
     const d = await statusOf('orders');
-    expect(d).toMatchObject({ status: 'failed', message: "Deployment of module 'orders' failed at the deploy stage." });
+    expect(d).toMatchObject({ status: 'failed', message: 'Dokploy ignored the call (HTTP 301): Branch Not Match (module/orders, DOKPLOY_WEBHOOK_URL_MODULE).' });
     expect(d.all_logs).toEqual(expect.arrayContaining([expect.stringContaining('Dokploy answered HTTP 301')]));
+  });
+
+  it('sends the commit and the paths changed since the previous push, so Dokploy watch paths match and it records the hash', async () => {
+    // A real checkout with full history, as actions/checkout with fetch-depth 0 leaves it.
+    const origin = join(repo, 'origin.git');
+    const work = join(repo, 'checkout');
+    git(repo, ['init', '-q', '--bare', '-b', 'main', origin]);
+    git(repo, ['clone', '-q', origin, work]);
+    await writeFile(join(work, 'Dockerfile'), 'FROM scratch\n');
+    git(work, ['add', '-A']);
+    git(work, ['commit', '-qm', 'base']);
+    git(work, ['push', '-q', 'origin', 'main']);
+    git(work, ['checkout', '-qb', 'module/watched']);
+    await mkdir(join(work, 'src/modules/watched'), { recursive: true });
+    await writeFile(join(work, 'src/modules/watched/a.ts'), 'export {};\n');
+    git(work, ['add', '-A']);
+    git(work, ['commit', '-qm', 'Add module watched']);
+    const first = git(work, ['rev-parse', 'HEAD']);
+    await writeFile(join(work, 'src/modules/watched/b.ts'), 'export {};\n');
+    git(work, ['add', '-A']);
+    git(work, ['commit', '-qm', 'Update module watched']);
+    const second = git(work, ['rev-parse', 'HEAD']);
+    await ciInit({ appId: 'backend', dir: work });
+    stub.addApplication({ applicationId: 'watched', token: 'app-watched', source: 'github', branch: 'module/watched', watchPaths: ['src/modules/**'] });
+    stub.addApplication({ applicationId: 'elsewhere', token: 'app-elsewhere', source: 'github', branch: 'module/watched', watchPaths: ['frontend/**'] });
+
+    // A new branch (before = zeros): everything since it left main.
+    const zeros = '0'.repeat(40);
+    const run = await runWorkflow(work, { branch: 'module/watched', runId: '5010', sha: second, before: zeros, secrets: secrets({ DOKPLOY_WEBHOOK_URL_MODULE: dokploy.url('app-watched') }) });
+    expect(run.failed, run.log).toBe(false);
+    const body = JSON.parse(dokploy.calls.at(-1)!.body);
+    expect(body).toEqual({
+      ref: 'refs/heads/module/watched',
+      after: second,
+      head_commit: { id: second, message: 'Update module watched' },
+      commits: [{ id: second, message: 'Update module watched', added: ['src/modules/watched/a.ts', 'src/modules/watched/b.ts'], modified: [], removed: [] }],
+    });
+    expect(stub.deploymentsOf('watched')[0]).toMatchObject({ title: 'Update module watched', description: `Hash: ${second}` });
+
+    // A later push: only what changed since the previous one.
+    await runWorkflow(work, { branch: 'module/watched', runId: '5011', sha: second, before: first, secrets: secrets({ DOKPLOY_WEBHOOK_URL_MODULE: dokploy.url('app-watched') }) });
+    expect(JSON.parse(dokploy.calls.at(-1)!.body).commits[0].added).toEqual(['src/modules/watched/b.ts']);
+
+    // Watch paths that do not match: Dokploy's reason reaches the log Slipway gets.
+    const miss = await runWorkflow(work, { branch: 'module/watched', runId: '5012', sha: second, before: first, secrets: secrets({ DOKPLOY_WEBHOOK_URL_MODULE: dokploy.url('app-elsewhere') }) });
+    expect(miss.failed).toBe(true);
+    expect(miss.log).toContain('Dokploy ignored the call (HTTP 301): Watch Paths Not Match');
+    expect(stub.deploymentsOf('elsewhere')).toEqual([]);
   });
 
   it('a failed build reports error at the build stage, and Dokploy is not called', async () => {

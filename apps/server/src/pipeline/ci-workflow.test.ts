@@ -86,6 +86,8 @@ describe('CI workflow', () => {
     expect(dokploySecretNames('frontend')).toEqual({ main: 'DOKPLOY_WEBHOOK_URL_FRONTEND', module: 'DOKPLOY_WEBHOOK_URL_FRONTEND_MODULE' });
     expect(dokploySecretNames('billing-api')).toEqual({ main: 'DOKPLOY_WEBHOOK_URL_BILLING_API', module: 'DOKPLOY_WEBHOOK_URL_BILLING_API_MODULE' });
     expect(parse({ appId: 'frontend' }).step('Trigger Dokploy deployment').env).toEqual({
+      PUSH_BEFORE: '${{ github.event.before }}',
+      MAIN_BRANCH: 'main',
       DOKPLOY_URL_MAIN: '${{ secrets.DOKPLOY_WEBHOOK_URL_FRONTEND }}',
       DOKPLOY_URL_MODULE: '${{ secrets.DOKPLOY_WEBHOOK_URL_FRONTEND_MODULE }}',
     });

@@ -79,10 +79,41 @@ const notifyEnv = {
   DOKPLOY_WEBHOOK_SECRET: '${{ secrets.DOKPLOY_WEBHOOK_SECRET }}',
 };
 
+/**
+ * Node script (no single quote: it sits in one) printing the deploy webhook's body: the commit and
+ * the paths changed since the previous push's head (PUSH_BEFORE, when in the history), else since
+ * the branch left the main branch, else since its parent, else its whole tree — as the local runner
+ * sends (apps/server/src/dokploy/pushed-commit.ts). Needs the checkout's full history.
+ */
+const PUSH_BODY_SCRIPT = `
+const { execFileSync } = require("child_process");
+const git = (...a) => { try { return execFileSync("git", a, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], maxBuffer: 1 << 28 }); } catch { return null; } };
+const sha = process.env.GITHUB_SHA, body = { ref: process.env.GITHUB_REF, after: sha };
+if (git("cat-file", "-e", sha + "^{commit}") !== null) {
+  const before = process.env.PUSH_BEFORE || "";
+  let base = "";
+  if (/^[0-9a-f]{40,64}$/.test(before) && !/^0+$/.test(before) && before !== sha && git("merge-base", "--is-ancestor", before, sha) !== null) base = before;
+  if (!base && process.env.GITHUB_REF_NAME !== process.env.MAIN_BRANCH) {
+    const mb = (git("merge-base", sha, "refs/remotes/origin/" + process.env.MAIN_BRANCH) || "").trim();
+    if (mb !== sha) base = mb;
+  }
+  if (!base) base = (git("rev-parse", "--verify", "--quiet", sha + "^1") || "").trim();
+  const out = (base ? git("diff-tree", "-r", "-z", "--no-renames", "--name-status", base, sha) : git("diff-tree", "-r", "-z", "--no-renames", "--name-status", "--root", "--no-commit-id", sha)) || "";
+  const changes = { added: [], modified: [], removed: [] }, parts = out.split("\\0");
+  for (let i = 0, n = 0; i + 1 < parts.length && n < 3000; i += 2, n++) {
+    if (parts[i] && parts[i + 1]) changes[parts[i][0] === "A" ? "added" : parts[i][0] === "D" ? "removed" : "modified"].push(parts[i + 1]);
+  }
+  const message = (git("log", "-1", "--format=%B", sha) || "").trim() || "Deploy " + sha.slice(0, 7);
+  body.head_commit = { id: sha, message };
+  body.commits = [{ id: sha, message, ...changes }];
+}
+process.stdout.write(JSON.stringify(body));
+`;
+
 /** Calls the Dokploy webhook chosen by branch; explains each of Dokploy's answers (docs/contracts.md, section 9). */
 function deployScript(mainBranch: string, secrets: { main: string; module: string }): string {
   return `log="$RUNNER_TEMP/slipway-deploy.log"
-fail() { echo "::error title=Dokploy::$1"; echo "$1" >> "$log"; exit 1; }
+fail() { echo "::error title=Dokploy::$1"; echo "$1" >> "$log"; echo "error=$1" >> "$GITHUB_OUTPUT"; exit 1; }
 if [ "$GITHUB_REF_NAME" = "${mainBranch}" ]; then
   url="$DOKPLOY_URL_MAIN"; secret_name="${secrets.main}"
 else
@@ -95,8 +126,9 @@ if [ -z "$url" ]; then
   echo "note=$note" >> "$GITHUB_OUTPUT"
   exit 0
 fi
-# Git-sourced Dokploy apps need a push event for the branch; image-sourced apps redeploy on any POST.
-body=$(node -e 'process.stdout.write(JSON.stringify({ ref: process.env.GITHUB_REF }))')
+# GitHub's push event, as Dokploy reads it: the branch (git-sourced apps deploy only their own),
+# head_commit (its title and hash) and commits[] with the changed paths (its watch paths).
+body=$(node -e '${PUSH_BODY_SCRIPT}')
 echo "Calling the Dokploy webhook ($secret_name) for $GITHUB_REF" | tee -a "$log"
 set +e
 code=$(curl -sS -o "$RUNNER_TEMP/dokploy-response.txt" -w '%{http_code}' \\
@@ -105,9 +137,11 @@ code=$(curl -sS -o "$RUNNER_TEMP/dokploy-response.txt" -w '%{http_code}' \\
   --data "$body" "$url" 2>> "$log")
 set -e
 echo "Dokploy answered HTTP $code: $(head -c 2000 "$RUNNER_TEMP/dokploy-response.txt" 2> /dev/null)" | tee -a "$log"
+# Dokploy's own reason ("Watch Paths Not Match", "Branch Not Match", an image mismatch) is what to fix.
+reason() { node -e 'try { const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).message; if (typeof m === "string" && m) { process.stdout.write(m.slice(0, 300)); process.exit(0); } } catch {} process.stdout.write("the Dokploy application'"'"'s branch or image does not match")' "$RUNNER_TEMP/dokploy-response.txt"; }
 case "$code" in
   2??) echo "Dokploy queued the deployment." | tee -a "$log" ;;
-  301) fail "Dokploy ignored the call (HTTP 301): the Dokploy application's branch or image does not match $GITHUB_REF_NAME ($secret_name)." ;;
+  301) fail "Dokploy ignored the call (HTTP 301): $(reason) ($GITHUB_REF_NAME, $secret_name)." ;;
   404) fail "Dokploy does not know this webhook (HTTP 404): check the $secret_name secret." ;;
   400) fail "Dokploy refused to deploy (HTTP 400): auto-deploy may be off for the application, or Dokploy failed." ;;
   000) fail "Dokploy could not be reached (see curl's error above)." ;;
@@ -135,7 +169,8 @@ export function renderCiWorkflow(options: CiWorkflowOptions): string {
         'runs-on': 'ubuntu-latest',
         'timeout-minutes': 30,
         steps: [
-          { name: 'Checkout', uses: 'actions/checkout@v4' },
+          // The whole history: the Dokploy step lists the paths changed since the previous push.
+          { name: 'Checkout', uses: 'actions/checkout@v4', with: { 'fetch-depth': 0 } },
           {
             name: 'Notify Slipway (building)',
             env: notifyEnv,
@@ -186,6 +221,8 @@ export function renderCiWorkflow(options: CiWorkflowOptions): string {
             name: 'Trigger Dokploy deployment',
             id: 'deploy',
             env: {
+              PUSH_BEFORE: '${{ github.event.before }}',
+              MAIN_BRANCH: o.mainBranch,
               DOKPLOY_URL_MAIN: `\${{ secrets.${secrets.main} }}`,
               DOKPLOY_URL_MODULE: `\${{ secrets.${secrets.module} }}`,
             },
@@ -206,8 +243,10 @@ fi
           {
             name: 'Notify Slipway (error)',
             if: `failure() && ${hasNotifier}`,
-            env: { ...notifyEnv, FAILED_STAGE: "${{ steps.deploy.outcome == 'failure' && 'deploy' || 'build' }}" },
+            // The deploy step's reason (Dokploy's own words) becomes the target's message.
+            env: { ...notifyEnv, FAILED_STAGE: "${{ steps.deploy.outcome == 'failure' && 'deploy' || 'build' }}", DEPLOY_ERROR: '${{ steps.deploy.outputs.error }}' },
             run: `args=(--status error --stage "$FAILED_STAGE" --soft)
+if [ -n "$DEPLOY_ERROR" ]; then args+=(--message "$DEPLOY_ERROR"); fi
 if [ -s "$RUNNER_TEMP/slipway-deploy.log" ]; then args+=(--log-file "$RUNNER_TEMP/slipway-deploy.log"); fi
 ${notify} "\${args[@]}"
 `,
