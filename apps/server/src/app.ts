@@ -71,6 +71,8 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
     config: realtimeConfig,
     authenticate: requestAuthenticator(ctx.auth),
     clientAddress: (req) => clientAddressOf(req, trust),
+    // Who may watch a deployment (presence-deployment.{id}): whoever may see it, as the deployments API decides.
+    deploymentAccess: async (user, id) => (await ctx.deployments.detail(db, user, Number(id))) !== undefined,
   });
   ctx.broadcaster.add(realtime.broadcaster);
   app.addHook('onClose', () => realtime.close());

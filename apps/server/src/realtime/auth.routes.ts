@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { mayJoin, type ChannelPolicy, type RealtimeUser } from './channel-policy.ts';
+import { deploymentOfPresenceChannel, mayJoin, presenceChannelData, type ChannelPolicy, type DeploymentAccess, type RealtimeUser } from './channel-policy.ts';
 import { channelKind, isValidChannelName } from './protocol.ts';
 import { signChannel, type AppCredentials } from './signatures.ts';
 
@@ -7,13 +7,15 @@ export interface AuthRouteOptions {
   app: AppCredentials;
   policy: ChannelPolicy;
   authenticate: (req: FastifyRequest) => Promise<RealtimeUser | null>;
+  deploymentAccess?: DeploymentAccess | undefined;
 }
 
-const SOCKET_ID = /^\d+\.\d+$/;
+export const SOCKET_ID = /^\d+\.\d+$/;
 
 /**
  * `POST /broadcasting/auth`, Laravel Echo's default channel authorizer: form-encoded (or JSON)
- * `socket_id` and `channel_name`; answers `{"auth":"<key>:<signature>"}` for a channel the user may join.
+ * `socket_id` and `channel_name`; answers `{"auth":"<key>:<signature>"}` for a private channel the
+ * user may join, and `{auth, channel_data}` for a deployment's presence channel they may watch.
  */
 export async function authRoutes(scope: FastifyInstance, opts: AuthRouteOptions): Promise<void> {
   scope.post('/broadcasting/auth', async (req, reply) => {
@@ -25,11 +27,18 @@ export async function authRoutes(scope: FastifyInstance, opts: AuthRouteOptions)
     const channel = body.channel_name;
     if (typeof socketId !== 'string' || !SOCKET_ID.test(socketId)) return reply.code(400).send({ error: 'bad_request', message: 'socket_id is missing or malformed' });
     if (!isValidChannelName(channel)) return reply.code(400).send({ error: 'bad_request', message: 'channel_name is missing or malformed' });
-    // Only private channels are signed here: public ones need no auth, presence ones are not offered.
-    if (channelKind(channel) !== 'private' || !mayJoin(opts.policy, user, channel)) {
+    const forbidden = () => {
       req.log.info({ userId: user.id, channel }, 'channel auth refused');
       return reply.code(403).send({ error: 'forbidden', message: 'you may not join this channel' });
+    };
+    const deploymentId = deploymentOfPresenceChannel(channel);
+    if (deploymentId !== null) {
+      if (!opts.deploymentAccess || !(await opts.deploymentAccess(user, deploymentId))) return forbidden();
+      const channelData = presenceChannelData(user);
+      return { auth: signChannel(opts.app, socketId, channel, channelData), channel_data: channelData };
     }
+    // Only Slipway's own private channels are signed here: public ones need no auth.
+    if (channelKind(channel) !== 'private' || !mayJoin(opts.policy, user, channel)) return forbidden();
     return { auth: signChannel(opts.app, socketId, channel) };
   });
 }

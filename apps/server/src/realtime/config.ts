@@ -62,6 +62,20 @@ export const realtimeConfigSchema = z
     maxEventBytes: int(1, 10 * 1024 * 1024).default(10 * 1024),
     maxEventChannels: int(1, 10_000).default(100),
     maxBatchSize: int(1, 10_000).default(10),
+    /** Origins (scheme://host[:port]) whose pages may call /broadcasting/auth, /api/config and the HTTP API; none: same-origin only. */
+    corsOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'CORS origin: scheme://host[:port], no path')).default([]),
+    /** Presence: members per channel (Pusher: 100), and bytes of one member's `user_info` (Pusher: 1 KB). */
+    maxPresenceMembers: int(1, 100_000).default(100),
+    maxPresenceUserInfoBytes: int(16, 64 * 1024).default(1024),
+    /** How long a cache channel keeps its last event (Pusher: 30 min). */
+    cacheTtlSeconds: int(1, 7 * 86_400).default(1800),
+    /** Seconds a socket may stay without `pusher:signin` before it is closed (4009); 0: never. */
+    signinTimeout: int(0, 86_400).default(0),
+    /** Webhooks to the application: where (none: off), batching, and retries with doubling backoff. */
+    webhookUrl: z.url({ protocol: /^https?$/ }).nullable().default(null),
+    webhookBatchMs: int(0, 60_000).default(1000),
+    webhookMaxAttempts: int(1, 20).default(5),
+    webhookRetryBaseMs: int(10, 600_000).default(1000),
   })
   .superRefine((c, ctx) => {
     if (c.driver === 'redis' && !c.redisUrl) ctx.addIssue({ code: 'custom', message: 'REDIS_URL is required for the redis driver', path: ['redisUrl'] });
@@ -113,6 +127,15 @@ export function readRealtimeConfig(env: Record<string, string | undefined> = pro
     clientEvents: nonEmpty(env.REALTIME_CLIENT_EVENTS),
     maxBufferedBytes: nonEmpty(env.REALTIME_MAX_BUFFERED_BYTES),
     maxEventBytes: nonEmpty(env.REALTIME_MAX_EVENT_BYTES),
+    corsOrigins: (nonEmpty(env.REALTIME_CORS_ORIGINS) ?? '').split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean),
+    maxPresenceMembers: nonEmpty(env.REALTIME_MAX_PRESENCE_MEMBERS),
+    maxPresenceUserInfoBytes: nonEmpty(env.REALTIME_MAX_PRESENCE_USER_INFO_BYTES),
+    cacheTtlSeconds: nonEmpty(env.REALTIME_CACHE_TTL_SECONDS),
+    signinTimeout: nonEmpty(env.REALTIME_SIGNIN_TIMEOUT_SECONDS),
+    webhookUrl: nonEmpty(env.REALTIME_WEBHOOK_URL) ?? null,
+    webhookBatchMs: nonEmpty(env.REALTIME_WEBHOOK_BATCH_MS),
+    webhookMaxAttempts: nonEmpty(env.REALTIME_WEBHOOK_MAX_ATTEMPTS),
+    webhookRetryBaseMs: nonEmpty(env.REALTIME_WEBHOOK_RETRY_BASE_MS),
   };
   return realtimeConfigSchema.parse(raw);
 }

@@ -121,9 +121,9 @@ describe('a throw inside a message handler', () => {
     const server = t.realtime.server!;
     const subscribe = server.subscribe.bind(server);
     // A bug stands in here: any handler that throws for one client's message.
-    server.subscribe = (conn, channel) => {
+    server.subscribe = async (conn, channel) => {
       if (channel === 'explodes') throw new Error('bug in a handler');
-      subscribe(conn, channel);
+      return subscribe(conn, channel);
     };
     const bystander = pusherClient(t);
     cleanups.push(() => bystander.disconnect());

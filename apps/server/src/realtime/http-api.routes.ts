@@ -1,22 +1,30 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkBatch, checkEvent, type HttpApiLimits } from './http-api.ts';
-import { channelKind, isValidChannelName } from './protocol.ts';
-import { keepRawJson, rawBodyOf } from './raw-body.ts';
+import { httpApiBodyLimit } from './http-api.ts';
+import { channelKind, isValidChannelName, isValidUserId, USER_CHANNEL_PREFIX } from './protocol.ts';
+import { keepRawJsonDrained, rawBodyOf } from './raw-body.ts';
 import { verifyRequest, type AppCredentials } from './signatures.ts';
-import type { EventBus } from './event-bus.ts';
+import type { RealtimeEvent } from './event-bus.ts';
+import type { Members } from './channel-state.ts';
+import { TERMINATE_EVENT } from './pusher-server.ts';
 
-/** What the channel queries read: this server's subscriptions. */
+/** What the channel queries read: subscriptions (this server's, or every instance's), and presence members. */
 export interface ChannelDirectory {
   subscriptionCount(channel: string): number | Promise<number>;
   occupiedChannels(prefix: string): Iterable<[string, number]> | Promise<Iterable<[string, number]>>;
+  members(channel: string): Promise<Members>;
 }
 
 export interface HttpApiRouteOptions {
   app: AppCredentials;
   limits: HttpApiLimits;
-  bus: EventBus;
+  /** To every instance's sockets (cache channels remember it). */
+  publish: (event: RealtimeEvent) => void;
   directory: ChannelDirectory;
 }
+
+/** An upload over the body limit is still read (and dropped) up to this many times the limit, so its 413 arrives. */
+const DRAIN_FACTOR = 8;
 
 function flatQuery(q: unknown): Record<string, string> | null {
   const out: Record<string, string> = {};
@@ -32,12 +40,19 @@ function flatQuery(q: unknown): Record<string, string> | null {
  * `/batch_events`, `GET /apps/{id}/channels`, `/channels/{name}`, each with Pusher's request
  * signature. The official `pusher` SDK talks to it unchanged.
  */
-export async function httpApiRoutes(scope: FastifyInstance, opts: HttpApiRouteOptions): Promise<void> {
-  const { app, limits, bus, directory } = opts;
+export async function httpApiRoutes(parent: FastifyInstance, opts: HttpApiRouteOptions): Promise<void> {
+  await parent.register(async (scope) => apiRoutes(scope, opts), { prefix: '/apps' });
+}
+
+async function apiRoutes(scope: FastifyInstance, opts: HttpApiRouteOptions): Promise<void> {
+  const { app, limits, publish, directory } = opts;
   // JSON only, as every Pusher SDK sends: any other body (form-encoded, text, ...) is 415, so no
   // body can reach a handler without its exact bytes being checked against the signed body_md5.
   scope.removeAllContentTypeParsers();
-  keepRawJson(scope, 256 * 1024);
+  const bodyLimit = httpApiBodyLimit(limits);
+  keepRawJsonDrained(scope, bodyLimit, bodyLimit * DRAIN_FACTOR);
+  // Fastify's own 404 names the URL with its query, which holds the request's signature.
+  scope.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
   /** Answers the refusal itself and returns false, or returns true for a well-signed request. */
   const authorized = (req: FastifyRequest<{ Params: { appId: string } }>, reply: FastifyReply): boolean => {
@@ -68,34 +83,35 @@ export async function httpApiRoutes(scope: FastifyInstance, opts: HttpApiRouteOp
   const channelInfo = async (channel: string, info: string[]) => {
     const out: Record<string, number> = {};
     if (info.includes('subscription_count')) out.subscription_count = await directory.subscriptionCount(channel);
+    if (info.includes('user_count') && channelKind(channel) === 'presence') out.user_count = (await directory.members(channel)).size;
     return out;
   };
 
-  scope.post<{ Params: { appId: string } }>('/apps/:appId/events', async (req, reply) => {
+  scope.post<{ Params: { appId: string } }>('/:appId/events', async (req, reply) => {
     if (!authorized(req, reply)) return reply;
     const checked = checkEvent(req.body, limits);
     if (!checked.ok) return reply.code(checked.status).send({ error: checked.status === 413 ? 'payload_too_large' : 'bad_request', message: checked.error });
     const { info, ...event } = checked.value;
-    bus.publish(event);
+    publish(event);
     if (info.length === 0) return {};
     const channels: Record<string, Record<string, number>> = {};
     for (const c of event.channels) channels[c] = await channelInfo(c, info);
     return { channels };
   });
 
-  scope.post<{ Params: { appId: string } }>('/apps/:appId/batch_events', async (req, reply) => {
+  scope.post<{ Params: { appId: string } }>('/:appId/batch_events', async (req, reply) => {
     if (!authorized(req, reply)) return reply;
     const checked = checkBatch(req.body, limits);
     if (!checked.ok) return reply.code(checked.status).send({ error: checked.status === 413 ? 'payload_too_large' : 'bad_request', message: checked.error });
     const answers: Record<string, number>[] = [];
     for (const { info, ...event } of checked.value) {
-      bus.publish(event);
+      publish(event);
       answers.push(await channelInfo(event.channels[0]!, info));
     }
     return checked.value.some((e) => e.info.length > 0) ? { batch: answers } : {};
   });
 
-  scope.get<{ Params: { appId: string }; Querystring: { filter_by_prefix?: string; info?: string } }>('/apps/:appId/channels', async (req, reply) => {
+  scope.get<{ Params: { appId: string }; Querystring: { filter_by_prefix?: string; info?: string } }>('/:appId/channels', async (req, reply) => {
     if (!authorized(req, reply)) return reply;
     const prefix = req.query.filter_by_prefix ?? '';
     const info = req.query.info ? req.query.info.split(',') : [];
@@ -103,18 +119,36 @@ export async function httpApiRoutes(scope: FastifyInstance, opts: HttpApiRouteOp
       return reply.code(400).send({ error: 'bad_request', message: 'info=user_count needs filter_by_prefix=presence-' });
     const channels: Record<string, Record<string, number>> = {};
     for (const [name, count] of await directory.occupiedChannels(prefix)) {
-      channels[name] = info.includes('subscription_count') ? { subscription_count: count } : {};
+      const entry: Record<string, number> = (channels[name] = {});
+      if (info.includes('subscription_count')) entry.subscription_count = count;
+      if (info.includes('user_count')) entry.user_count = (await directory.members(name)).size;
     }
     return { channels };
   });
 
-  scope.get<{ Params: { appId: string; channelName: string }; Querystring: { info?: string } }>('/apps/:appId/channels/:channelName', async (req, reply) => {
+  scope.get<{ Params: { appId: string; channelName: string }; Querystring: { info?: string } }>('/:appId/channels/:channelName', async (req, reply) => {
     if (!authorized(req, reply)) return reply;
     const name = req.params.channelName;
     if (!isValidChannelName(name)) return reply.code(400).send({ error: 'bad_request', message: 'Invalid channel name' });
     const info = req.query.info ? req.query.info.split(',') : [];
     if (info.includes('user_count') && channelKind(name) !== 'presence') return reply.code(400).send({ error: 'bad_request', message: 'user_count is only for presence channels' });
     const count = await directory.subscriptionCount(name);
-    return info.includes('subscription_count') ? { occupied: count > 0, subscription_count: count } : { occupied: count > 0 };
+    return { occupied: count > 0, ...(await channelInfo(name, info)) };
+  });
+
+  scope.get<{ Params: { appId: string; channelName: string } }>('/:appId/channels/:channelName/users', async (req, reply) => {
+    if (!authorized(req, reply)) return reply;
+    const name = req.params.channelName;
+    if (!isValidChannelName(name) || channelKind(name) !== 'presence') return reply.code(400).send({ error: 'bad_request', message: 'users are listed for presence channels only' });
+    return { users: [...(await directory.members(name)).keys()].map((id) => ({ id })) };
+  });
+
+  scope.post<{ Params: { appId: string; userId: string } }>('/:appId/users/:userId/terminate_connections', async (req, reply) => {
+    if (!authorized(req, reply)) return reply;
+    const userId = req.params.userId;
+    if (!isValidUserId(userId)) return reply.code(400).send({ error: 'bad_request', message: 'Invalid user id' });
+    // Through the bus like an event, so every instance closes its sockets of that user.
+    publish({ channels: [`${USER_CHANNEL_PREFIX}${userId}`], name: TERMINATE_EVENT, data: '{}' });
+    return {};
   });
 }

@@ -12,6 +12,16 @@ export interface HttpApiLimits {
   maxBatchSize: number;
 }
 
+/**
+ * The largest request body the HTTP API reads, from the event limits: a full batch of events at
+ * the data limit, with room for JSON escaping and channel names. So raising
+ * REALTIME_MAX_EVENT_BYTES raises it too, and the 413 a client gets is the data limit's.
+ */
+export function httpApiBodyLimit(limits: HttpApiLimits): number {
+  const perEvent = 2 * limits.maxEventBytes + limits.maxEventChannels * 210 + 1024;
+  return Math.max(64 * 1024, limits.maxBatchSize * perEvent);
+}
+
 export type Checked<T> = { ok: true; value: T } | { ok: false; status: 400 | 413; error: string };
 
 const bad = (error: string): Checked<never> => ({ ok: false, status: 400, error });
@@ -25,6 +35,7 @@ function checkOne(body: unknown, limits: HttpApiLimits, batch: boolean): Checked
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return bad('The body must be a JSON object');
   const b = body as Record<string, unknown>;
   if (!isValidEventName(b.name)) return bad('name must be a string of 1 to 200 characters');
+  if (b.name.startsWith('slipway_internal:')) return bad('slipway_internal: names are reserved');
   let channels: unknown = b.channels ?? (b.channel !== undefined ? [b.channel] : undefined);
   if (!Array.isArray(channels) || channels.length === 0) return bad(batch ? 'channel is required' : 'channels (or channel) is required');
   if (channels.length > limits.maxEventChannels) return bad(`At most ${limits.maxEventChannels} channels per event`);

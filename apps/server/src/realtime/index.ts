@@ -16,6 +16,12 @@ import { httpApiRoutes, type ChannelDirectory } from './http-api.routes.ts';
 import { PusherServer, type ClientAddressFn } from './pusher-server.ts';
 import { keepRawJson } from './raw-body.ts';
 import { RedisBus } from './redis-bus.ts';
+import { RedisChannelState } from './redis-channel-state.ts';
+import { LocalChannelState, type ChannelState } from './channel-state.ts';
+import { WebhookSender } from './app-webhooks.ts';
+import { corsAllowList } from './cors.ts';
+import { userAuthRoutes } from './user-auth.routes.ts';
+import type { DeploymentAccess } from './channel-policy.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
 
 export { readRealtimeConfig, realtimeConfig, realtimeConfigSchema, DEFAULT_APP_ID, DEFAULT_APP_KEY } from './config.ts';
@@ -35,6 +41,8 @@ export interface RealtimeOptions {
    * socket's peer; the composition passes one that believes trusted proxies' `X-Forwarded-For`.
    */
   clientAddress?: ClientAddressFn;
+  /** Who may see a deployment (its presence channel `presence-deployment.{id}`); without it, nobody joins those. */
+  deploymentAccess?: DeploymentAccess;
 }
 
 /**
@@ -76,15 +84,23 @@ export async function registerRealtime(app: FastifyInstance, opts: RealtimeOptio
 
   let server: PusherServer | null = null;
   let bus: EventBus | null = null;
-  let directory: ChannelDirectory | null = null;
+  let state: ChannelState | null = null;
+  let webhooks: WebhookSender | null = null;
+  let directory: Omit<ChannelDirectory, 'members'> | null = null;
   let broadcaster: Broadcaster;
   let onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | null = null;
 
   if (cfg.driver === 'external') {
     broadcaster = new ExternalBroadcaster(cfg, onError);
   } else {
-    const s = (server = new PusherServer(cfg, clientAddress));
+    const cacheTtlMs = cfg.cacheTtlSeconds * 1000;
+    state = cfg.driver === 'redis' ? await RedisChannelState.connect({ url: cfg.redisUrl!, appId: cfg.appId, cacheTtlMs, onError }) : new LocalChannelState(cacheTtlMs);
+    const s = (server = new PusherServer(cfg, clientAddress, state));
     s.onError = (err) => log.error({ err }, 'realtime handler failed; that connection was closed');
+    if (cfg.webhookUrl) {
+      const w = (webhooks = new WebhookSender({ url: cfg.webhookUrl, app: s.app, batchMs: cfg.webhookBatchMs, maxAttempts: cfg.webhookMaxAttempts, retryBaseMs: cfg.webhookRetryBaseMs, onError: (err) => log.warn({ err }, 'realtime webhook failed') }));
+      s.onWebhook = (e) => w.send(e);
+    }
     const deliver = s.deliver.bind(s);
     try {
       if (cfg.driver === 'redis') {
@@ -100,10 +116,11 @@ export async function registerRealtime(app: FastifyInstance, opts: RealtimeOptio
       }
     } catch (err) {
       await s.close();
+      await state.close();
       throw err;
     }
     const b = bus;
-    s.onClientEvent = (e) => b.publish(e);
+    s.toBus = (e) => b.publish(e);
     broadcaster = new BusBroadcaster(b, cfg, onError);
     onUpgrade = (req, socket, head) => {
       // Node removes its own error listener from upgraded sockets: without one, a reset by the
@@ -123,6 +140,8 @@ export async function registerRealtime(app: FastifyInstance, opts: RealtimeOptio
   }
 
   await app.register(async (scope) => {
+    // Before the routes: answers preflights, and adds the CORS headers for listed origins only.
+    corsAllowList(scope, cfg.corsOrigins);
     await scope.register(formbody);
     keepRawJson(scope, 256 * 1024);
     await scope.register(async (limited) => {
@@ -140,9 +159,21 @@ export async function registerRealtime(app: FastifyInstance, opts: RealtimeOptio
             code: 'too_many_requests',
           }),
       });
-      await limited.register(authRoutes, { app: { id: cfg.appId, key: cfg.key, secret: cfg.secret }, policy: cfg, authenticate: opts.authenticate });
+      const credentials = { id: cfg.appId, key: cfg.key, secret: cfg.secret };
+      await limited.register(authRoutes, { app: credentials, policy: cfg, authenticate: opts.authenticate, deploymentAccess: opts.deploymentAccess });
+      await limited.register(userAuthRoutes, { app: credentials, authenticate: opts.authenticate });
     });
-    if (server && bus) await scope.register(httpApiRoutes, { app: server.app, limits: cfg, bus, directory: directory ?? server, logSerializers: pathOnlyRequest });
+    if (server && bus) {
+      const s = server;
+      const st = state!;
+      await scope.register(httpApiRoutes, {
+        app: s.app,
+        limits: cfg,
+        publish: (e) => s.publish(e),
+        directory: { ...(directory ?? { subscriptionCount: (c: string) => s.subscriptionCount(c), occupiedChannels: (p: string) => s.occupiedChannels(p) }), members: (c: string) => st.members(c) },
+        logSerializers: pathOnlyRequest,
+      });
+    }
     if (opts.configRoute !== false) await scope.register(configRoutes, { config: cfg });
   });
 
@@ -151,7 +182,9 @@ export async function registerRealtime(app: FastifyInstance, opts: RealtimeOptio
     (closing ??= (async () => {
       if (onUpgrade) app.server.off('upgrade', onUpgrade);
       await server?.close();
+      await webhooks?.close();
       await bus?.close();
+      await state?.close();
       await broadcaster.close?.();
     })());
   app.addHook('preClose', async () => close());

@@ -16,7 +16,22 @@ describe('client message parsing', () => {
       ok: true,
       message: { kind: 'client-event', event: 'client-typing', channel: 'private-a', data: { x: 1 } },
     });
-    expect(parseClientMessage('{"event":"pusher:signin","data":{}}')).toEqual({ ok: true, message: { kind: 'unsupported', event: 'pusher:signin' } });
+    expect(parseClientMessage('{"event":"pusher:signin","data":{"auth":"k:s","user_data":"{}"}}')).toEqual({ ok: true, message: { kind: 'signin', auth: 'k:s', userData: '{}' } });
+    expect(parseClientMessage('{"event":"pusher:cache_miss","data":{}}')).toEqual({ ok: true, message: { kind: 'unsupported', event: 'pusher:cache_miss' } });
+  });
+
+  it('reads channel_data and auth null as absent (bug 1: clients send null on every private subscribe)', () => {
+    expect(parseClientMessage('{"event":"pusher:subscribe","data":{"channel":"private-a","auth":"k:s","channel_data":null}}')).toEqual({
+      ok: true,
+      message: { kind: 'subscribe', channel: 'private-a', auth: 'k:s', channelData: undefined },
+    });
+    expect(parseClientMessage('{"event":"pusher:subscribe","data":{"channel":"news","auth":null}}')).toMatchObject({ ok: true, message: { auth: undefined } });
+  });
+
+  it('refuses a subscribe naming a channel with that channel, so the answer can be its subscription_error (bug 2)', () => {
+    expect(parseClientMessage('{"event":"pusher:subscribe","data":{"channel":"bad name"}}')).toEqual({ ok: false, channel: 'bad name', type: 'InvalidChannel', error: 'pusher:subscribe: invalid channel name' });
+    expect(parseClientMessage('{"event":"pusher:subscribe","data":{"channel":"presence-a","auth":"k:s","channel_data":{"user_id":1}}}')).toMatchObject({ ok: false, channel: 'presence-a', type: 'InvalidChannelData' });
+    expect(parseClientMessage('{"event":"pusher:subscribe","data":{}}')).toEqual({ ok: false, error: 'pusher:subscribe: invalid channel name' });
   });
 
   it('refuses what is not a well-formed protocol message', () => {
@@ -29,7 +44,11 @@ describe('client message parsing', () => {
   it('checks channel names and kinds as Pusher does', () => {
     expect(isValidChannelName('private-App.Models.User.12')).toBe(true);
     expect(isValidChannelName('a'.repeat(201))).toBe(false);
-    expect(isValidChannelName('#server-to-user-1')).toBe(false);
+    // Valid for the HTTP API and pusher-js's own subscribe after sign-in; the server checks who.
+    expect(isValidChannelName('#server-to-user-1')).toBe(true);
+    expect(isValidChannelName('#server-to-user-')).toBe(false);
+    expect(isValidChannelName('#other')).toBe(false);
+    expect(channelKind('#server-to-user-1')).toBe('user');
     expect(channelKind('private-encrypted-x')).toBe('encrypted');
     expect(channelKind('private-x')).toBe('private');
     expect(channelKind('presence-x')).toBe('presence');

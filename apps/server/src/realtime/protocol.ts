@@ -13,16 +13,39 @@ export const MAX_CHANNEL_NAME = 200;
 export const MAX_EVENT_NAME = 200;
 const CHANNEL_NAME = /^[A-Za-z0-9_\-=@,.;]+$/;
 
-export type ChannelKind = 'public' | 'private' | 'presence' | 'encrypted';
+export type ChannelKind = 'public' | 'private' | 'presence' | 'encrypted' | 'user';
+
+/** The channel pusher-js's user sign-in follows, and `sendToUser` publishes to (not subscribable). */
+export const USER_CHANNEL_PREFIX = '#server-to-user-';
 
 export function channelKind(name: string): ChannelKind {
+  if (name.startsWith(USER_CHANNEL_PREFIX)) return 'user';
   if (name.startsWith('private-encrypted-')) return 'encrypted';
   if (name.startsWith('private-')) return 'private';
   if (name.startsWith('presence-')) return 'presence';
   return 'public';
 }
 
+/** Cache channels keep their last event for new subscribers (`cache-`, `private-cache-`, `private-encrypted-cache-`, `presence-cache-`). */
+export function isCacheChannel(name: string): boolean {
+  return /^(cache-|private-cache-|private-encrypted-cache-|presence-cache-)/.test(name);
+}
+
+/** Channels that need a signature to subscribe to. */
+export const needsAuth = (name: string) => channelKind(name) !== 'public';
+
+/** `#server-to-user-{id}`: only the HTTP API publishes there; signed-in sockets of that user receive. */
+export function isUserChannel(name: unknown): name is string {
+  return typeof name === 'string' && name.startsWith(USER_CHANNEL_PREFIX) && isValidUserId(name.slice(USER_CHANNEL_PREFIX.length));
+}
+
+/** Pusher's user ids: non-empty strings of name characters, at most 200. */
+export function isValidUserId(id: unknown): id is string {
+  return typeof id === 'string' && id.length > 0 && id.length <= MAX_CHANNEL_NAME && CHANNEL_NAME.test(id);
+}
+
 export function isValidChannelName(name: unknown): name is string {
+  if (isUserChannel(name)) return true;
   return typeof name === 'string' && name.length > 0 && name.length <= MAX_CHANNEL_NAME && CHANNEL_NAME.test(name);
 }
 
@@ -36,12 +59,19 @@ export type ClientMessage =
   | { kind: 'subscribe'; channel: string; auth: string | undefined; channelData: string | undefined }
   | { kind: 'unsubscribe'; channel: string }
   | { kind: 'client-event'; event: string; channel: string; data: unknown }
-  /** Another `pusher:` event (signin, …) this server does not implement: ignored, as Pusher does. */
+  | { kind: 'signin'; auth: string; userData: string }
+  /** Another `pusher:` event this server does not implement: ignored, as Pusher does. */
   | { kind: 'unsupported'; event: string };
 
-export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; error: string };
+/**
+ * A refused message; `channel` is set when it was a subscribe naming one, so the answer is a
+ * `pusher:subscription_error` on that channel (pusher-js then fires `subscription_error`).
+ */
+export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; error: string; channel?: string; type?: string };
 
 const fail = (error: string): ParseResult => ({ ok: false, error });
+const failSubscribe = (channel: unknown, type: string, error: string): ParseResult =>
+  typeof channel === 'string' && channel.length > 0 ? { ok: false, error, type, channel: channel.slice(0, MAX_CHANNEL_NAME) } : fail(error);
 
 /** `data` may arrive as an object (pusher-js) or as a JSON string (some clients encode it twice). */
 function dataObject(data: unknown): Record<string, unknown> | undefined {
@@ -75,11 +105,22 @@ export function parseClientMessage(raw: string): ParseResult {
     case 'pusher:unsubscribe': {
       const d = dataObject(data);
       if (!d) return fail(`${event}: data must be an object`);
-      if (!isValidChannelName(d.channel)) return fail(`${event}: invalid channel name`);
-      if (event === 'pusher:unsubscribe') return { ok: true, message: { kind: 'unsubscribe', channel: d.channel } };
-      if (d.auth !== undefined && typeof d.auth !== 'string') return fail('pusher:subscribe: auth must be a string');
-      if (d.channel_data !== undefined && typeof d.channel_data !== 'string') return fail('pusher:subscribe: channel_data must be a string');
-      return { ok: true, message: { kind: 'subscribe', channel: d.channel, auth: d.auth, channelData: d.channel_data } };
+      if (event === 'pusher:unsubscribe') {
+        if (!isValidChannelName(d.channel)) return fail(`${event}: invalid channel name`);
+        return { ok: true, message: { kind: 'unsubscribe', channel: d.channel } };
+      }
+      if (!isValidChannelName(d.channel)) return failSubscribe(d.channel, 'InvalidChannel', `${event}: invalid channel name`);
+      // Clients (Soketi's, some Echo setups) send null for "none": the same as leaving it out.
+      const auth = d.auth ?? undefined;
+      const channelData = d.channel_data ?? undefined;
+      if (auth !== undefined && typeof auth !== 'string') return failSubscribe(d.channel, 'AuthError', 'pusher:subscribe: auth must be a string');
+      if (channelData !== undefined && typeof channelData !== 'string') return failSubscribe(d.channel, 'InvalidChannelData', 'pusher:subscribe: channel_data must be a string');
+      return { ok: true, message: { kind: 'subscribe', channel: d.channel, auth, channelData } };
+    }
+    case 'pusher:signin': {
+      const d = dataObject(data);
+      if (!d || typeof d.auth !== 'string' || typeof d.user_data !== 'string') return fail('pusher:signin: data must hold auth and user_data strings');
+      return { ok: true, message: { kind: 'signin', auth: d.auth, userData: d.user_data } };
     }
   }
   if (event.startsWith('pusher:') || event.startsWith('pusher_internal:')) return { ok: true, message: { kind: 'unsupported', event } };
@@ -124,7 +165,11 @@ export function closeReason(message: string): string {
 
 export const errorMessage = (code: number | null, message: string) => JSON.stringify({ event: 'pusher:error', data: { code, message } });
 
-export const subscriptionSucceeded = (channel: string) => encodeEvent('pusher_internal:subscription_succeeded', channel, '{}');
+export const subscriptionSucceeded = (channel: string, data = '{}') => encodeEvent('pusher_internal:subscription_succeeded', channel, data);
+
+export const cacheMiss = (channel: string) => encodeEvent('pusher:cache_miss', channel, '{}');
+
+export const signinSuccess = (userData: string) => encodeEvent('pusher:signin_success', undefined, JSON.stringify({ user_data: userData }));
 
 /** Same shape pusher-js emits for a failed authorizer, so `channel.error(cb)` sees one format. */
 export const subscriptionError = (channel: string, type: string, error: string, status: number) =>

@@ -7,8 +7,23 @@ import { AddressLimits } from './address-limits.ts';
 import { ChannelRegistry } from './channel-registry.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
 import { PusherError } from './errors.ts';
-import { checkProtocolVersion, closeReason, connectionEstablished, encodeEvent, errorMessage } from './protocol.ts';
-import { verifyChannelAuth, type AppCredentials } from './signatures.ts';
+import { LocalChannelState, type ChannelState } from './channel-state.ts';
+import type { WebhookEvent } from './app-webhooks.ts';
+import { MEMBER_ADDED, MEMBER_REMOVED, memberAddedData, memberRemovedData, presenceSnapshot, type PresenceMember } from './presence.ts';
+import {
+  cacheMiss,
+  channelKind,
+  checkProtocolVersion,
+  closeReason,
+  connectionEstablished,
+  encodeEvent,
+  errorMessage,
+  isCacheChannel,
+  subscriptionError,
+  subscriptionSucceeded,
+  USER_CHANNEL_PREFIX,
+} from './protocol.ts';
+import { verifyChannelAuth, verifyUserAuth, type AppCredentials } from './signatures.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
 import { parseUpgradeTarget } from './upgrade-target.ts';
 import type { RealtimeConfig } from './config.ts';
@@ -22,6 +37,12 @@ const socketAddress: ClientAddressFn = (req) => req.socket.remoteAddress;
 export function newSocketId(): string {
   return `${randomInt(1, 2 ** 47)}.${randomInt(1, 2 ** 47)}`;
 }
+
+/**
+ * Closes a user's sockets on every instance: published on `#server-to-user-{id}` like any event
+ * (so the Redis bus carries it), and acted on, never relayed, by `deliver`.
+ */
+export const TERMINATE_EVENT = 'slipway_internal:terminate_connections';
 
 export interface PusherServerStats {
   connections: number;
@@ -37,16 +58,22 @@ export class PusherServer implements ConnectionHost {
   private readonly wss: WebSocketServer;
   private readonly registry = new ChannelRegistry<Connection>();
   private readonly connections = new Set<Connection>();
+  /** Signed-in sockets by user id (for terminate_connections). */
+  private readonly users = new Map<string, Set<Connection>>();
   private readonly addresses: AddressLimits;
   private readonly sweepTimer: NodeJS.Timeout;
-  /** Set by the composition: where client events go (the bus, so other instances see them too). */
-  onClientEvent: (event: RealtimeEvent) => void = (e) => this.deliver(e);
+  /** Set by the composition: where events go to reach every instance (the bus). */
+  toBus: (event: RealtimeEvent) => void = (e) => this.deliver(e);
+  /** Set by the composition: webhooks to the application, when configured. */
+  onWebhook: ((event: WebhookEvent) => void) | null = null;
   /** Set by the composition: where a handler's unexpected throw is reported (the log). */
   onError: (err: unknown) => void = () => {};
 
   constructor(
     readonly config: RealtimeConfig,
     private readonly clientAddress: ClientAddressFn = socketAddress,
+    /** Presence members, cached events, occupancy: this process's, or shared through Redis. */
+    readonly state: ChannelState = new LocalChannelState(config.cacheTtlSeconds * 1000),
   ) {
     this.addresses = new AddressLimits(config);
     this.app = { id: config.appId, key: config.key, secret: config.secret };
@@ -57,7 +84,7 @@ export class PusherServer implements ConnectionHost {
       perMessageDeflate: false,
       clientTracking: false,
     });
-    const tick = Math.min(config.activityTimeout, config.pongTimeout, config.subscribeTimeout) * 250;
+    const tick = Math.min(config.activityTimeout, config.pongTimeout, config.subscribeTimeout, config.signinTimeout || Infinity) * 250;
     // A timer callback that throws would end the process: report it, and sweep again next tick.
     const sweep = () => {
       try {
@@ -117,10 +144,24 @@ export class PusherServer implements ConnectionHost {
     conn.send(connectionEstablished(conn.socketId, this.config.activityTimeout));
   }
 
+  /**
+   * Every event from this instance goes here (HTTP API, client events, presence changes): cache
+   * channels remember it, then the bus takes it to every instance.
+   */
+  publish(event: RealtimeEvent): void {
+    if (!event.name.startsWith('pusher_internal:'))
+      for (const channel of event.channels) if (isCacheChannel(channel)) this.state.remember(channel, { name: event.name, data: event.data });
+    this.toBus(event);
+  }
+
   /** Sends an event to this process's subscribers of its channels. */
   deliver(event: RealtimeEvent): number {
     let sent = 0;
     for (const channel of event.channels) {
+      if (event.name === TERMINATE_EVENT) {
+        this.terminateLocal(channel);
+        continue;
+      }
       const members = this.registry.members(channel);
       if (!members) continue;
       // Encoded once per channel and handed to ws as bytes, not once per socket.
@@ -133,18 +174,71 @@ export class PusherServer implements ConnectionHost {
     return sent;
   }
 
-  // ---- ConnectionHost ---------------------------------------------------------------------
-
-  subscribe(conn: Connection, channel: string): void {
-    conn.channels.add(channel);
-    conn.unsubscribedSince = 0;
-    this.registry.add(channel, conn);
+  private terminateLocal(channel: string): void {
+    if (!channel.startsWith(USER_CHANNEL_PREFIX)) return;
+    for (const conn of this.users.get(channel.slice(USER_CHANNEL_PREFIX.length)) ?? []) conn.close(PusherError.Unauthorized, 'Connection terminated by the application');
   }
 
-  unsubscribe(conn: Connection, channel: string): void {
+  // ---- ConnectionHost ---------------------------------------------------------------------
+
+  /** Called in the connection's order of steps (`Connection.enqueue`). */
+  async subscribe(conn: Connection, channel: string, member?: PresenceMember): Promise<void> {
+    conn.channels.add(channel);
+    conn.unsubscribedSince = 0;
+    let data: string | undefined;
+    if (member) {
+      const joined = await this.state.join(channel, member, this.config.maxPresenceMembers);
+      if (!joined) {
+        this.leftChannel(conn, channel);
+        conn.send(subscriptionError(channel, 'LimitReached', `At most ${this.config.maxPresenceMembers} members per presence channel`, 403));
+        return;
+      }
+      // Recorded before anything else: if the socket closed meanwhile, its cleanup (queued after this) leaves.
+      conn.presence.set(channel, member);
+      if (joined.added) {
+        this.publish({ channels: [channel], name: MEMBER_ADDED, data: memberAddedData(member), exceptSocketId: conn.socketId });
+        this.onWebhook?.({ name: 'member_added', channel, user_id: member.id });
+      }
+      data = presenceSnapshot(joined.members);
+    }
+    if (!conn.isOpen || !conn.channels.has(channel)) return;
+    if (this.registry.add(channel, conn) && this.registry.count(channel) === 1) this.occupancyChanged(channel, 1);
+    conn.send(subscriptionSucceeded(channel, data));
+    if (isCacheChannel(channel)) {
+      const cached = await this.state.recall(channel);
+      conn.send(cached ? encodeEvent(cached.name, channel, cached.data) : cacheMiss(channel));
+    }
+  }
+
+  async unsubscribe(conn: Connection, channel: string): Promise<void> {
+    this.leftChannel(conn, channel);
+    await this.leavePresence(conn, channel);
+  }
+
+  /** The socket no longer holds the channel (its presence membership is left separately). */
+  private leftChannel(conn: Connection, channel: string): void {
     conn.channels.delete(channel);
     if (conn.channels.size === 0) conn.unsubscribedSince = Date.now();
-    this.registry.remove(channel, conn);
+    if (this.registry.remove(channel, conn) && this.registry.count(channel) === 0) this.occupancyChanged(channel, -1);
+  }
+
+  private async leavePresence(conn: Connection, channel: string): Promise<void> {
+    const member = conn.presence.get(channel);
+    if (!member) return;
+    conn.presence.delete(channel);
+    if (!(await this.state.leave(channel, member.id))) return;
+    this.publish({ channels: [channel], name: MEMBER_REMOVED, data: memberRemovedData(member.id) });
+    this.onWebhook?.({ name: 'member_removed', channel, user_id: member.id });
+  }
+
+  /** This instance gained its first or lost its last socket on a channel: the webhook, if the cluster did too. */
+  private occupancyChanged(channel: string, delta: 1 | -1): void {
+    const hook = this.onWebhook;
+    if (!hook || channelKind(channel) === 'user') return;
+    this.state.occupancy(channel, delta).then((n) => {
+      if (delta === 1 && n === 1) hook({ name: 'channel_occupied', channel });
+      if (delta === -1 && n === 0) hook({ name: 'channel_vacated', channel });
+    }, this.onError);
   }
 
   handlerFailed(conn: Connection, err: unknown): void {
@@ -155,15 +249,35 @@ export class PusherServer implements ConnectionHost {
     return verifyChannelAuth(this.app, socketId, channel, auth, channelData);
   }
 
-  publishClientEvent(event: RealtimeEvent): void {
-    this.onClientEvent(event);
+  verifyUserAuth(socketId: string, auth: string, userData: string): boolean {
+    return verifyUserAuth(this.app, socketId, auth, userData);
+  }
+
+  signedIn(conn: Connection, userId: string): void {
+    let set = this.users.get(userId);
+    if (!set) this.users.set(userId, (set = new Set()));
+    set.add(conn);
+  }
+
+  publishClientEvent(event: RealtimeEvent, userId: string | undefined): void {
+    this.publish(event);
+    const channel = event.channels[0]!;
+    this.onWebhook?.({ name: 'client_event', channel, event: event.name, data: event.data, socket_id: event.exceptSocketId!, ...(userId !== undefined ? { user_id: userId } : {}) });
   }
 
   forget(conn: Connection): void {
     if (!this.connections.delete(conn)) return;
     this.addresses.release(conn.address);
-    for (const channel of conn.channels) this.registry.remove(channel, conn);
-    conn.channels.clear();
+    if (conn.userId !== null) {
+      const set = this.users.get(conn.userId);
+      set?.delete(conn);
+      if (set?.size === 0) this.users.delete(conn.userId);
+    }
+    for (const channel of [...conn.channels]) this.leftChannel(conn, channel);
+    // After any join still under way for it.
+    conn.enqueue(async () => {
+      for (const channel of [...conn.presence.keys()]) await this.leavePresence(conn, channel);
+    });
   }
 
   // ---- queries ------------------------------------------------------------------------------
@@ -181,8 +295,9 @@ export class PusherServer implements ConnectionHost {
     return this.registry.count(channel);
   }
 
-  occupiedChannels(prefix = ''): IterableIterator<[string, number]> {
-    return this.registry.occupied(prefix);
+  /** Occupied channels (users' `#server-to-user-` channels are not listed, as on Pusher). */
+  *occupiedChannels(prefix = ''): IterableIterator<[string, number]> {
+    for (const entry of this.registry.occupied(prefix)) if (!entry[0].startsWith('#')) yield entry;
   }
 
   /**
@@ -194,8 +309,11 @@ export class PusherServer implements ConnectionHost {
     const pongMs = this.config.pongTimeout * 1000;
     const unsubscribedMs = this.config.subscribeTimeout * 1000;
     this.addresses.sweep(now);
+    const signinMs = this.config.signinTimeout * 1000;
     for (const conn of this.connections) {
-      if (conn.unsubscribedSince !== 0 && now - conn.unsubscribedSince > unsubscribedMs) {
+      if (signinMs > 0 && conn.userId === null && now - conn.connectedAt > signinMs) {
+        conn.close(PusherError.Unauthorized, `Closed: not signed in within ${this.config.signinTimeout} s`);
+      } else if (conn.unsubscribedSince !== 0 && now - conn.unsubscribedSince > unsubscribedMs) {
         conn.close(PusherError.ClosedAfterInactivity, `Closed: subscribed to no channel for ${this.config.subscribeTimeout} s`);
       } else if (conn.pingSentAt !== 0) {
         if (now - conn.pingSentAt > pongMs) conn.close(PusherError.PongNotReceived, 'Pong reply not received');
@@ -208,8 +326,13 @@ export class PusherServer implements ConnectionHost {
   /** Closes every socket with 4200 so clients reconnect at once (to this server once it is back, or another). */
   async close(): Promise<void> {
     clearInterval(this.sweepTimer);
-    for (const conn of [...this.connections]) conn.close(PusherError.GenericReconnect, 'Server shutting down');
-    this.connections.clear();
+    const conns = [...this.connections];
+    for (const conn of conns) {
+      conn.close(PusherError.GenericReconnect, 'Server shutting down');
+      // Now, not when the close handshake ends: members leave presence before the state closes.
+      this.forget(conn);
+    }
+    await Promise.all(conns.map((c) => c.idle()));
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 }

@@ -19,3 +19,45 @@ export function keepRawJson(scope: FastifyInstance, bodyLimit: number): void {
     }
   });
 }
+
+/**
+ * Like `keepRawJson`, but a body over `bodyLimit` is read to its end (and dropped) before the 413,
+ * up to `drainLimit` bytes: a client still uploading over a kept-alive connection then gets its
+ * answer, not a reset. Beyond `drainLimit` the 413 goes out with `Connection: close`.
+ */
+export function keepRawJsonDrained(scope: FastifyInstance, bodyLimit: number, drainLimit: number): void {
+  if (scope.hasContentTypeParser('application/json')) scope.removeContentTypeParser('application/json');
+  scope.addContentTypeParser('application/json', (req, payload, done) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let finished = false;
+    const finish = (err: Error | null, value?: unknown) => {
+      if (finished) return;
+      finished = true;
+      payload.removeAllListeners('data');
+      done(err, value);
+    };
+    const tooLarge = () => Object.assign(new Error(`Request body is over ${bodyLimit} bytes`), { statusCode: 413, code: 'payload_too_large' });
+    payload.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= bodyLimit) chunks.push(chunk);
+      else if (size > drainLimit) {
+        req.raw.headers.connection = 'close';
+        void req.raw.socket?.setKeepAlive?.(false);
+        finish(tooLarge());
+      }
+    });
+    payload.on('error', (err) => finish(err));
+    payload.on('end', () => {
+      if (size > bodyLimit) return finish(tooLarge());
+      const bytes = Buffer.concat(chunks);
+      rawBodies.set(req, bytes);
+      if (bytes.length === 0) return finish(null, undefined);
+      try {
+        finish(null, JSON.parse(bytes.toString('utf8')));
+      } catch {
+        finish(Object.assign(new Error('Malformed JSON body'), { statusCode: 400 }));
+      }
+    });
+  });
+}

@@ -46,7 +46,7 @@ async function until(cond: () => boolean, what: string, timeoutMs = 15_000) {
 }
 
 describe('robustness', () => {
-  it('answers malformed frames with pusher:error and keeps the connection', async () => {
+  it('answers malformed frames with pusher:error (a subscribe naming a channel: subscription_error on it) and keeps the connection', async () => {
     const t = await start();
     const other = await bystander(t);
     const c = await raw(t);
@@ -56,8 +56,11 @@ describe('robustness', () => {
     c.send({ event: 'pusher:ping', data: {} });
     await c.next('pusher:pong');
     const errors = c.messages.filter((m) => m.event === 'pusher:error');
-    expect(errors).toHaveLength(frames.length + 1);
+    // Every frame but the one naming a channel, plus the binary frame.
+    expect(errors).toHaveLength(frames.length);
     expect(errors.every((e) => typeof e.data.message === 'string')).toBe(true);
+    const refused = c.messages.filter((m) => m.event === 'pusher:subscription_error');
+    expect(refused).toEqual([{ event: 'pusher:subscription_error', channel: 'bad name!', data: { type: 'InvalidChannel', error: 'pusher:subscribe: invalid channel name', status: 400 } }]);
     await other.stillReceives();
   });
 
@@ -103,7 +106,7 @@ describe('robustness', () => {
     await other.stillReceives('after-slow');
   });
 
-  it('limits channels per connection, and refuses presence and encrypted channels politely', async () => {
+  it('limits channels per connection, and refuses presence and encrypted subscriptions without a valid signature', async () => {
     const t = await start({ maxChannelsPerConnection: 2 });
     const c = await raw(t);
     for (const ch of ['a', 'b', 'c']) c.send({ event: 'pusher:subscribe', data: { channel: ch } });

@@ -31,6 +31,18 @@ export function verifyChannelAuth(app: AppCredentials, socketId: string, channel
   return safeEqual(auth, signChannel(app, socketId, channel, channelData));
 }
 
+/** User sign-in (`pusher:signin`): `<key>:<hex HMAC(socket_id::user::user_data)>`, as the SDKs' `authenticateUser`. */
+export function signUser(app: AppCredentials, socketId: string, userData: string): string {
+  return `${app.key}:${hmac(app.secret, `${socketId}::user::${userData}`)}`;
+}
+
+export function verifyUserAuth(app: AppCredentials, socketId: string, auth: string, userData: string): boolean {
+  return safeEqual(auth, signUser(app, socketId, userData));
+}
+
+/** `X-Pusher-Signature` of a webhook to the application: hex HMAC of the exact body. */
+export const signWebhook = (app: AppCredentials, body: string) => hmac(app.secret, body);
+
 export const bodyMd5 = (body: string | Buffer) => createHash('md5').update(body).digest('hex');
 
 /** The string a request signature covers: keys lowercased and sorted, `auth_signature` left out. */

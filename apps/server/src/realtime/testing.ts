@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 export const PusherJs = pusherJs.default as unknown as typeof pusherJs.default.default;
 export type PusherJs = pusherJs.default;
 
+import Pusher from 'pusher';
 import type { DeploymentChange } from '../deployments/broadcaster.ts';
 import { realtimeConfig, type RealtimeConfig, type RealtimeConfigInput } from './config.ts';
 import { registerRealtime, type Realtime, type RealtimeOptions, type RealtimeUser } from './index.ts';
@@ -74,6 +75,35 @@ export function pusherClient(t: { port: number; config: Pick<RealtimeConfig, 'ke
     },
     ...extra,
   });
+}
+
+/** The official `pusher` SDK, as an application publishes with it, pointed at a test server. */
+export function appSdk(t: { port: number; config: Pick<RealtimeConfig, 'appId' | 'key'> }, extra: Partial<Pusher.Options> = {}): Pusher {
+  return new Pusher({ appId: t.config.appId, key: t.config.key, secret: TEST_SECRET, host: '127.0.0.1', port: String(t.port), useTLS: false, timeout: 10_000, ...extra } as Pusher.Options);
+}
+
+/**
+ * pusher-js whose channel authorizer and user authenticator are an application's, made with the
+ * `pusher` SDK (`authorizeChannel`, `authenticateUser`), as a Laravel or Node app answers them.
+ */
+export function appAuthClient(
+  t: { port: number; config: Pick<RealtimeConfig, 'appId' | 'key'> },
+  user: { id: string; info?: Record<string, unknown> },
+  extra: Record<string, unknown> = {},
+  sdkOptions: Partial<Pusher.Options> = {},
+): PusherJs {
+  const sdk = appSdk(t, sdkOptions);
+  return new PusherJs(t.config.key, {
+    ...localSocket(t.port),
+    channelAuthorization: {
+      customHandler: ({ socketId, channelName }: { socketId: string; channelName: string }, cb: (err: Error | null, auth: unknown) => void) =>
+        cb(null, channelName.startsWith('presence-') ? sdk.authorizeChannel(socketId, channelName, { user_id: user.id, user_info: user.info }) : sdk.authorizeChannel(socketId, channelName)),
+    },
+    userAuthentication: {
+      customHandler: ({ socketId }: { socketId: string }, cb: (err: Error | null, auth: unknown) => void) => cb(null, sdk.authenticateUser(socketId, { id: user.id, user_info: user.info })),
+    },
+    ...extra,
+  } as never);
 }
 
 export function echoClient(t: { port: number; config: Pick<RealtimeConfig, 'key'> }, token: string): Echo<'pusher'> {
