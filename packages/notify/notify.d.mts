@@ -26,6 +26,7 @@
  * @property {string} [stage]
  * @property {string[]} [logs]
  * @property {string} [runUrl]
+ * @property {number} [runAttempt]
  */
 /**
  * The spec's payload, filled from a GitHub Actions environment. Keys come in the spec's order;
@@ -225,6 +226,7 @@ export type Payload = {
     stage?: string | undefined;
     logs?: string[] | undefined;
     runUrl?: string | undefined;
+    runAttempt?: number | undefined;
 };
 export type RetryInfo = {
     /**

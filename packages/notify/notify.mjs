@@ -93,6 +93,7 @@ export class UsageError extends Error {
  * @property {string} [stage]
  * @property {string[]} [logs]
  * @property {string} [runUrl]
+ * @property {number} [runAttempt]
  */
 
 /**
@@ -131,6 +132,8 @@ export function buildPayload(env, opts) {
     stage,
     logs: opts.logs && opts.logs.length > 0 ? clampLogs(opts.logs) : undefined,
     runUrl: runUrlFromEnv(env),
+    // A "Re-run" keeps GITHUB_RUN_ID: the attempt tells the server it is news again.
+    runAttempt: runAttemptFromEnv(env),
   };
   for (const key of /** @type {(keyof Payload)[]} */ (Object.keys(payload))) {
     if (payload[key] === undefined) delete payload[key];
@@ -314,6 +317,12 @@ export function branchFromEnv(env) {
 }
 
 /** @param {Env} env */
+function runAttemptFromEnv(env) {
+  const n = Number(nonEmpty(env.GITHUB_RUN_ATTEMPT));
+  return Number.isInteger(n) && n >= 1 && n <= 1_000_000 ? n : undefined;
+}
+
+/** @param {Env} env */
 function runUrlFromEnv(env) {
   const repo = nonEmpty(env.GITHUB_REPOSITORY);
   const runId = nonEmpty(env.GITHUB_RUN_ID);
@@ -377,7 +386,7 @@ Usage: node notify.mjs --status <status> [options]
   --version
 
 From GitHub Actions: GITHUB_RUN_ID (deploymentId gh-<id>), GITHUB_REF_NAME / GITHUB_HEAD_REF (branch),
-GITHUB_SHA (commit), GITHUB_REPOSITORY + GITHUB_SERVER_URL (runUrl).
+GITHUB_SHA (commit), GITHUB_REPOSITORY + GITHUB_SERVER_URL (runUrl), GITHUB_RUN_ATTEMPT (runAttempt).
 
 Exit codes: 0 delivered (or --soft, --dry-run, --help); 1 refused by the server (4xx, redirect);
 2 usage or configuration error; 3 server unreachable or still failing after the retries.`;

@@ -99,7 +99,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     secrets: () => webhookSecrets,
     toleranceSeconds: config.webhook.toleranceSeconds,
     awaitConfirmation: (app) => confirming.has(app),
-    onAccepted: [confirmation.onAccepted],
+    followUps: [confirmation.onAccepted],
     onRejected: () => retention.noteRejected(),
     log,
   });
@@ -107,6 +107,10 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
   const pushEvents = new PushEvents();
   // Repository code (pipelines, services, repository template packs) runs only in here.
   const sandbox = new Sandbox({ ...config.sandbox, hidden: sandboxHidden(config) });
+  // The local runner (docs/runner.md): built before the modules, which queue its builds.
+  const runner = config.runner
+    ? createLocalRunner({ db, traits, dataDir: config.dataDir, pushEvents, applications, secret: () => webhookSecrets[0] ?? '', env: config.env, log, sandbox })
+    : undefined;
   const modules = new ModulesService({
     db,
     store: modulesStore,
@@ -114,14 +118,11 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     deployments,
     jobs,
     broadcaster,
-    publisher: new GitBranchPublisher({ dataDir: config.dataDir, env: config.env, pushEvents }),
+    publisher: new GitBranchPublisher({ dataDir: config.dataDir, env: config.env }),
+    builds: runner,
     repositoryPacks: new GitRepositoryPacks({ dataDir: config.dataDir, env: config.env, sandbox }),
     branchPrefix: config.moduleBranchPrefix,
   });
-  // The local runner and the demo applications (docs/runner.md).
-  const runner = config.runner
-    ? createLocalRunner({ db, traits, dataDir: config.dataDir, pushEvents, applications, secret: () => webhookSecrets[0] ?? '', env: config.env, log, sandbox })
-    : undefined;
   if (config.demo) {
     try {
       await setupDemoApps({ reposDir: join(config.dataDir, 'repos'), configured: config.applications, register: (a) => applications.add(a) });

@@ -29,6 +29,8 @@ export const ciReportSchema = z.object({
   logs: z.array(text(2000)).max(500).optional(),
   url: z.url().max(2000).optional(),
   runUrl: z.url().max(2000).optional(),
+  // The CI run's attempt (GITHUB_RUN_ATTEMPT): a re-run keeps the run's id, so a later attempt moves its target on.
+  runAttempt: z.number().int().min(1).max(1_000_000).optional(),
 });
 export type CiReport = z.infer<typeof ciReportSchema>;
 

@@ -76,6 +76,15 @@ describe('buildPayload', () => {
     expect(ciReportSchema.parse(payload)).toEqual(payload);
   });
 
+  it('carries the run attempt of a GitHub "Re-run" (GITHUB_RUN_ATTEMPT), after the spec\'s fields; nothing when absent or not a count', () => {
+    const payload = buildPayload({ ...GITHUB_ENV, GITHUB_RUN_ATTEMPT: '2' }, { status: 'done', now: new Date('2024-01-15T10:30:00Z') });
+    expect(payload.runAttempt).toBe(2);
+    expect(Object.keys(payload).slice(0, 9)).toEqual(Object.keys(SPEC_EXAMPLE));
+    expect(ciReportSchema.parse(payload)).toEqual(payload);
+    expect(buildPayload({ ...GITHUB_ENV, GITHUB_RUN_ATTEMPT: 'x' }, { status: 'done' })).not.toHaveProperty('runAttempt');
+    expect(buildPayload({ ...GITHUB_ENV, GITHUB_RUN_ATTEMPT: '0' }, { status: 'done' })).not.toHaveProperty('runAttempt');
+  });
+
   it('takes the application from --app over SLIPWAY_APP_ID, and leaves it out when neither is set', () => {
     expect(buildPayload(GITHUB_ENV, { status: 'running', app: 'frontend' }).applicationId).toBe('frontend');
     const { SLIPWAY_APP_ID: _, ...withoutApp } = GITHUB_ENV;

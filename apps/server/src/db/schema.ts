@@ -54,6 +54,8 @@ export interface DeploymentsTable {
   url: string | null;
   owner_id: number | null;
   last_sequence: number;
+  /** The publish (module and version) that created it; null for a deployment CI started. */
+  publish_key: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
   started_at: Timestamp | null;
@@ -71,6 +73,8 @@ export interface DeploymentTargetsTable {
   url: string | null;
   run_url: string | null;
   message: string | null;
+  /** The CI run attempt it follows (GITHUB_RUN_ATTEMPT); null when CI did not say. */
+  run_attempt: number | null;
   created_at: Timestamp;
   updated_at: Timestamp;
   started_at: Timestamp | null;

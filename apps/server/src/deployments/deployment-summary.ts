@@ -24,10 +24,17 @@ export function summarize(targets: readonly Pick<TargetState, 'status' | 'progre
   };
 }
 
-/** The message a deployment shows: the spec's success line once it is live, else the newest news. */
-export function deploymentMessage(status: DeploymentStatus, slug: string | null, latest: string | null): string | null {
+/**
+ * The message a deployment shows: the spec's success line once it is live, else the newest news.
+ * One target's CI may say the success line itself (the runner and the notifier do) while others
+ * still run: the deployment then says whose success it is, never that the module is live.
+ */
+export function deploymentMessage(status: DeploymentStatus, slug: string | null, latest: string | null, o: { applicationId?: string; previous?: string | null } = {}): string | null {
   if (status === 'success' && slug) return successMessage(slug);
-  return latest;
+  if (latest === null || !slug || latest !== successMessage(slug)) return latest;
+  // Ended otherwise (another target failed first): that news stays.
+  if (isTerminal(status)) return o.previous === successMessage(slug) ? null : (o.previous ?? null);
+  return `${o.applicationId ?? 'One application'} deployed; waiting for the others`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { moduleSlugFromBranch, type DeploymentStatus } from '@slipway/contracts';
+import { aggregateStatus, isTerminal, moduleSlugFromBranch, type DeploymentStatus } from '@slipway/contracts';
 import type { Db } from '../db/database.ts';
 import type { DeploymentChange } from './broadcaster.ts';
 import { deploymentMessage, summarize } from './deployment-summary.ts';
@@ -28,6 +28,8 @@ export interface NewDeployment {
   targets: { applicationId: string; commitSha: string | null }[];
   message?: string;
   logs?: string[];
+  /** Names the publish that creates it (module and version): one deployment per publish. */
+  publishKey?: string;
 }
 
 /** Who owns a deployment that CI started on its own (no module publish): the module's owner. */
@@ -46,19 +48,36 @@ export class DeploymentsService {
   ) {}
 
   async report(db: Db, input: ReportInput, now: string): Promise<ReportResult> {
-    const found = await this.correlate(db, input);
-    if (!found) return this.startFromReport(db, input, now);
-    // Read under the lock: another writer may have moved the target since correlation.
-    const deployment = await this.store.lockDeployment(db, found.deployment_id);
-    if (!deployment) throw new Error(`deployment ${found.deployment_id} vanished`);
-    const targets = await this.store.targetsOf(db, deployment.id);
-    const target = targets.find((t) => t.id === found.id)!;
+    // Correlation reads before the lock: a target claimed by another run meanwhile, or a deployment
+    // another instance created first, sends it round again (bounded: each round sees a commit).
+    for (let round = 1; ; round++) {
+      const found = await this.correlate(db, input);
+      if (!found) {
+        const started = await this.startFromReport(db, input, now);
+        if (started) return started;
+        if (round < 3) continue;
+        throw new Error(`report of ${input.externalId} for ${input.applicationId} conflicts, and no winner is visible`);
+      }
+      // Read under the lock: another writer may have moved the target since correlation.
+      const deployment = await this.store.lockDeployment(db, found.deployment_id);
+      if (!deployment) throw new Error(`deployment ${found.deployment_id} vanished`);
+      const targets = await this.store.targetsOf(db, deployment.id);
+      const target = targets.find((t) => t.id === found.id);
+      const claimedByAnother = target?.external_id != null && input.externalId !== undefined && target.external_id !== input.externalId;
+      if ((!target || claimedByAnother) && input.targetId === undefined && round < 3) continue;
+      if (!target) throw new Error(`deployment target ${found.id} vanished`);
+      return this.applyTo(db, deployment, targets, target, input, now);
+    }
+  }
+
+  private async applyTo(db: Db, deployment: DeploymentRow, targets: TargetRow[], target: TargetRow, input: ReportInput, now: string): Promise<ReportResult> {
     const outcome = applyReport(targetStateOf(target), input, now);
     if (outcome.kind === 'ignored') return { kind: 'ignored', deploymentId: deployment.id, reason: outcome.reason };
-
     await this.store.updateTarget(db, target.id, outcome.next, now);
     const nextTargets = targets.map((t) => (t.id === target.id ? { ...t, ...targetColumns(outcome.next), updated_at: now } : t));
-    const e = { status: outcome.next.status, message: input.message ?? null, logs: input.logs, url: outcome.next.url, now };
+    const restarted = outcome.next.runAttempt !== target.run_attempt && target.started_at !== null;
+    const logs = restarted ? [`Attempt ${outcome.next.runAttempt} of the CI run started (${target.application_id} was ${target.status})`, ...input.logs] : input.logs;
+    const e = { status: outcome.next.status, message: input.message ?? null, logs, url: outcome.next.url, now, applicationId: target.application_id };
     const next = nextRow(deployment, nextTargets, e);
     await this.store.updateDeployment(db, next);
     const change = await this.appendChange(db, next, nextTargets, { ...e, targetId: target.id });
@@ -69,8 +88,70 @@ export class DeploymentsService {
   async create(db: Db, d: NewDeployment, now: string): Promise<DeploymentChange> {
     const states = d.targets.map((t) => ({ applicationId: t.applicationId, state: { ...newTargetState(), commitSha: t.commitSha } }));
     const e = { status: 'pending' as const, message: d.message ?? `Branch ${d.branch} pushed; waiting for CI`, logs: d.logs ?? [], url: null, now };
-    const { deployment, targets } = await this.insertNew(db, { moduleSlug: d.moduleSlug, branch: d.branch, commit: d.commit, ownerId: d.ownerId }, states, e, now);
+    const draft = { moduleSlug: d.moduleSlug, branch: d.branch, commit: d.commit, ownerId: d.ownerId, publishKey: d.publishKey ?? null };
+    const { deployment, targets } = (await this.insertNew(db, draft, states, e, now))!;
     return this.appendChange(db, deployment, targets, { ...e, targetId: null });
+  }
+
+  /** The deployment of a publish (by its key), or undefined before the publish created it. */
+  async published(db: Db, publishKey: string): Promise<number | undefined> {
+    return (await this.store.byPublishKey(db, publishKey))?.id;
+  }
+
+  /**
+   * A publish pushed one application's branch. Its target takes the commit (the first time; a
+   * re-run after a crash finds it there and changes nothing), and `build` says whether CI should
+   * run for it (queued by the caller in the same transaction; its key makes it once).
+   *
+   * A push that changed nothing (`unchanged`) of a commit another deployment already has deploys
+   * nothing: no CI will come, so the target leaves this deployment — or, the last one, is
+   * cancelled, so the deployment ends instead of waiting.
+   */
+  async recordPush(
+    db: Db,
+    a: { deploymentId: number; applicationId: string; commit: string; unchanged: boolean },
+    now: string,
+  ): Promise<{ change: DeploymentChange | null; build: boolean }> {
+    const deployment = await this.store.lockDeployment(db, a.deploymentId);
+    if (!deployment) throw new Error(`deployment ${a.deploymentId} vanished`);
+    const targets = await this.store.targetsOf(db, deployment.id);
+    const target = targets.find((t) => t.application_id === a.applicationId);
+    if (!target) return { change: null, build: false }; // left the deployment in an earlier run of the job
+    if (target.commit_sha !== null) return { change: null, build: true };
+    const branch = deployment.branch_name ?? '';
+    const before = a.unchanged ? await this.store.targetOfCommit(db, { branch, applicationId: a.applicationId, commit: a.commit, exceptDeploymentId: deployment.id }) : undefined;
+    if (before) {
+      const reason = `${a.applicationId}: ${branch} already holds these files (${a.commit.slice(0, 7)}, deployment ${before.deployment_id}); nothing to deploy`;
+      if (targets.length === 1) {
+        const r = await this.applyTo(db, deployment, targets, target, { applicationId: a.applicationId, targetId: target.id, status: 'cancelled', message: reason, logs: [reason] }, now);
+        return { change: r.kind === 'changed' ? r.change : null, build: false };
+      }
+      await this.store.deleteTarget(db, target.id);
+      return { change: await this.changeOf(db, deployment, targets.filter((t) => t.id !== target.id), { message: reason, targetId: null, now }), build: false };
+    }
+    await this.store.updateTarget(db, target.id, { ...targetStateOf(target), commitSha: a.commit }, now);
+    const nextTargets = targets.map((t) => (t.id === target.id ? { ...t, commit_sha: a.commit, updated_at: now } : t));
+    const message = `Pushed ${branch} to ${a.applicationId} at ${a.commit.slice(0, 7)}`;
+    return { change: await this.changeOf(db, deployment, nextTargets, { message, targetId: target.id, now }), build: true };
+  }
+
+  /** Every unfinished target of the deployment fails with `reason` (a publish that gave up). */
+  async failUnfinished(db: Db, deploymentId: number, reason: string, now: string): Promise<DeploymentChange[]> {
+    const changes: DeploymentChange[] = [];
+    for (const t of await this.store.targetsOf(db, deploymentId)) {
+      if (isTerminal(t.status)) continue;
+      const r = await this.report(db, { applicationId: t.application_id, targetId: t.id, status: 'failed', message: reason, logs: [reason] }, now);
+      if (r.kind === 'changed') changes.push(r.change);
+    }
+    return changes;
+  }
+
+  /** A change to the deployment's targets that no report made (a push, a target leaving): one event. */
+  private async changeOf(db: Db, deployment: DeploymentRow, targets: TargetRow[], c: { message: string; targetId: number | null; now: string }): Promise<DeploymentChange> {
+    const e = { status: aggregateStatus(targets.map((t) => t.status)), message: c.message, logs: [c.message], url: null, now: c.now };
+    const next = nextRow(deployment, targets, e);
+    await this.store.updateDeployment(db, next);
+    return this.appendChange(db, next, targets, { ...e, targetId: c.targetId });
   }
 
   /** The target a report is about: named, then by CI's id, then the newest open one of its branch. */
@@ -86,30 +167,37 @@ export class DeploymentsService {
 
   /**
    * CI reported on a deployment Slipway did not start: a new one, written directly in the state
-   * the report gives it (three inserts instead of inserts then updates).
+   * the report gives it (three inserts instead of inserts then updates). Undefined when another
+   * writer created the target of this run first (the unique (external id, application)): nothing
+   * of this one is kept, and the caller correlates again, to the winner.
    */
-  private async startFromReport(db: Db, input: ReportInput, now: string): Promise<ReportResult> {
+  private async startFromReport(db: Db, input: ReportInput, now: string): Promise<ReportResult | undefined> {
     const slug = input.moduleSlug ?? moduleSlugFromBranch(input.branch) ?? null;
-    const draft = { moduleSlug: slug, branch: input.branch ?? null, commit: input.commitSha ?? null, ownerId: slug ? await this.resolveOwner(db, slug) : null };
+    const draft = { moduleSlug: slug, branch: input.branch ?? null, commit: input.commitSha ?? null, ownerId: slug ? await this.resolveOwner(db, slug) : null, publishKey: null };
     const outcome = applyReport(newTargetState(), input, now);
     if (outcome.kind === 'ignored') {
-      const { deployment } = await this.insertNew(db, draft, [{ applicationId: input.applicationId, state: newTargetState() }], null, now);
-      return { kind: 'ignored', deploymentId: deployment.id, reason: outcome.reason };
+      const created = await this.insertNew(db, draft, [{ applicationId: input.applicationId, state: newTargetState() }], null, now);
+      return created && { kind: 'ignored', deploymentId: created.deployment.id, reason: outcome.reason };
     }
-    const e = { status: outcome.next.status, message: input.message ?? null, logs: input.logs, url: outcome.next.url, now };
-    const { deployment, targets } = await this.insertNew(db, draft, [{ applicationId: input.applicationId, state: outcome.next }], e, now);
-    const change = await this.appendChange(db, deployment, targets, { ...e, targetId: targets[0]!.id });
-    return { kind: 'changed', deploymentId: deployment.id, change };
+    const e = { status: outcome.next.status, message: input.message ?? null, logs: input.logs, url: outcome.next.url, now, applicationId: input.applicationId };
+    const created = await this.insertNew(db, draft, [{ applicationId: input.applicationId, state: outcome.next }], e, now);
+    if (!created) return undefined;
+    const change = await this.appendChange(db, created.deployment, created.targets, { ...e, targetId: created.targets[0]!.id });
+    return { kind: 'changed', deploymentId: created.deployment.id, change };
   }
 
-  /** Inserts a deployment already summarized from its targets' states (and, with a first change, at sequence 1). */
+  /**
+   * Inserts a deployment already summarized from its targets' states (and, with a first change, at
+   * sequence 1). Undefined when a target's (external id, application) was taken meanwhile: the
+   * deployment row is removed again in this transaction.
+   */
   private async insertNew(
     db: Db,
-    d: { moduleSlug: string | null; branch: string | null; commit: string | null; ownerId: number | null },
+    d: { moduleSlug: string | null; branch: string | null; commit: string | null; ownerId: number | null; publishKey: string | null },
     states: { applicationId: string; state: TargetState }[],
     e: ChangeDraft | null,
     now: string,
-  ): Promise<{ deployment: DeploymentRow; targets: TargetRow[] }> {
+  ): Promise<{ deployment: DeploymentRow; targets: TargetRow[] } | undefined> {
     const blank: DeploymentRow = {
       id: 0,
       module_slug: d.moduleSlug,
@@ -121,6 +209,7 @@ export class DeploymentsService {
       url: null,
       owner_id: d.ownerId,
       last_sequence: 0,
+      publish_key: d.publishKey,
       created_at: now,
       updated_at: now,
       started_at: null,
@@ -130,7 +219,14 @@ export class DeploymentsService {
     const { id: _id, ...values } = e ? nextRow(blank, initial, e) : blank;
     const deployment = await this.store.insertDeployment(db, values);
     const targets: TargetRow[] = [];
-    for (const s of states) targets.push(await this.store.insertTarget(db, deployment.id, s.applicationId, s.state, now));
+    for (const s of states) {
+      const t = await this.store.insertTarget(db, deployment.id, s.applicationId, s.state, now);
+      if (!t) {
+        await this.store.deleteDeployment(db, deployment.id);
+        return undefined;
+      }
+      targets.push(t);
+    }
     return { deployment, targets };
   }
 
@@ -141,11 +237,6 @@ export class DeploymentsService {
     // The first event of a deployment is its whole history: no need to read it back.
     const events = sequence === 1 ? [event] : await this.store.recentEvents(db, deployment.id);
     return { deploymentId: String(deployment.id), ownerId: deployment.owner_id, sequence, payload: toPayload(deployment, targets, events) };
-  }
-
-  /** The deployment a publish of this commit created already (a retried publish job reuses it). */
-  async findPublished(db: Db, moduleSlug: string, branch: string, commit: string | null): Promise<number | undefined> {
-    return (await this.store.findByCommit(db, moduleSlug, branch, commit))?.id;
   }
 
   // ---- reads, with visibility ----
@@ -186,6 +277,8 @@ interface ChangeDraft {
   logs: string[];
   url: string | null;
   now: string;
+  /** The application whose report it is. */
+  applicationId?: string;
 }
 
 /** A deployment after one change of its targets: summary, message, next sequence. Pure. */
@@ -197,7 +290,7 @@ function nextRow(deployment: DeploymentRow, targets: TargetRow[], e: ChangeDraft
     progress: summary.progress,
     started_at: summary.startedAt,
     finished_at: summary.finishedAt,
-    message: deploymentMessage(summary.status, deployment.module_slug, e.message ?? deployment.message),
+    message: deploymentMessage(summary.status, deployment.module_slug, e.message ?? deployment.message, { applicationId: e.applicationId, previous: deployment.message }),
     url: e.url ?? deployment.url,
     commit_sha: deployment.commit_sha ?? targets.find((t) => t.commit_sha)?.commit_sha ?? null,
     last_sequence: deployment.last_sequence + 1,

@@ -40,6 +40,7 @@ export function targetStateOf(row: TargetRow): TargetState {
     message: row.message,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    runAttempt: row.run_attempt,
   };
 }
 
@@ -60,6 +61,7 @@ const DEPLOYMENT_COLUMNS = argNames<NewDeployment>({
   updated_at: true,
   started_at: true,
   finished_at: true,
+  publish_key: true,
 });
 const TARGET_COLUMNS = argNames<TargetValues>({
   status: true,
@@ -71,6 +73,7 @@ const TARGET_COLUMNS = argNames<TargetValues>({
   message: true,
   started_at: true,
   finished_at: true,
+  run_attempt: true,
 });
 
 /** Unfinished targets of a branch and application that no CI run has claimed yet. */
@@ -128,10 +131,12 @@ export class DeploymentsStore {
     db.updateTable('deployments').set(row).where('id', '=', id),
   );
 
+  // A pair (external id, application) that another writer committed first is not an error: the
+  // insert returns no row, and the caller reads the winner (two instances, one run's first report).
   private readonly targetInsert = prepared(
     ['deployment_id', 'application_id', 'created_at', 'updated_at', ...TARGET_COLUMNS],
     (db, a: TargetValues & { deployment_id: number; application_id: string; created_at: string; updated_at: string }) =>
-      db.insertInto('deployment_targets').values(a).returning('id'),
+      db.insertInto('deployment_targets').values(a).onConflict((oc) => oc.doNothing()).returning('id'),
   );
 
   private readonly targetUpdate = prepared(['id', 'updated_at', ...TARGET_COLUMNS], (db, { id, ...values }: TargetValues & { id: number; updated_at: string }) =>
@@ -174,9 +179,22 @@ export class DeploymentsStore {
     return { id: (await this.deploymentInsert(db, row))[0]!.id, ...row };
   }
 
-  async insertTarget(db: Db, deploymentId: number, applicationId: string, state: TargetState, now: string): Promise<TargetRow> {
+  /** The new row, or undefined when its (external id, application) exists already. */
+  async insertTarget(db: Db, deploymentId: number, applicationId: string, state: TargetState, now: string): Promise<TargetRow | undefined> {
     const row = { deployment_id: deploymentId, application_id: applicationId, ...targetColumns(state), created_at: now, updated_at: now };
-    return { id: (await this.targetInsert(db, row))[0]!.id, ...row };
+    const id = (await this.targetInsert(db, row))[0]?.id;
+    return id === undefined ? undefined : { id, ...row };
+  }
+
+  /** A deployment written in this transaction that lost a race before its first event (nothing refers to it). */
+  async deleteDeployment(db: Db, id: number): Promise<void> {
+    await db.deleteFrom('deployment_targets').where('deployment_id', '=', id).execute();
+    await db.deleteFrom('deployments').where('id', '=', id).execute();
+  }
+
+  /** A target that has nothing to deploy (its events keep their history, without the link). */
+  async deleteTarget(db: Db, id: number): Promise<void> {
+    await db.deleteFrom('deployment_targets').where('id', '=', id).execute();
   }
 
   async updateTarget(db: Db, id: number, state: TargetState, now: string): Promise<void> {
@@ -218,10 +236,22 @@ export class DeploymentsStore {
     return (await this.newestEvents(db, { deploymentId })).reverse();
   }
 
-  findByCommit(db: Db, moduleSlug: string, branch: string, commit: string | null): Promise<DeploymentRow | undefined> {
-    let q = db.selectFrom('deployments').selectAll().where('module_slug', '=', moduleSlug).where('branch_name', '=', branch);
-    q = commit === null ? q.where('commit_sha', 'is', null) : q.where('commit_sha', '=', commit);
-    return q.orderBy('id', 'desc').limit(inline(1)).executeTakeFirst();
+  /** The deployment a publish created (`publish_key` is unique). */
+  byPublishKey(db: Db, key: string): Promise<DeploymentRow | undefined> {
+    return db.selectFrom('deployments').selectAll().where('publish_key', '=', key).executeTakeFirst();
+  }
+
+  /** The newest target of that application, branch and commit, outside `exceptDeploymentId`: that commit was deployed already. */
+  targetOfCommit(db: Db, a: { branch: string; applicationId: string; commit: string; exceptDeploymentId?: number }): Promise<TargetRow | undefined> {
+    let q = db
+      .selectFrom('deployment_targets as t')
+      .innerJoin('deployments as d', 'd.id', 't.deployment_id')
+      .selectAll('t')
+      .where('d.branch_name', '=', a.branch)
+      .where('t.application_id', '=', a.applicationId)
+      .where('t.commit_sha', '=', a.commit);
+    if (a.exceptDeploymentId !== undefined) q = q.where('d.id', '<>', a.exceptDeploymentId);
+    return q.orderBy('t.id', 'desc').limit(inline(1)).executeTakeFirst();
   }
 
   get(db: Db, id: number): Promise<DeploymentRow | undefined> {
@@ -309,5 +339,6 @@ export function targetColumns(s: TargetState) {
     message: s.message,
     started_at: s.startedAt,
     finished_at: s.finishedAt,
+    run_attempt: s.runAttempt,
   };
 }

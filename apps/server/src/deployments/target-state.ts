@@ -11,6 +11,8 @@ export interface TargetState {
   message: string | null;
   startedAt: string | null;
   finishedAt: string | null;
+  /** The CI run attempt followed; null until a report names one. */
+  runAttempt: number | null;
 }
 
 /** One report about a target, already mapped to an internal status. */
@@ -23,6 +25,8 @@ export interface TargetReport {
   message?: string;
   /** Explicit progress within the stage (0–100 overall), never beyond the stage's ceiling. */
   progress?: number;
+  /** The CI run's attempt (a re-run keeps the run's id). */
+  runAttempt?: number;
 }
 
 export type TargetOutcome =
@@ -40,14 +44,36 @@ export function newTargetState(): TargetState {
     message: null,
     startedAt: null,
     finishedAt: null,
+    runAttempt: null,
   };
 }
 
 /**
  * Applies a report to a target: forward only, terminal states absorb, so any order or repetition
- * of the same reports ends in the same status. Pure.
+ * of the same reports ends in the same status. One exception: a later attempt of the run (a CI
+ * "Re-run" keeps the run's id) starts the target over, from any state; an earlier attempt's
+ * reports are then ignored. Pure.
  */
 export function applyReport(current: TargetState, report: TargetReport, now: string): TargetOutcome {
+  const attempt = report.runAttempt;
+  if (attempt !== undefined && current.runAttempt !== null && attempt < current.runAttempt) {
+    return { kind: 'ignored', reason: `a report of attempt ${attempt}; the target follows attempt ${current.runAttempt}` };
+  }
+  // A target nothing has moved yet has nothing to start over: the attempt is simply recorded.
+  if (attempt !== undefined && attempt > (current.runAttempt ?? 1) && current.startedAt !== null) {
+    const fresh: TargetState = { ...newTargetState(), externalId: current.externalId, commitSha: current.commitSha, runUrl: current.runUrl, runAttempt: attempt };
+    const outcome = forward(fresh, report, now);
+    if (outcome.kind === 'changed') return { ...outcome, statusChanged: outcome.next.status !== current.status };
+    // A later attempt that reports `pending` still starts over: the old outcome is no longer news.
+    return { kind: 'changed', next: { ...fresh, message: report.message ?? null }, statusChanged: current.status !== 'pending' };
+  }
+  const outcome = forward(current, report, now);
+  if (outcome.kind === 'changed' && attempt !== undefined && outcome.next.runAttempt === null) outcome.next.runAttempt = attempt;
+  return outcome;
+}
+
+/** The status machine proper: forward only, terminal states absorb. */
+function forward(current: TargetState, report: TargetReport, now: string): TargetOutcome {
   const move = transition(current.status, report.status);
   if (move === 'ignore') {
     return {
@@ -72,6 +98,7 @@ export function applyReport(current: TargetState, report: TargetReport, now: str
     message: report.message ?? current.message,
     startedAt: current.startedAt ?? (status !== 'pending' ? now : null),
     finishedAt: current.finishedAt ?? (isTerminal(status) ? now : null),
+    runAttempt: current.runAttempt,
   };
   return { kind: 'changed', next, statusChanged: status !== current.status };
 }

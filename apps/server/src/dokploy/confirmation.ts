@@ -110,16 +110,20 @@ export class DokployConfirmation {
     return Boolean(this.apps.get(applicationId)?.dokploy?.apiUrl);
   }
 
-  /** The webhook intake's listener: CI's `done` that left a target `deploying` starts a confirmation. */
-  readonly onAccepted = async (a: AcceptedReport): Promise<void> => {
+  /**
+   * The webhook intake's follow-up, in the delivery's transaction: CI's `done` that left a target
+   * `deploying` starts a confirmation (one per attempt of the CI run).
+   */
+  readonly onAccepted = async (db: Db, a: AcceptedReport): Promise<void> => {
     if (a.report.status !== 'done' || a.input.status !== 'deploying' || !this.confirms(a.input.applicationId)) return;
-    await this.start({ deploymentId: a.deploymentId, applicationId: a.input.applicationId }, 'ci');
+    const attempt = a.input.runAttempt ?? 1;
+    await this.start({ deploymentId: a.deploymentId, applicationId: a.input.applicationId }, attempt > 1 ? `ci-${attempt}` : 'ci', db);
   };
 
-  /** Queues a confirmation (once per `run`). */
-  async start(ref: TargetRef, run: string): Promise<number> {
+  /** Queues a confirmation (once per `run`), in `db` (a transaction, to queue it with what causes it). */
+  async start(ref: TargetRef, run: string, db: Db = this.deps.db): Promise<number> {
     const p: ConfirmPayload = { ...ref, run, step: 0, phase: 'dokploy', deadline: this.clock() + this.deps.settings.dokploy.confirmTimeoutMs };
-    return this.deps.jobs.enqueue(this.deps.db, { type: CONFIRM_JOB, payload: p, key: keyOf(p) });
+    return this.deps.jobs.enqueue(db, { type: CONFIRM_JOB, payload: p, key: keyOf(p) });
   }
 
   /** One step (the job handler). Idempotent: a finished target ends the run; a step is queued once. */

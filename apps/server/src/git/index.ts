@@ -8,6 +8,6 @@ export { gitHttpRoutes, type GitHttpOptions } from './git-http.routes.ts';
 export { RepoPermissions, type RepoPermissionsDeps } from './repo-permissions.ts';
 export type { RepoRole, RepoRules } from './push-policy.ts';
 export { ensureBareRepo, localRepoPath, APP_REPO_PATTERN, type EnsureRepoOptions } from './local-repos.ts';
-export { PushEvents, pushEventForPublish, hostedAppOf, ZERO_SHA, type PushEvent, type PushListener, type RefUpdate } from './push-events.ts';
+export { PushEvents, hostedAppOf, ZERO_SHA, type PushEvent, type PushListener, type RefUpdate } from './push-events.ts';
 export { mirrorDirFor } from './mirror.ts';
 export { readBranchFolder, type ReadFolderRequest, type FolderFile } from './read-folder.ts';

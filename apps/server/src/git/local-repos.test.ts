@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureBareRepo, localRepoPath } from './local-repos.ts';
-import { PushEvents, hostedAppOf, pushEventForPublish } from './push-events.ts';
+import { PushEvents, hostedAppOf } from './push-events.ts';
 import { git, tempDir } from './test-helpers.ts';
 
 const tmp = tempDir('local-repos');
@@ -27,7 +27,7 @@ describe('ensureBareRepo', () => {
   });
 });
 
-describe('push events for publishes to a hosted path', () => {
+describe('hosted repositories and push events', () => {
   const reposDir = '/data/repos';
   it('names the app of a path or file:// URL inside reposDir only', () => {
     expect(hostedAppOf(reposDir, '/data/repos/backend.git')).toBe('backend');
@@ -37,14 +37,9 @@ describe('push events for publishes to a hosted path', () => {
     expect(hostedAppOf(reposDir, 'http://127.0.0.1/git/backend.git')).toBeNull();
   });
 
-  it('reports a created or moved branch, nothing for an idempotent publish; listeners are isolated', () => {
+  it('push event listeners are isolated', () => {
     const c = 'c'.repeat(40);
     const p = 'p'.repeat(40);
-    expect(pushEventForPublish(reposDir, 'module/x', { url: '/data/repos/backend.git', commit: c, previous: null })).toEqual({
-      app: 'backend',
-      updates: [{ ref: 'refs/heads/module/x', before: '0'.repeat(40), after: c }],
-    });
-    expect(pushEventForPublish(reposDir, 'module/x', { url: '/data/repos/backend.git', commit: c, previous: c })).toBeNull();
     const hub = new PushEvents();
     const got: string[] = [];
     hub.on(() => {

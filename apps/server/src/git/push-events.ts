@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PublishResult } from './publish.ts';
 
 export const ZERO_SHA = '0000000000000000000000000000000000000000';
 
@@ -12,7 +11,10 @@ export interface RefUpdate {
   after: string;
 }
 
-/** Refs of a hosted repository that moved, whoever moved them (a person over HTTP, the publisher). */
+/**
+ * Refs of a hosted repository that a person moved over HTTP (Slipway's own publisher queues its
+ * builds with the push's record instead: modules/, BuildTrigger).
+ */
 export interface PushEvent {
   app: string;
   updates: RefUpdate[];
@@ -20,7 +22,7 @@ export interface PushEvent {
 
 export type PushListener = (event: PushEvent) => void;
 
-/** One place the local runner subscribes to; the HTTP routes and the publisher both emit here. */
+/** Where the HTTP routes announce accepted pushes; the local runner queues their builds. */
 export class PushEvents {
   private readonly listeners = new Set<PushListener>();
 
@@ -39,17 +41,6 @@ export class PushEvents {
       }
     }
   };
-}
-
-/**
- * The push event for a publish that went straight to a hosted repository's path (not over HTTP,
- * so no route saw it); null when the remote is not one of ours or nothing moved.
- */
-export function pushEventForPublish(reposDir: string, branch: string, result: Pick<PublishResult, 'url' | 'commit' | 'previous'>): PushEvent | null {
-  if (result.commit === result.previous) return null;
-  const app = hostedAppOf(reposDir, result.url);
-  if (!app) return null;
-  return { app, updates: [{ ref: `refs/heads/${branch}`, before: result.previous ?? ZERO_SHA, after: result.commit }] };
 }
 
 /** `<reposDir>/<app>.git` (as a path or file:// URL) → app; anything else → null. */

@@ -1,5 +1,6 @@
 import type { GeneratedFile } from '@slipway/contracts';
 import type { ApplicationConfig } from '../config/config.ts';
+import type { Db } from '../db/database.ts';
 
 export interface PublishRequest {
   branch: string;
@@ -18,6 +19,15 @@ export interface PublishResult {
 /** Commits files on a branch of an application's repository and pushes it (git/ implements it). */
 export interface BranchPublisher {
   publish(app: ApplicationConfig, req: PublishRequest): Promise<PublishResult>;
+}
+
+/**
+ * Queues CI for a commit a publish pushed, in `db` — the transaction that records the push on the
+ * deployment (an outbox: the build is never lost, whenever the process dies). Does nothing when
+ * Slipway runs no CI for that repository (the local runner builds only the repositories it hosts).
+ */
+export interface BuildTrigger {
+  pushed(db: Db, app: ApplicationConfig, branch: string, commit: string): Promise<void>;
 }
 
 /** Codes of git failures that retrying will not fix. */

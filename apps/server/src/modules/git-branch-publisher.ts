@@ -1,14 +1,12 @@
 import { join } from 'node:path';
 import type { ApplicationConfig } from '../config/config.ts';
-import { publishModuleBranch, pushEventForPublish, type GitLogger, type PushEvents } from '../git/index.ts';
+import { publishModuleBranch, type GitLogger } from '../git/index.ts';
 import type { BranchPublisher, PublishRequest, PublishResult } from './branch-publisher.ts';
 
 export interface GitBranchPublisherOptions {
   dataDir: string;
   /** Where credentials named in the applications file (`credentials.tokenEnv`) are read. */
   env: Record<string, string | undefined>;
-  /** Repositories Slipway hosts: a publish straight to their path is announced here. */
-  pushEvents: PushEvents;
   timeoutMs?: number;
   log?: GitLogger;
 }
@@ -30,8 +28,6 @@ export class GitBranchPublisher implements BranchPublisher {
       timeoutMs: this.o.timeoutMs ?? 120_000,
       log: this.o.log,
     });
-    const event = pushEventForPublish(join(this.o.dataDir, 'repos'), req.branch, r);
-    if (event) this.o.pushEvents.emit(event);
     return { commit: r.commit, previous: r.previous };
   }
 }

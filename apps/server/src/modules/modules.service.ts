@@ -5,16 +5,17 @@ import type { Broadcaster } from '../deployments/broadcaster.ts';
 import type { DeploymentsService } from '../deployments/deployments.service.ts';
 import type { DeploymentView } from '../deployments/deployment-view.ts';
 import type { Viewer } from '../deployments/deployments.store.ts';
-import { jobError, PermanentJobError, type JobQueue, type JobRow } from '../jobs/job-queue.ts';
+import { jobError, PermanentJobError, type JobContext, type JobQueue, type JobRow } from '../jobs/job-queue.ts';
 import { loadPack, PackError, renderForApplications, TemplateRenderError, UnsafeOutputPathError } from './templates/index.ts';
 import { isGitError } from '../git/index.ts';
-import { PERMANENT_GIT_ERRORS, type BranchPublisher } from './branch-publisher.ts';
+import { PERMANENT_GIT_ERRORS, type BranchPublisher, type BuildTrigger } from './branch-publisher.ts';
 import type { RepositoryPackSource } from './repository-packs.ts';
 import { moduleBranchProblems, withBranchDefaults, type BranchRuleContext } from './branch-rules.ts';
 import { invalid, ModuleError } from './module-errors.ts';
 import { definitionOf, type ModuleRow, type ModulesStore } from './modules.store.ts';
 
 export const PUBLISH_JOB = 'module.publish';
+const PUBLISH_ATTEMPTS = 3;
 
 export interface BranchView {
   application: string;
@@ -50,6 +51,8 @@ export interface ModulesServiceDeps {
   jobs: JobQueue;
   broadcaster: Broadcaster;
   publisher: BranchPublisher;
+  /** CI for what a publish pushed, queued with the push's record (the local runner; absent: CI runs elsewhere). */
+  builds?: BuildTrigger;
   /** Packs a target repository carries (`.slipway/templates/<pack>` on the base branch): they win over the built-in ones. */
   repositoryPacks?: RepositoryPackSource;
   /** Module branches are `<prefix><slug>` (SLIPWAY_MODULE_BRANCH_PREFIX); `module/` by default. */
@@ -67,7 +70,7 @@ export class ModulesService {
   private readonly clock: () => number;
   constructor(private readonly d: ModulesServiceDeps) {
     this.clock = d.clock ?? Date.now;
-    d.jobs.register(PUBLISH_JOB, (p: { moduleId: number; version: number }) => this.publishJob(p));
+    d.jobs.register(PUBLISH_JOB, (p: { moduleId: number; version: number }, ctx: JobContext) => this.publishJob(p, ctx));
   }
 
   /** Parses and checks the input against the configured applications. Throws 422 naming fields. */
@@ -176,7 +179,8 @@ export class ModulesService {
   }
 
   private enqueuePublish(db: Db, row: ModuleRow): Promise<number> {
-    return this.d.jobs.enqueue(db, { type: PUBLISH_JOB, payload: { moduleId: row.id, version: row.version }, key: `publish:${row.id}:v${row.version}`, maxAttempts: 3 });
+    const p = { moduleId: row.id, version: row.version };
+    return this.d.jobs.enqueue(db, { type: PUBLISH_JOB, payload: p, key: publishKeyOf(p), maxAttempts: PUBLISH_ATTEMPTS });
   }
 
   /** Waits for the publish job; answers what it produced, or the reason it failed. */
@@ -194,8 +198,12 @@ export class ModulesService {
     return { module, deployment, files, branches: result.branches };
   }
 
-  /** The job: idempotent, so a retry after a crash pushes nothing twice and creates one deployment. */
-  private async publishJob(p: { moduleId: number; version: number }): Promise<PublishJobResult> {
+  /**
+   * The job: idempotent, so a run after a crash pushes nothing twice and uses the same deployment.
+   * The deployment exists (pending, a target per application) before the first push; each push is
+   * then recorded on its target together with its CI build in one transaction (docs/publish.md).
+   */
+  private async publishJob(p: { moduleId: number; version: number }, ctx: JobContext): Promise<PublishJobResult> {
     const row = await this.d.store.get(this.d.db, p.moduleId);
     if (!row) throw new PermanentJobError('the module was deleted before it was published', 'not_found');
     if (row.version !== p.version) return { deploymentId: null, branches: [] }; // a newer version's job publishes
@@ -206,12 +214,18 @@ export class ModulesService {
     if (wrong.length) throw new PermanentJobError(wrong.map((w) => `${w.field}: ${w.message}`).join('; '), 'invalid_branch');
     const files = await this.render(m, new Date(row.created_at));
     const branch = m.git.branchName!;
+    const apps = files.map((f) => {
+      const app = this.d.registry.get(f.application);
+      if (!app) throw new PermanentJobError(`application '${f.application}' is no longer configured`, 'unknown_application');
+      return { app, files: f };
+    });
     const owner = row.owner_id ? await this.d.db.selectFrom('users').select('email').where('id', '=', row.owner_id).executeTakeFirst() : undefined;
+    const deploymentId = await this.openDeployment(publishKeyOf(p), m.slug, branch, row.owner_id, apps.map((a) => a.app.id));
     const branches: BranchView[] = [];
-    for (const appFiles of files) {
-      const app = this.d.registry.get(appFiles.application);
-      if (!app) throw new PermanentJobError(`application '${appFiles.application}' is no longer configured`, 'unknown_application');
-      try {
+    let current = '';
+    try {
+      for (const { app, files: appFiles } of apps) {
+        current = app.id;
         const r = await this.d.publisher.publish(app, {
           branch,
           baseBranch: m.git.baseBranch,
@@ -219,32 +233,57 @@ export class ModulesService {
           message: `${p.version === 1 ? 'Add' : 'Update'} module ${m.slug} (${appFiles.pack})`,
           author: { name: 'Slipway', email: owner?.email ?? 'slipway@localhost' },
         });
+        const now = new Date(this.clock()).toISOString();
+        const change = await this.d.db.transaction().execute(async (trx) => {
+          const recorded = await this.d.deployments.recordPush(trx, { deploymentId, applicationId: app.id, commit: r.commit, unchanged: r.commit === r.previous }, now);
+          if (recorded.build) await this.d.builds?.pushed(trx, app, branch, r.commit);
+          return recorded.change;
+        });
+        if (change) this.d.broadcaster.publish(change);
         branches.push({ application: app.id, branch, commit: r.commit });
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code && PERMANENT_GIT_ERRORS.has(code)) throw new PermanentJobError(`${app.id}: ${(err as Error).message}`, code);
-        throw err;
       }
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      const why = `${current}: ${(err as Error).message}`;
+      const permanent = code && PERMANENT_GIT_ERRORS.has(code) ? new PermanentJobError(why, code) : undefined;
+      // The job gives up: the deployment says why at once, rather than waiting for the watchdog.
+      if (permanent || ctx.attempt >= PUBLISH_ATTEMPTS) await this.failDeployment(deploymentId, `Publishing ${branch} failed: ${why}`);
+      throw permanent ?? err;
     }
+    return { deploymentId, branches };
+  }
+
+  /** The publish's deployment: created once, before anything is pushed, and found again by a re-run. */
+  private async openDeployment(publishKey: string, slug: string, branch: string, ownerId: number | null, applications: string[]): Promise<number> {
     const { id, change } = await this.d.db.transaction().execute(async (trx) => {
-      const existing = await this.d.deployments.findPublished(trx, m.slug, branch, branches[0]?.commit ?? null);
+      const existing = await this.d.deployments.published(trx, publishKey);
       if (existing) return { id: existing, change: null };
       const change = await this.d.deployments.create(
         trx,
         {
-          moduleSlug: m.slug,
+          moduleSlug: slug,
           branch,
-          commit: branches[0]?.commit ?? null,
-          ownerId: row.owner_id,
-          targets: branches.map((b) => ({ applicationId: b.application, commitSha: b.commit })),
-          message: `Branch ${branch} pushed to ${branches.map((b) => b.application).join(', ')}; waiting for CI`,
-          logs: branches.map((b) => `Pushed ${b.branch} to ${b.application} at ${b.commit.slice(0, 7)}`),
+          commit: null,
+          ownerId,
+          publishKey,
+          targets: applications.map((applicationId) => ({ applicationId, commitSha: null })),
+          message: `Publishing ${branch} to ${applications.join(', ')}`,
         },
         new Date(this.clock()).toISOString(),
       );
       return { id: Number(change.deploymentId), change };
     });
     if (change) this.d.broadcaster.publish(change);
-    return { deploymentId: id, branches };
+    return id;
   }
+
+  private async failDeployment(deploymentId: number, reason: string): Promise<void> {
+    const changes = await this.d.db.transaction().execute((trx) => this.d.deployments.failUnfinished(trx, deploymentId, reason, new Date(this.clock()).toISOString()));
+    for (const c of changes) this.d.broadcaster.publish(c);
+  }
+}
+
+/** Names one publish (module and version): its job's key and its deployment's. */
+function publishKeyOf(p: { moduleId: number; version: number }): string {
+  return `publish:${p.moduleId}:v${p.version}`;
 }

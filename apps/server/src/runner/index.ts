@@ -5,7 +5,6 @@ import type { DialectTraits } from '../db/dialect.ts';
 import { DeploymentsStore } from '../deployments/deployments.store.ts';
 import type { PushEvents } from '../git/index.ts';
 import { JobQueue } from '../jobs/job-queue.ts';
-import { deploymentGate } from './deployment-gate.ts';
 import { LocalRunner, type ApplicationLookup, type RunnerLog } from './local-runner.ts';
 import type { Sandbox } from './sandbox.ts';
 import { ServiceSupervisor } from './services.ts';
@@ -35,6 +34,7 @@ export function createLocalRunner(o: CreateRunnerOptions): LocalRunner {
     if (!r.ok) o.log.error({}, `local runner: pipelines will be refused: the sandbox is unavailable (${r.reason})`);
     else if (o.sandbox.mode === 'none') o.log.warn({}, "SLIPWAY_RUNNER_ISOLATION=none: pipelines run unisolated, as the server's user (unsafe)");
   });
+  const store = new DeploymentsStore(o.traits);
   return new LocalRunner({
     db: o.db,
     // Two pipelines at a time (a module's backend and frontend build side by side).
@@ -48,6 +48,6 @@ export function createLocalRunner(o: CreateRunnerOptions): LocalRunner {
     secret: o.secret,
     env: o.env,
     log: o.log,
-    awaitDeployment: deploymentGate(o.db, new DeploymentsStore(o.traits)),
+    deployed: async (db, run) => Boolean(await store.targetOfCommit(db, { branch: run.branch, applicationId: run.app, commit: run.commit })),
   });
 }

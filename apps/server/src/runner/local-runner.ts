@@ -3,7 +3,9 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApplicationConfig } from '../config/config.ts';
 import type { Db } from '../db/database.ts';
-import { localRepoPath, ZERO_SHA, type PushEvent, type PushEvents } from '../git/index.ts';
+import { hostedAppOf, localRepoPath, ZERO_SHA, type PushEvent, type PushEvents } from '../git/index.ts';
+import type { BuildTrigger } from '../modules/branch-publisher.ts';
+import { moduleBranchHeads } from './branch-heads.ts';
 import type { JobContext, JobQueue } from '../jobs/job-queue.ts';
 import { runnableBranch } from './pipeline-file.ts';
 import { runPipeline, type PipelineRunDeps } from './pipeline-run.ts';
@@ -53,11 +55,10 @@ export interface LocalRunnerOptions {
   env?: Record<string, string | undefined>;
   log?: RunnerLog;
   /**
-   * Resolves when the deployment this push belongs to is known to the server (the module
-   * publisher creates it right after its pushes), or after a bounded wait. The build runs
-   * meanwhile; only the first report waits, so it is not correlated to a new deployment.
+   * Whether a deployment target already follows this commit (CI reported on it, or a publish
+   * recorded it): start-up reconciliation builds only module branch heads that nothing follows.
    */
-  awaitDeployment?: (run: RunJob) => Promise<void>;
+  deployed?: (db: Db, run: RunJob) => Promise<boolean>;
   pipeline?: Partial<Pick<PipelineRunDeps, 'dockerAvailable' | 'defaultStepTimeoutMs'>>;
   /** Log batching of the reports (default 1 s). */
   batchMs?: number;
@@ -67,9 +68,12 @@ export interface LocalRunnerOptions {
 /**
  * The embedded CI: a push to `main` or `module/*` of a hosted repository becomes a durable job
  * (one per application, branch and commit) that runs the commit's `.slipway/pipeline.yaml` and
- * reports every stage through Slipway's own signed webhook, as CI does.
+ * reports every stage through Slipway's own signed webhook, as CI does. Slipway's publisher queues
+ * its builds in the transaction that records its push (`pushed`); a person's push over HTTP is
+ * queued once git has accepted it, and a push whose process died before that is found by the
+ * start-up reconciliation (docs/runner.md, "Nothing lost").
  */
-export class LocalRunner {
+export class LocalRunner implements BuildTrigger {
   private webhookUrl: string | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly abort = new AbortController();
@@ -85,9 +89,12 @@ export class LocalRunner {
   start(serverUrl: string): void {
     this.webhookUrl = new URL(WEBHOOK_PATH, serverUrl).toString();
     this.unsubscribe ??= this.o.pushEvents.on((e) => void this.onPush(e));
-    void rm(join(this.o.workDir, 'checkouts'), { recursive: true, force: true }).finally(() => {
-      if (!this.abort.signal.aborted) for (const q of this.queues) q.start();
-    });
+    void rm(join(this.o.workDir, 'checkouts'), { recursive: true, force: true })
+      .then(() => this.reconcile())
+      .catch((err) => this.o.log?.error({ err }, 'local runner: start-up reconciliation failed'))
+      .finally(() => {
+        if (!this.abort.signal.aborted) for (const q of this.queues) q.start();
+      });
   }
 
   /** Stops taking work, cancels the running pipeline (its job runs again at the next start), stops the services. */
@@ -99,27 +106,53 @@ export class LocalRunner {
     await this.o.supervisor.stopAll();
   }
 
-  /** The jobs for a push: one per updated runnable branch with a new head. */
+  /** The jobs for a person's push: one per updated runnable branch with a new head. */
   async onPush(e: PushEvent): Promise<number[]> {
-    const app = this.o.applications.get(e.app);
     const ids: number[] = [];
     for (const u of e.updates) {
-      const branch = runnableBranch(u.ref, app?.baseBranch ?? 'main');
-      if (!branch || u.after === ZERO_SHA || !/^[0-9a-f]{40}$/.test(u.after)) continue;
       try {
-        ids.push(
-          await this.queues[0]!.enqueue(this.o.db, {
-            type: RUNNER_JOB,
-            payload: { app: e.app, branch, commit: u.after } satisfies RunJob,
-            key: `runner:${e.app}:${branch}:${u.after}`,
-            maxAttempts: 3,
-          }),
-        );
+        const id = await this.enqueue(this.o.db, e.app, u.ref, u.after);
+        if (id !== undefined) ids.push(id);
       } catch (err) {
-        this.o.log?.error({ err, app: e.app, branch }, 'could not queue the pipeline run');
+        this.o.log?.error({ err, app: e.app, ref: u.ref }, 'could not queue the pipeline run');
       }
     }
     return ids;
+  }
+
+  /** BuildTrigger: a publish pushed `commit` to `branch` of `app`; queued in `db` when Slipway hosts that repository. */
+  async pushed(db: Db, app: ApplicationConfig, branch: string, commit: string): Promise<void> {
+    const hosted = app.repoUrl ? hostedAppOf(this.o.reposDir, app.repoUrl) : null;
+    if (hosted) await this.enqueue(db, hosted, `refs/heads/${branch}`, commit);
+  }
+
+  /**
+   * Module branch heads of the hosted repositories that no job and no deployment target follows:
+   * pushes acknowledged to a person just before the process died. Every instance may run it; the
+   * job key makes each build once. Returns the jobs queued.
+   */
+  async reconcile(): Promise<number[]> {
+    const ids: number[] = [];
+    for (const head of await moduleBranchHeads(this.o.reposDir)) {
+      const run: RunJob = { app: head.app, branch: head.branch, commit: head.commit };
+      if (await this.o.deployed?.(this.o.db, run)) continue;
+      const id = await this.enqueue(this.o.db, head.app, `refs/heads/${head.branch}`, head.commit);
+      if (id !== undefined) ids.push(id);
+    }
+    if (ids.length) this.o.log?.info({ jobs: ids }, `local runner: queued ${ids.length} build(s) of module branches pushed but never built`);
+    return ids;
+  }
+
+  /** One job per application, branch and commit, whoever asks and however often. */
+  private async enqueue(db: Db, appId: string, ref: string, commit: string): Promise<number | undefined> {
+    const branch = runnableBranch(ref, this.o.applications.get(appId)?.baseBranch ?? 'main');
+    if (!branch || commit === ZERO_SHA || !/^[0-9a-f]{40}$/.test(commit)) return undefined;
+    return this.queues[0]!.enqueue(db, {
+      type: RUNNER_JOB,
+      payload: { app: appId, branch, commit } satisfies RunJob,
+      key: `runner:${appId}:${branch}:${commit}`,
+      maxAttempts: 3,
+    });
   }
 
   private async runJob(p: RunJob, ctx: JobContext): Promise<{ outcome: string; url?: string }> {
@@ -133,7 +166,6 @@ export class LocalRunner {
       webhookUrl,
       secret: this.o.secret(),
       run: { deploymentId: `local-${p.app}-${p.commit.slice(0, 7)}`, applicationId: p.app, branch: p.branch, commit: p.commit },
-      gate: this.o.awaitDeployment?.(p).catch(() => undefined),
       batchMs: this.o.batchMs,
       sendOptions: { retries: this.o.sendRetries ?? 4 },
       onFailure: (error) => log?.warn({ app: p.app, branch: p.branch }, `local runner: ${error}`),

@@ -17,8 +17,6 @@ export interface ReporterOptions {
   run: RunIdentity;
   /** Log lines are sent in batches at most this often while a stage runs. Default 1 s. */
   batchMs?: number;
-  /** Awaited before the first report leaves (see LocalRunner: lets a publish create its deployment first). */
-  gate?: Promise<void>;
   sendOptions?: SendOptions;
   onFailure?: (error: string) => void;
 }
@@ -37,7 +35,7 @@ export class RunReporter {
   private sentAny = false;
 
   constructor(private readonly o: ReporterOptions) {
-    this.chain = o.gate ?? Promise.resolve();
+    this.chain = Promise.resolve();
   }
 
   line(text: string): void {

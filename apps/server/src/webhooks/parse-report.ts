@@ -51,5 +51,6 @@ export function toReportInput(r: CiReport, awaitConfirmation: (applicationId: st
     logs: r.logs ?? (r.message ? [r.message] : []),
     url: r.url,
     runUrl: r.runUrl,
+    runAttempt: r.runAttempt,
   };
 }

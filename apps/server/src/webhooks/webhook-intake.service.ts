@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../db/database.ts';
 import type { DialectTraits } from '../db/dialect.ts';
 import type { TransactionBatcher } from '../db/transaction-batcher.ts';
 import type { CiReport } from '@slipway/contracts';
@@ -29,13 +30,16 @@ export interface WebhookIntakeDeps {
   awaitConfirmation: (applicationId: string) => boolean;
   /** Called after a rejected delivery was recorded (the retention sweep keeps their number capped). */
   onRejected?: () => void;
-  /** Called after an accepted change committed (e.g. to queue Dokploy's confirmation). A failure is logged, never answered. */
-  onAccepted?: ((accepted: AcceptedReport) => void | Promise<void>)[];
+  /**
+   * Follow-ups of an accepted change (Dokploy's confirmation job), written in the delivery's own
+   * transaction: acknowledged means queued too, whenever the process dies. A throw fails the delivery.
+   */
+  followUps?: ((db: Db, accepted: AcceptedReport) => Promise<void>)[];
   clock?: () => number;
   log: FastifyBaseLogger;
 }
 
-/** A CI report that changed a deployment, after its transaction committed. */
+/** A CI report that changed a deployment (inside the delivery's transaction). */
 export interface AcceptedReport {
   deploymentId: number;
   /** As CI sent it (its status word: `running`/`done`/`error`/…). */
@@ -96,6 +100,9 @@ export class WebhookIntake {
         // Seen before: undo this unit's change (duplicates are rare; checking first costs every
         // delivery a query).
         if (!first) throw DUPLICATE;
+        if (r.kind === 'changed') {
+          for (const followUp of this.deps.followUps ?? []) await followUp(trx, { deploymentId: r.deploymentId, report: parsed.report, input, change: r.change });
+        }
         return r;
       });
     } catch (err) {
@@ -112,13 +119,6 @@ export class WebhookIntake {
       return { status: 200, body: { ok: true, outcome: 'ignored', deployment_id: String(result.deploymentId), message: result.reason }, signed: true };
     }
     this.deps.broadcaster.publish(result.change);
-    for (const listener of this.deps.onAccepted ?? []) {
-      try {
-        await listener({ deploymentId: result.deploymentId, report: parsed.report, input, change: result.change });
-      } catch (err) {
-        log.error({ err, deployment: result.deploymentId }, 'after-accept listener failed');
-      }
-    }
     const p = result.change.payload;
     return {
       status: 200,

@@ -4,6 +4,7 @@ import { initial } from './001-initial.ts';
 import { modulesAndJobs } from './002-modules-and-jobs.ts';
 import { accounts } from './003-accounts.ts';
 import { retention } from './004-retention.ts';
+import { orchestration } from './006-orchestration.ts';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
 export function migrations(traits: DialectTraits): Record<string, Migration> {
@@ -12,5 +13,6 @@ export function migrations(traits: DialectTraits): Record<string, Migration> {
     '002-modules-and-jobs': modulesAndJobs(traits),
     '003-accounts': accounts(),
     '004-retention': retention(),
+    '006-orchestration': orchestration(),
   };
 }
