@@ -11,7 +11,8 @@ import { DeploymentsService } from './deployments/deployments.service.ts';
 import { DeliveriesStore } from './webhooks/deliveries.store.ts';
 import { WebhookIntake } from './webhooks/webhook-intake.service.ts';
 import { TransactionBatcher } from './db/transaction-batcher.ts';
-import { JobQueue } from './jobs/job-queue.ts';
+import { ClaimLostError, JobQueue } from './jobs/job-queue.ts';
+import { LeaderLock, leaderBackend } from './jobs/leader-lock.ts';
 import { TargetReporter } from './deployments/target-reporter.ts';
 import { Watchdog } from './deployments/watchdog.ts';
 import { RetentionSweep } from './retention/retention-sweep.ts';
@@ -42,6 +43,8 @@ export interface AppContext {
   watchdog: Watchdog;
   /** Deletes old deliveries, finished jobs and old events of finished deployments; started by startServer. */
   retention: RetentionSweep;
+  /** Runs the watchdog and the retention sweep on one instance at a time; started by startServer. */
+  leader: LeaderLock;
   applications: ApplicationRegistry;
   modules: ModulesService;
   /** Pushes to the repositories Slipway hosts (over HTTP or by the publisher). */
@@ -74,7 +77,9 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
   const deployments = new DeploymentsService(new DeploymentsStore(traits), (db, slug) => modulesStore.ownerOf(db, slug));
   const broadcaster = new BroadcasterSet((err) => log.error({ err }, 'broadcast failed'));
   const confirming = new Set(config.applications.filter((a) => a.dokploy?.apiUrl).map((a) => a.id));
-  const jobs = new JobQueue(db, traits, { onError: (err, job) => log.warn({ err, job: job?.id, type: job?.type }, 'job attempt failed') });
+  const jobs = new JobQueue(db, traits, {
+    onError: (err, job) => log.warn({ err, job: job?.id, type: job?.type }, err instanceof ClaimLostError ? 'job claim lost: this attempt is discarded' : 'job attempt failed'),
+  });
   const reporter = new TargetReporter({ db, traits, deployments, broadcaster });
   const confirmation = new DokployConfirmation({ db, jobs, reporter, applications: config.applications, env: config.env, settings: config, log });
   confirmation.register();
@@ -90,6 +95,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     log,
   });
   const retention = new RetentionSweep({ db, deliveries: new DeliveriesStore(), deployments: new DeploymentsStore(traits), jobs, settings: config.retention, log });
+  const leader = new LeaderLock({ name: 'singletons (watchdog, retention sweep)', backend: leaderBackend(config.database, 'singletons'), duties: [watchdog, retention], log });
   const intake = new WebhookIntake({
     writes: new TransactionBatcher(db),
     traits,
@@ -141,6 +147,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     confirmation,
     watchdog,
     retention,
+    leader,
     auth,
     deployments,
     broadcaster,
@@ -149,6 +156,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     runner,
     async close() {
       await runner?.stop();
+      await leader.stop();
       await watchdog.stop();
       await retention.stop();
       await jobs.stop();

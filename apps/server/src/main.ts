@@ -4,6 +4,7 @@ import type { Config } from './config/config.ts';
 import { createContext, type AppContext } from './context.ts';
 import { ensureInitialAdmin } from './auth/initial-admin.ts';
 import { createLogger, type LoggerOptions } from './logging/logger.ts';
+import { takeSqliteServerLock } from './db/sqlite-server-lock.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -20,15 +21,23 @@ export interface RunningServer {
  */
 export async function startServer(config: Config, opts: { print?: (line: string) => void; log?: LoggerOptions } = {}): Promise<RunningServer> {
   const logger = createLogger(config.logLevel, opts.log);
-  const ctx = await createContext(config, logger);
+  // One server per SQLite file (docs/scaling.md); taken first, so a refused start opens nothing.
+  const serverLock = config.database.kind === 'sqlite' ? takeSqliteServerLock(config.database.file) : undefined;
+  let ctx: AppContext;
+  try {
+    ctx = await createContext(config, logger);
+  } catch (err) {
+    serverLock?.release();
+    throw err;
+  }
   let app: FastifyInstance | undefined;
   try {
     await ensureInitialAdmin(ctx.auth, config.admin, opts.print ?? ((l) => process.stdout.write(`${l}\n`)));
     app = await buildApp(ctx, logger);
     await app.listen({ port: config.port, host: config.host });
     ctx.jobs.start();
-    ctx.watchdog.start();
-    ctx.retention.start();
+    // The watchdog and the retention sweep, on the instance that holds the leader lock.
+    ctx.leader.start();
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -40,12 +49,14 @@ export async function startServer(config: Config, opts: { print?: (line: string)
       async close() {
         await app?.close();
         await ctx.close();
+        serverLock?.release();
       },
     };
   } catch (err) {
     // A port in use fails here, after the app is built: close it too (its realtime server).
     await app?.close();
     await ctx.close();
+    serverLock?.release();
     throw err;
   }
 }

@@ -133,6 +133,8 @@ export interface JobsTable {
   run_at: Timestamp;
   /** Lease: a running job whose lease ran out (its worker died) is taken again. */
   locked_until: Timestamp | null;
+  /** Who holds the claim (a JobQueue's id); with `attempts` it names one claim. */
+  owner: string | null;
   dedupe_key: string | null;
   last_error: string | null;
   result: string | null;

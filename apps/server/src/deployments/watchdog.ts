@@ -42,8 +42,9 @@ export interface WatchdogAction {
 }
 
 /**
- * "Nothing stays stuck" (docs/dokploy.md, the watchdog). Periodically — and once at start, so it holds across
- * restarts — every unfinished deployment with no news for `staleAfterMs` is looked at, target by
+ * "Nothing stays stuck" (docs/dokploy.md, the watchdog). On the instance that leads (context.ts wires it
+ * to the leader lock, docs/scaling.md), periodically and once when it takes the lead, so it holds
+ * across restarts and hand-overs, every unfinished deployment with no news for `staleAfterMs` is looked at, target by
  * target: a GitHub Actions run that ended decides; a target CI took to the deploy stage is handed
  * to Dokploy's confirmation (which has its own deadline); otherwise it is failed with the reason.
  * A run still in progress postpones that, up to a hard limit. Every change goes through

@@ -50,9 +50,10 @@ const MIN_TRIM_EVERY = 100;
  * Deletes what is kept only for a while (docs/security.md, "Retention"): old webhook deliveries
  * (rejected ones sooner, and never more than a set number of them), finished jobs, and the events
  * of long-finished deployments (never the deployment rows, never a deployment's last event).
- * Periodically and once at start, like the watchdog. Every statement deletes at most a batch and
- * the sweep yields between them, so it never holds the database (SQLite's single writer) for long.
- * Deletes are idempotent: several instances sweeping at once do no harm.
+ * Periodically and once at start, on the instance that leads, like the watchdog (docs/scaling.md).
+ * Every statement deletes at most a batch and the sweep yields between them, so it never holds the
+ * database (SQLite's single writer) for long. Deletes are idempotent: the short overlap of a
+ * leader hand-over does no harm.
  */
 export class RetentionSweep {
   private readonly clock: () => number;

@@ -4,6 +4,7 @@ import { initial } from './001-initial.ts';
 import { modulesAndJobs } from './002-modules-and-jobs.ts';
 import { accounts } from './003-accounts.ts';
 import { retention } from './004-retention.ts';
+import { jobClaims } from './005-job-claims.ts';
 import { orchestration } from './006-orchestration.ts';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
@@ -13,6 +14,7 @@ export function migrations(traits: DialectTraits): Record<string, Migration> {
     '002-modules-and-jobs': modulesAndJobs(traits),
     '003-accounts': accounts(),
     '004-retention': retention(),
+    '005-job-claims': jobClaims(),
     '006-orchestration': orchestration(),
   };
 }
