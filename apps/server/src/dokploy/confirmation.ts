@@ -102,7 +102,8 @@ export class DokployConfirmation {
   }
 
   register(): void {
-    this.deps.jobs.register(CONFIRM_JOB, (p: ConfirmPayload) => this.step(p));
+    // Each step is one short poll of Dokploy; many deployments may be confirming at once.
+    this.deps.jobs.register(CONFIRM_JOB, (p: ConfirmPayload) => this.step(p), { concurrency: 8 });
   }
 
   /** Whether targets of this application wait for Dokploy's word (it has a Dokploy API URL). */
