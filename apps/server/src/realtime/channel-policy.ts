@@ -35,5 +35,5 @@ export function deploymentOfPresenceChannel(channel: string): string | null {
 
 /** What other watchers see of a user: no more than the deployment list already shows them. */
 export function presenceChannelData(user: RealtimeUser): string {
-  return JSON.stringify({ user_id: user.id, user_info: { email: user.email } });
+  return JSON.stringify({ user_id: user.id, user_info: { id: user.id, email: user.email } });
 }

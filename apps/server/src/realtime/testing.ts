@@ -45,6 +45,7 @@ export interface TestAppOptions {
   clientAddress?: RealtimeOptions['clientAddress'];
   /** Fastify's own logger (request lines included), written as JSON lines to this stream. */
   logStream?: { write(line: string): void };
+  deploymentAccess?: RealtimeOptions['deploymentAccess'];
 }
 
 /** Tests name the client they pretend to be with this header (through the `clientAddress` seam). */
@@ -53,7 +54,7 @@ export const byTestHeader: NonNullable<RealtimeOptions['clientAddress']> = (req)
 export async function startTestApp(overrides: Partial<RealtimeConfigInput> = {}, port = 0, options: TestAppOptions = {}): Promise<TestApp> {
   const config = realtimeConfig({ secret: TEST_SECRET, ...overrides });
   const app = Fastify({ logger: options.logStream ? { level: 'info', stream: options.logStream } : false });
-  const realtime = await registerRealtime(app, { config, authenticate: bearerAuthenticate, clientAddress: options.clientAddress });
+  const realtime = await registerRealtime(app, { config, authenticate: bearerAuthenticate, clientAddress: options.clientAddress, deploymentAccess: options.deploymentAccess });
   await app.listen({ port, host: '127.0.0.1' });
   const addr = app.server.address();
   const actual = typeof addr === 'object' && addr ? addr.port : port;
