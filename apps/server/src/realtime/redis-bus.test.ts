@@ -94,6 +94,30 @@ describe('Redis adapter', () => {
     }
   });
 
+  it('after Redis comes back, a pusher-js client on B that missed an event gets slipway.resync on its channel, without reconnecting', async () => {
+    const own = await startRedis();
+    cleanups.push(() => own.stop());
+    const [a, b] = [await instance(own.url), await instance(own.url)];
+    const onB = await subscribed(b, 'alice-token', 'private-App.Models.User.1');
+    const client = (onB as unknown as { pusher: PusherJs }).pusher;
+    const socketBefore = client.connection.socket_id;
+    const seen: number[] = [];
+    onB.bind('deployment.status-updated', (d: { sequence: number }) => seen.push(d.sequence));
+    const hints: unknown[] = [];
+    onB.bind('slipway.resync', (d: unknown) => hints.push(d));
+
+    await own.stop();
+    a.realtime.broadcaster.publish(sampleChange(1, 7)); // lost for B: at most once
+    const again = await startRedis(own.port);
+    cleanups.push(() => again.stop());
+    await nextCall((cb) => onB.bind('slipway.resync', cb), 'resync hint on B', 20_000);
+    expect(seen).toEqual([]);
+    expect(hints[0]).toEqual({ reason: expect.any(String) });
+    // The same socket: the page converges by refetching, not by a reload or a reconnect.
+    expect(client.connection.socket_id).toBe(socketBefore);
+    expect(client.connection.state).toBe('connected');
+  });
+
   it('refuses to start, with a clear message, when Redis cannot be reached', async () => {
     await expect(startTestApp({ driver: 'redis', redisUrl: 'redis://:secret-pass@127.0.0.1:1', secret: TEST_SECRET })).rejects.toThrow(/Cannot reach Redis.*\*\*\*/);
   });

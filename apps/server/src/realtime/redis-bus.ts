@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { RESYNC_EVENT_NAME } from '@slipway/contracts';
 import type { EventBus, RealtimeEvent } from './event-bus.ts';
 
 interface Envelope extends RealtimeEvent {
   origin: string;
+}
+/** An instance is back on the bus: what it published meanwhile reached no other instance. */
+interface ResyncNotice {
+  origin: string;
+  resync: true;
 }
 
 /** This instance's subscriptions, as the channel queries read them. */
@@ -24,6 +30,9 @@ interface QueryReply {
 /** Instances refresh their entry this often; one silent for 3 periods is taken as gone. */
 const HEARTBEAT_MS = 5_000;
 const QUERY_TIMEOUT_MS = 1_000;
+/** Bound of the wait for the publishing connection before the resync notice is given up. */
+const NOTICE_TRIES = 20;
+const NOTICE_RETRY_MS = 250;
 
 export interface RedisBusOptions {
   url: string;
@@ -40,6 +49,11 @@ export interface RedisBusOptions {
  * Several Slipway instances behind one load balancer: each event is delivered to this instance's
  * sockets at once and published on Redis; every other instance delivers it to its own sockets.
  * An instance ignores its own echoes, so local delivery never waits on Redis, nor fails with it.
+ *
+ * Redis pub/sub is at most once: what is published while an instance is off the bus is lost for
+ * it. So when its subscription comes back, the instance sends `slipway.resync` to every channel its
+ * own sockets hold, and tells the other instances over Redis to do the same (their sockets missed
+ * what it published meanwhile); pages then fetch the current state (docs/realtime.md).
  */
 export class RedisBus implements EventBus {
   readonly origin = randomUUID();
@@ -49,6 +63,9 @@ export class RedisBus implements EventBus {
   private readonly nodesKey: string;
   private readonly pending = new Map<string, (reply: QueryReply) => void>();
   private heartbeat: NodeJS.Timeout | undefined;
+  /** The subscription dropped since it was last complete. */
+  private offBus = false;
+  private closed = false;
 
   private constructor(
     private readonly pub: Redis,
@@ -84,11 +101,52 @@ export class RedisBus implements EventBus {
     }
     const bus = new RedisBus(pub, sub, opts);
     sub.on('message', (topic: string, message: string) => bus.onTopic(topic, message));
-    await sub.subscribe(bus.topic, bus.queryTopic, bus.replyTopic);
+    await sub.subscribe(...bus.topics);
+    sub.on('close', () => (bus.offBus = true));
+    sub.on('ready', () => {
+      if (bus.offBus && !bus.closed) void bus.onBackOnBus();
+    });
     await bus.beat();
     bus.heartbeat = setInterval(() => void bus.beat(), HEARTBEAT_MS);
     bus.heartbeat.unref();
     return bus;
+  }
+
+  private get topics(): string[] {
+    return [this.topic, this.queryTopic, this.replyTopic];
+  }
+
+  /**
+   * The subscription is back. ioredis resubscribes on its own; subscribing again here (idempotent,
+   * answered after its resubscription) tells when events flow again — only then is the hint sent,
+   * so a page's refetch cannot miss what comes between.
+   */
+  private async onBackOnBus(): Promise<void> {
+    try {
+      await this.sub.subscribe(...this.topics);
+    } catch (err) {
+      this.opts.onError(err);
+      return; // the next 'ready' tries again
+    }
+    this.offBus = false;
+    this.resyncLocal('realtime bus reconnected');
+    const notice: ResyncNotice = { origin: this.origin, resync: true };
+    for (let i = 0; i < NOTICE_TRIES && !this.closed; i++) {
+      try {
+        await this.pub.publish(this.topic, JSON.stringify(notice));
+        return;
+      } catch {
+        // The publishing connection may come back a moment after the subscription.
+        await new Promise((r) => setTimeout(r, NOTICE_RETRY_MS));
+      }
+    }
+    this.opts.onError(new Error('could not tell the other instances to resync after a Redis reconnect'));
+  }
+
+  /** `slipway.resync` to every channel this instance's sockets hold. */
+  private resyncLocal(reason: string): void {
+    const channels = this.opts.local ? [...this.opts.local.occupiedChannels('')].map(([name]) => name) : [];
+    if (channels.length) this.opts.deliver({ channels, name: RESYNC_EVENT_NAME, data: JSON.stringify({ reason }) });
   }
 
   publish(event: RealtimeEvent): void {
@@ -164,11 +222,13 @@ export class RedisBus implements EventBus {
       return;
     }
     if (env.origin === this.origin) return;
+    if ((env as Partial<ResyncNotice>).resync === true) return this.resyncLocal('another instance reconnected to the realtime bus');
     if (!Array.isArray(env.channels) || typeof env.name !== 'string' || typeof env.data !== 'string') return;
     this.opts.deliver({ channels: env.channels, name: env.name, data: env.data, exceptSocketId: env.exceptSocketId });
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.heartbeat);
     await this.pub.hdel(this.nodesKey, this.origin).catch(() => {});
     await Promise.allSettled([this.sub.quit(), this.pub.quit()]);

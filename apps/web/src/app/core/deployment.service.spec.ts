@@ -34,7 +34,8 @@ describe('DeploymentService', () => {
   it('takes a snapshot at the same sequence (more log lines) but not an older one', () => {
     service.apply(deploymentPayload({ sequence: 4, status: 'deploying', logs: ['x'] }), 'event');
     expect(service.apply({ ...deploymentPayload({ sequence: 4, status: 'deploying' }), all_logs: ['w', 'x'], events: [] }, 'snapshot')).toBe(true);
-    expect(service.get('7')()?.logs).toEqual(['x']);
+    // The full snapshot's log is the whole log up to its sequence: it replaces the tail seen so far.
+    expect(service.get('7')()?.logs).toEqual(['w', 'x']);
     expect(service.apply(deploymentPayload({ sequence: 3, status: 'building' }), 'snapshot')).toBe(false);
     expect(service.get('7')()?.status).toBe('deploying');
   });
@@ -67,6 +68,22 @@ describe('DeploymentService', () => {
     http.match(() => true).forEach((r) => r.flush({ data: [] }));
     expect(await done).toBe('failed');
     expect(service.problem()).toMatch(/Cannot reach the Slipway server/);
+  });
+
+  it('fetches a deployment in full when its events skip a sequence (the ones between were lost)', async () => {
+    ws.events.next(deploymentPayload({ sequence: 2, status: 'building', logs: ['a'] }));
+    ws.events.next(deploymentPayload({ sequence: 3, status: 'building', logs: ['a', 'b'] }));
+    http.expectNone('/api/admin/deployments/7');
+    ws.events.next(deploymentPayload({ sequence: 6, status: 'deploying', logs: ['e'] }));
+    ws.events.next(deploymentPayload({ sequence: 8, status: 'deploying', logs: ['g'] })); // a fetch is under way already
+    const req = http.expectOne('/api/admin/deployments/7');
+    expect(service.get('7')()?.sequence).toBe(8);
+    req.flush({ ...deploymentPayload({ sequence: 8, status: 'deploying' }), all_logs: ['a', 'b', 'c', 'd', 'e', 'f', 'g'], events: [] });
+    await new Promise((r) => setTimeout(r));
+    expect(service.get('7')()?.logs).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    // A first sight of a deployment is no gap.
+    ws.events.next(deploymentPayload({ deployment_id: '9', sequence: 5 }));
+    http.expectNone('/api/admin/deployments/9');
   });
 
   it('refetches active and watched deployments when the socket comes back', async () => {

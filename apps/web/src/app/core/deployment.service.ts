@@ -52,9 +52,12 @@ export class DeploymentService {
   /** A deployment this app saw running has just ended (success, failed or cancelled). */
   readonly finished = new Subject<TrackedDeployment>();
 
+  /** Deployments being refetched after a sequence gap (one request at a time each). */
+  private readonly gapFetches = new Set<string>();
+
   constructor() {
     const subs = [
-      this.ws.events.subscribe((e) => this.apply(e, 'event')),
+      this.ws.events.subscribe((e) => this.onEvent(e)),
       this.ws.resync.subscribe(() => void this.resync()),
     ];
     inject(DestroyRef).onDestroy(() => subs.forEach((s) => s.unsubscribe()));
@@ -74,6 +77,22 @@ export class DeploymentService {
   }
 
   /**
+   * A broadcast. One that skips sequences (those between were lost, e.g. while a server's realtime
+   * bus was down) is applied, and the deployment is fetched in full: its logs and history come
+   * only with the events that were missed.
+   */
+  private onEvent(e: DeploymentStatusUpdated): void {
+    const have = this.byId().get(e.deployment_id);
+    const gap = have !== undefined && e.sequence > have.sequence + 1;
+    this.apply(e, 'event');
+    if (!gap || this.gapFetches.has(e.deployment_id)) return;
+    this.gapFetches.add(e.deployment_id);
+    void this.refresh(e.deployment_id)
+      .catch(() => undefined)
+      .finally(() => this.gapFetches.delete(e.deployment_id));
+  }
+
+  /**
    * Takes a broadcast or a snapshot; returns whether it changed anything. Events at or below the
    * sequence shown are dropped; a snapshot at the same sequence may still add log lines.
    */
@@ -81,11 +100,12 @@ export class DeploymentService {
     const id = next.deployment_id;
     const have = this.byId().get(id);
     if (have && (next.sequence < have.sequence || (source === 'event' && next.sequence === have.sequence))) return false;
-    const logsTail = 'all_logs' in next ? next.all_logs : next.logs;
     const merged: TrackedDeployment = {
       ...have,
       ...stripHistory(next),
-      logs: mergeLogs(have?.logs ?? [], logsTail),
+      // A full snapshot holds every line up to its sequence (lines of missed events included, in
+      // their place); a broadcast or a list row holds a tail, merged into what is known.
+      logs: 'all_logs' in next ? next.all_logs.slice(-2000) : mergeLogs(have?.logs ?? [], next.logs),
       reached: furthestStage([
         have?.reached,
         next.status,

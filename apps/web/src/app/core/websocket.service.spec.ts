@@ -78,6 +78,21 @@ describe('WebsocketService against slipway start', () => {
     expect(tracked?.logs).toEqual(expect.arrayContaining(['npm ci', 'docker build', 'dokploy webhook', 'healthy']));
   });
 
+  it("resynchronises from the API on the server's slipway.resync hint, on the same socket", async () => {
+    const deployments = TestBed.inject(DeploymentService);
+    await ws.connect(session.user);
+    await until(() => ws.state() === 'connected');
+    await new Promise((r) => setTimeout(r, 300)); // the channel subscriptions settle
+    const socket = ws.socketId();
+    const resync = vi.spyOn(deployments, 'resync');
+    const hint = slipway.resyncHint;
+    const r = await fetch(`${slipway.url}${hint.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: hint.body });
+    expect(r.status).toBe(200);
+    await until(() => resync.mock.calls.length > 0);
+    expect(ws.socketId()).toBe(socket);
+    expect(ws.state()).toBe('connected');
+  });
+
   it('resynchronises from the API after the socket drops and comes back', async () => {
     const deployments = TestBed.inject(DeploymentService);
     await ws.connect(session.user);

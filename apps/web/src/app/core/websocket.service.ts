@@ -2,6 +2,7 @@ import { HttpClient, HttpParams } from '@angular/common/http';
 import { Injectable, computed, inject, signal } from '@angular/core';
 import Echo from 'laravel-echo';
 import Pusher from 'pusher-js';
+import { RESYNC_EVENT_NAME } from '@slipway/contracts';
 import { Subject, firstValueFrom } from 'rxjs';
 import type { DeploymentStatusUpdated } from './deployment-status';
 
@@ -41,7 +42,9 @@ export interface RealtimeViewer {
  * The realtime client: laravel-echo over pusher-js on the user's private channel
  * `private-App.Models.User.{id}`, event `.deployment.status-updated`. Channel auth goes through
  * HttpClient, so the session cookie and the XSRF header are sent like any other API call.
- * Emits each event, and `resync` whenever events may have been missed (after a reconnect).
+ * Emits each event, and `resync` whenever events may have been missed: after a reconnect, and when
+ * the server says so (`slipway.resync`: its Redis bus reconnected, so events of other instances
+ * may have been lost while the socket itself stayed up).
  */
 @Injectable({ providedIn: 'root' })
 export class WebsocketService {
@@ -57,7 +60,7 @@ export class WebsocketService {
   readonly live = computed(() => this.state() === 'connected');
 
   readonly events = new Subject<DeploymentStatusUpdated>();
-  /** Fires after a reconnect (and after each re-subscription): fetch current state from the API. */
+  /** Fires after a reconnect, or on the server's resync hint: fetch current state from the API. */
   readonly resync = new Subject<void>();
 
   async connect(viewer: RealtimeViewer): Promise<void> {
@@ -132,6 +135,9 @@ export class WebsocketService {
       this.echo
         .private(name.replace(/^private-/, ''))
         .listen(event, onEvent)
+        .listen(`.${RESYNC_EVENT_NAME}`, () => {
+          if (gen === this.generation) this.resync.next();
+        })
         .error(() => {
           if (gen === this.generation) this.problem.set(`Not allowed to follow ${name}; sign in again.`);
         });
