@@ -87,12 +87,12 @@ describe.each(DIALECTS)('job claims with several workers on %s', (dialect) => {
 
   it('the heartbeat keeps a job longer than its lease with the worker running it', async () => {
     const runs: string[] = [];
-    const workers = [queue({ owner: 'one', leaseMs: 300, heartbeatMs: 50 }), queue({ owner: 'two', leaseMs: 300, heartbeatMs: 50 })];
+    const workers = [queue({ owner: 'one', leaseMs: 600, heartbeatMs: 100 }), queue({ owner: 'two', leaseMs: 600, heartbeatMs: 100 })];
     for (const q of workers) {
       // The handler never calls ctx.heartbeat(): the queue renews on its own.
       q.register('long', async () => {
         runs.push(q.owner);
-        await sleep(1_500);
+        await sleep(2_000); // over three leases
         return 'built';
       });
       q.start();
@@ -131,8 +131,8 @@ describe.each(DIALECTS)('job claims with several workers on %s', (dialect) => {
       const tookMs = Date.now() - killedAt;
       expect(job).toMatchObject({ status: 'done', owner: 'rescuer', attempts: 2 });
       expect(rescued).toBe(1);
-      // At most one lease (plus polling and a loaded machine's slack).
-      expect(tookMs).toBeLessThan(leaseMs + 1_500);
+      // Within one lease (plus polling and a loaded machine's slack), not the old fixed 120 s.
+      expect(tookMs).toBeLessThan(leaseMs + 2_000);
       await rescuer.stop();
     } finally {
       holder.kill('SIGKILL');
