@@ -4,6 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import Pusher from 'pusher';
+import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../test-support/redis.ts';
 import { nextCall, pusherClient, sampleChange, startTestApp, TEST_SECRET, type PusherJs, type TestApp } from './testing.ts';
 
@@ -116,6 +117,27 @@ describe('Redis adapter', () => {
     // The same socket: the page converges by refetching, not by a reload or a reconnect.
     expect(client.connection.socket_id).toBe(socketBefore);
     expect(client.connection.state).toBe('connected');
+  });
+
+  it('when only A was cut off the bus, the browsers on B (which missed what A published meanwhile) get slipway.resync too', async () => {
+    const own = await startRedis();
+    cleanups.push(() => own.stop());
+    await instance(own.url); // A
+    const b = await instance(own.url);
+    const onB = await subscribed(b, 'alice-token', 'private-App.Models.User.1');
+    const admin = new Redis(own.url);
+    cleanups.push(() => admin.quit());
+    // The instances' subscriptions, oldest first: A connected before B.
+    const subs = String(await admin.client('LIST'))
+      .split('\n')
+      .map((l) => ({ id: Number(/\bid=(\d+)/.exec(l)?.[1]), name: /\bname=(\S*)/.exec(l)?.[1] ?? '' }))
+      .filter((c) => /^slipway-.+-sub$/.test(c.name))
+      .sort((x, y) => x.id - y.id);
+    expect(subs).toHaveLength(2);
+    const hint = nextCall<any>((cb) => onB.bind('slipway.resync', cb), 'resync hint on B', 20_000);
+    // Only A's subscription drops; B stays on the bus and has no reason of its own to resync.
+    await admin.client('KILL', 'ID', String(subs[0]!.id));
+    expect(await hint).toEqual({ reason: 'another instance reconnected to the realtime bus' });
   });
 
   it('refuses to start, with a clear message, when Redis cannot be reached', async () => {

@@ -56,7 +56,6 @@ export interface RedisBusOptions {
  * what it published meanwhile); pages then fetch the current state (docs/realtime.md).
  */
 export class RedisBus implements EventBus {
-  readonly origin = randomUUID();
   readonly topic: string;
   private readonly queryTopic: string;
   private readonly replyTopic: string;
@@ -68,6 +67,7 @@ export class RedisBus implements EventBus {
   private closed = false;
 
   private constructor(
+    readonly origin: string,
     private readonly pub: Redis,
     private readonly sub: Redis,
     private readonly opts: RedisBusOptions,
@@ -88,8 +88,10 @@ export class RedisBus implements EventBus {
       maxRetriesPerRequest: 1,
       retryStrategy: (times: number) => Math.min(times * 200, 2_000),
     };
-    const pub = new Redis(opts.url, common);
-    const sub = new Redis(opts.url, { ...common, enableOfflineQueue: true });
+    const origin = randomUUID();
+    // Named, so `CLIENT LIST` tells each instance's connections apart.
+    const pub = new Redis(opts.url, { ...common, connectionName: `slipway-${origin}-pub` });
+    const sub = new Redis(opts.url, { ...common, enableOfflineQueue: true, connectionName: `slipway-${origin}-sub` });
     pub.on('error', opts.onError);
     sub.on('error', opts.onError);
     try {
@@ -99,7 +101,7 @@ export class RedisBus implements EventBus {
       sub.disconnect();
       throw new Error(`Cannot reach Redis at REDIS_URL (${redactUrl(opts.url)}): ${(err as Error).message}`);
     }
-    const bus = new RedisBus(pub, sub, opts);
+    const bus = new RedisBus(origin, pub, sub, opts);
     sub.on('message', (topic: string, message: string) => bus.onTopic(topic, message));
     await sub.subscribe(...bus.topics);
     sub.on('close', () => (bus.offBus = true));
