@@ -91,3 +91,28 @@ describe('target status machine', () => {
     expect(summarize([t('success', 'a', 'c', 100), t('success', 'b', 'd', 100)])).toEqual({ status: 'success', progress: 100, startedAt: 'a', finishedAt: 'd' });
   });
 });
+
+describe('CI run attempts (a "Re-run" keeps the run id)', () => {
+  const failed = fold([
+    { status: 'building', runAttempt: 1 },
+    { status: 'failed', runAttempt: 1, message: 'tests failed' },
+  ]).state;
+
+  it('a later attempt starts a finished target over; its own reports then move it forward', () => {
+    const o = applyReport(failed, { status: 'building', runAttempt: 2 }, NOW);
+    expect(o).toMatchObject({ kind: 'changed', statusChanged: true, next: { status: 'building', runAttempt: 2, finishedAt: null, progress: 30 } });
+    const done = applyReport((o as { next: TargetState }).next, { status: 'success', runAttempt: 2 }, NOW);
+    expect(done).toMatchObject({ kind: 'changed', next: { status: 'success', runAttempt: 2 } });
+  });
+
+  it("an earlier attempt's report, or one without an attempt, leaves a finished target as it is", () => {
+    const later = (applyReport(failed, { status: 'building', runAttempt: 3 }, NOW) as { next: TargetState }).next;
+    expect(applyReport(later, { status: 'failed', runAttempt: 2 }, NOW)).toMatchObject({ kind: 'ignored', reason: expect.stringContaining('attempt 2') });
+    expect(applyReport(failed, { status: 'building' }, NOW).kind).toBe('ignored');
+  });
+
+  it('the first attempt a fresh target hears of is recorded, not a restart', () => {
+    const o = applyReport(newTargetState(), { status: 'building', runAttempt: 4 }, NOW);
+    expect(o).toMatchObject({ kind: 'changed', next: { status: 'building', runAttempt: 4 } });
+  });
+});

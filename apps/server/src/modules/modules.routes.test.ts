@@ -130,6 +130,17 @@ describe.each(DIALECTS)('modules API on %s', (dialect) => {
     expect(dup).toMatchObject({ status: 409, body: { error: 'slug_taken' } });
   });
 
+  it('an update that changes no file deploys nothing: its deployment ends cancelled instead of waiting for CI', async () => {
+    const backend = join(repos, 'backend.git');
+    const before = git(backend, 'rev-parse', 'module/products');
+    const current = (await call(s.url, 'GET', '/api/admin/modules/products', { token: member })).body;
+    const upd = await call(s.url, 'PUT', '/api/admin/modules/products', { token: member, body: { name: current.name, description: current.description, fields: current.fields, applications: current.applications } });
+    expect(upd.status).toBe(200);
+    expect(git(backend, 'rev-parse', 'module/products')).toBe(before);
+    expect(upd.body.deployment).toMatchObject({ status: 'cancelled', progress: 100 });
+    expect(upd.body.deployment.message).toContain('nothing to deploy');
+  });
+
   it('keeps modules private to their owner; admins see all', async () => {
     const stranger = await s.ctx.auth.addUser('other@example.com', 'other-password', 'member').then(() => s.ctx.auth.createToken('other@example.com', 't'));
     expect((await call(s.url, 'GET', '/api/admin/modules/products', { token: stranger })).status).toBe(404);
@@ -149,6 +160,9 @@ describe.each(DIALECTS)('modules API on %s', (dialect) => {
     expect(r.body).toMatchObject({ error: 'push_rejected', message: expect.stringContaining('publishing failed') });
     expect(r.body.message).toContain('pushes are frozen');
     expect((await call(s.url, 'GET', '/api/admin/modules/orders', { token: member })).status).toBe(200);
+    // Its deployment, created before the push, says so at once (not pending until the watchdog).
+    const st = await call(s.url, 'GET', '/api/admin/deployments/orders/status', { token: member });
+    expect(st.body).toMatchObject({ status: 'failed', message: expect.stringContaining('pushes are frozen') });
   });
 
   it('deletes a module', async () => {

@@ -174,6 +174,18 @@ describe('LocalRunner on hosted repositories', () => {
     expect(receiver.reports.some((r) => r.applicationId === 'broken' && r.stage === 'deploy')).toBe(false);
   });
 
+  it('a push acknowledged just before the process died (no push event) is built by the start-up reconciliation, once', async () => {
+    const { path } = await ensureBareRepo(reposDir, 'lost', { branch: 'module/lost', initialFiles: [{ path: '.slipway/pipeline.yaml', content: BAD_PIPELINE }] });
+    const sha = git(path, ['rev-parse', 'refs/heads/module/lost']);
+    const first = await runner.reconcile();
+    expect(await runner.reconcile()).toEqual(first);
+    const job = await db.db.selectFrom('jobs').select('id').where('dedupe_key', '=', `runner:lost:module/lost:${sha}`).executeTakeFirstOrThrow();
+    expect(first).toContain(job.id);
+    expect(await finalReport('lost')).toMatchObject({ status: 'error', commit: sha, branch: 'module/lost' });
+    // Main and other branches are not reconciled: only module branches wait for a deployment.
+    expect(first.length).toBe((await db.db.selectFrom('jobs').select('id').where('dedupe_key', 'like', 'runner:%:module/%').execute()).length);
+  });
+
   it('an invalid pipeline file fails naming the key; other branches and deletions are not run', async () => {
     await pushRepo('typo', 'main', { '.slipway/pipeline.yaml': 'build:\n  - name: x\n    command: ls\n' });
     const error = await finalReport('typo');

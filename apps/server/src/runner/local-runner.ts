@@ -129,7 +129,7 @@ export class LocalRunner implements BuildTrigger {
   /**
    * Module branch heads of the hosted repositories that no job and no deployment target follows:
    * pushes acknowledged to a person just before the process died. Every instance may run it; the
-   * job key makes each build once. Returns the jobs queued.
+   * job key makes each build once. Returns their jobs (new, or queued before).
    */
   async reconcile(): Promise<number[]> {
     const ids: number[] = [];
@@ -139,7 +139,7 @@ export class LocalRunner implements BuildTrigger {
       const id = await this.enqueue(this.o.db, head.app, `refs/heads/${head.branch}`, head.commit);
       if (id !== undefined) ids.push(id);
     }
-    if (ids.length) this.o.log?.info({ jobs: ids }, `local runner: queued ${ids.length} build(s) of module branches pushed but never built`);
+    if (ids.length) this.o.log?.info({ jobs: ids }, `local runner: ${ids.length} module branch head(s) followed by no deployment have a build job`);
     return ids;
   }
 
