@@ -153,6 +153,11 @@ export class WebsocketService {
     this.state.set('offline');
   }
 
+  /** The Echo client of the current connection, null while offline (presence channels join through it). */
+  client(): Echo<'pusher'> | null {
+    return this.echo;
+  }
+
   /** The socket id pusher-js was given (for tests and diagnostics). */
   socketId(): string | undefined {
     return this.pusher?.connection.socket_id;

@@ -33,6 +33,8 @@ import {
   successMessage,
 } from '../../../../core/deployment-status';
 import { WebsocketService } from '../../../../core/websocket.service';
+import { AuthService } from '../../../../core/auth.service';
+import { DeploymentWatchersService } from '../../../../core/deployment-watchers.service';
 import { StatusChipComponent } from '../../../../shared/status-chip.component';
 
 export interface DeploymentStatusData {
@@ -70,6 +72,11 @@ export class DeploymentStatusComponent {
   protected readonly data = inject<DeploymentStatusData>(MAT_DIALOG_DATA);
 
   protected readonly deployment = this.deployments.get(this.data.deploymentId);
+  private readonly watchers = inject(DeploymentWatchersService);
+  private readonly auth = inject(AuthService);
+  private readonly watching = this.watchers.watch(this.data.deploymentId);
+  /** Others with this deployment open right now (presence channel), the viewer left out. */
+  protected readonly otherWatchers = computed(() => this.watching().filter((w) => w.id !== this.auth.user()?.id));
   protected readonly loading = signal(false);
   protected readonly problem = signal<string | null>(null);
   private readonly now = signal(Date.now());
@@ -79,6 +86,7 @@ export class DeploymentStatusComponent {
   private autoScrollTop = -1;
 
   protected readonly statusLabel = statusLabel;
+  protected readonly watcherNames = (list: { email: string }[]) => list.map((w) => w.email).join(', ');
   protected readonly statusIcon = statusIcon;
 
   protected readonly status = computed(() => this.deployment()?.status ?? 'pending');
@@ -132,6 +140,7 @@ export class DeploymentStatusComponent {
     inject(DestroyRef).onDestroy(() => {
       clearInterval(timer);
       this.deployments.unwatch(id);
+      this.watchers.unwatch(id);
     });
     void this.reload();
 
