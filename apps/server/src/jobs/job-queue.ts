@@ -111,7 +111,8 @@ export class JobQueue {
   private readonly events = new EventEmitter();
   private timer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
-  private pumping = false;
+  /** The fill of free slots under way, if any (stop waits for it: it may be launching jobs). */
+  private pumping: Promise<void> | undefined;
   private again = false;
   private stopped = true;
   readonly owner: string;
@@ -235,6 +236,7 @@ export class JobQueue {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.pumping;
     while (this.claims.size > 0) await once(this.events, 'idle');
   }
 
@@ -249,13 +251,23 @@ export class JobQueue {
   }
 
   /** Fills the free slots of every kind with due jobs, then sleeps a poll interval. */
-  private async pump(): Promise<void> {
-    if (this.stopped) return;
+  private pump(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     if (this.pumping) {
       this.again = true;
-      return;
+      return this.pumping;
     }
-    this.pumping = true;
+    this.pumping = this.fill().finally(() => {
+      this.pumping = undefined;
+      if (this.stopped) return;
+      // A wake-up that came as the fill ended is not lost.
+      if (this.again) this.schedule(0);
+      else this.schedule(this.pollMs);
+    });
+    return this.pumping;
+  }
+
+  private async fill(): Promise<void> {
     try {
       do {
         this.again = false;
@@ -270,9 +282,6 @@ export class JobQueue {
       } while (this.again && !this.stopped);
     } catch (err) {
       this.opts.onError?.(err);
-    } finally {
-      this.pumping = false;
-      if (!this.stopped) this.schedule(this.pollMs);
     }
   }
 
