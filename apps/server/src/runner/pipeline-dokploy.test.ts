@@ -14,13 +14,14 @@ const sandbox = testSandbox([tmp.dir]);
 const supervisor = new ServiceSupervisor({ sandbox, stopGraceMs: 1000 });
 let stub: DokployStub;
 let repo: string;
+let work: string;
 let moduleHead: string;
 let mainHead: string;
 
 beforeAll(async () => {
   stub = await DokployStub.start({ apiKey: 'the-key' });
   repo = join(tmp.dir, 'shop.git');
-  const work = join(tmp.dir, 'work');
+  work = join(tmp.dir, 'work');
   git(tmp.dir, ['init', '-q', '--bare', '-b', 'main', repo]);
   git(tmp.dir, ['clone', '-q', repo, work]);
   mkdirSync(join(work, '.slipway'), { recursive: true });
@@ -62,6 +63,19 @@ describe('local runner → Dokploy', () => {
     expect(body.head_commit).toEqual({ id: moduleHead, message: 'Add module products' });
     expect(body.commits[0].added).toEqual(['src/modules/products/routes.ts']);
     expect(stub.deploymentsOf('shop-modules')[0]).toMatchObject({ title: 'Add module products', description: `Hash: ${moduleHead}` });
+  });
+
+  it('the next deploy of the branch lists only what changed since the commit it last handed to Dokploy', async () => {
+    writeFileSync(join(work, 'src/modules/products/service.ts'), 'export {};\n');
+    git(work, ['add', '-A']);
+    git(work, ['commit', '-qm', 'Update module products']);
+    const next = git(work, ['rev-parse', 'HEAD']);
+    git(work, ['push', '-q', 'origin', 'module/products']);
+    const { outcome, lines } = await run('module/products', next, { moduleWebhookUrl: stub.webhookUrl('tok-modules') });
+    expect(outcome.kind, lines.join('\n')).toBe('success');
+    const body = JSON.parse(stub.calls.at(-1)!.body);
+    expect(body.commits[0]).toMatchObject({ added: ['src/modules/products/service.ts'], modified: [], removed: [] });
+    moduleHead = next;
   });
 
   it("an ignored call fails the deploy stage with Dokploy's own reason, in the message and the log", async () => {

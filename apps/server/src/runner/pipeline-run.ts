@@ -3,6 +3,7 @@ import { join, relative, isAbsolute } from 'node:path';
 import { imageTags, moduleSlugFromBranch } from '@slipway/contracts';
 import type { ApplicationConfig } from '../config/config.ts';
 import { triggerDeploy } from '../dokploy/deploy-trigger.ts';
+import { DeployedCommits } from '../dokploy/deployed-commits.ts';
 import { dokployClientFor } from '../dokploy/dokploy.client.ts';
 import { pushedCommit } from '../dokploy/pushed-commit.ts';
 import { checkHealthOnce, publicUrlOf } from '../dokploy/health-check.ts';
@@ -20,7 +21,10 @@ export interface PipelineRunRequest {
   repoDir: string;
   branch: string;
   commit: string;
-  /** The commit deployed before on this branch, when known: Dokploy's watch paths see the changes since. */
+  /**
+   * The commit deployed before on this branch, when the caller knows it; else the one this runner
+   * last handed to Dokploy. Dokploy's watch paths see the changes since.
+   */
   previous?: string;
 }
 
@@ -170,7 +174,9 @@ export async function runPipeline(req: PipelineRunRequest, deps: PipelineRunDeps
           hooks.line(`${msg}: skipped`);
         } else {
           hooks.line('▶ Dokploy deploy webhook');
-          const commit = await pushedCommit({ repoDir: req.repoDir, commit: req.commit, branch: req.branch, baseBranch: req.app.baseBranch, previous: req.previous });
+          const deployed = new DeployedCommits(join(deps.workDir, 'dokploy'));
+          const previous = req.previous ?? (await deployed.get(req.app.id, req.branch));
+          const commit = await pushedCommit({ repoDir: req.repoDir, commit: req.commit, branch: req.branch, baseBranch: req.app.baseBranch, previous });
           const changed = commit.changes.added.length + commit.changes.modified.length + commit.changes.removed.length;
           hooks.line(`Dokploy: ${sha7} with ${changed} changed path${changed === 1 ? '' : 's'} (for its watch paths)`);
           const triggered = await triggerDeploy(dokployClientFor(req.app, deps.env ?? {}, { timeoutMs: deps.dokployTimeoutMs ?? 10_000 }), {
@@ -182,6 +188,7 @@ export async function runPipeline(req: PipelineRunRequest, deps: PipelineRunDeps
           });
           for (const l of triggered.lines) hooks.line(l);
           if (!triggered.ok) return { kind: 'failed', stage: 'deploy', message: `Deploy failed: ${triggered.message}` };
+          await deployed.set(req.app.id, req.branch, req.commit);
         }
       }
       if (deploy.run) {
