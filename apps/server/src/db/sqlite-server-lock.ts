@@ -39,13 +39,15 @@ export class DatabaseInUseError extends Error {
  * so it goes with the process however the process ends (kill -9 included), and no stale pid file
  * is ever mistaken for a live server. To take it, a process commits its own row (pid, host, time,
  * a random token), which SQLite allows only while no one holds the lock, then opens the read
- * transaction and checks the row is still its own (a rival may have committed in between).
+ * transaction and checks the row is still its own (a rival may have committed in between). It
+ * waits up to two seconds for the lock, so a restart right after a crash is not refused while the
+ * old process is still exiting.
  */
 export function takeSqliteServerLock(file: string): ServerLock {
   const path = `${file}.server-lock`;
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   ensurePrivateFile(path);
-  const lock = new SQLite(path, { timeout: 0 });
+  const lock = new SQLite(path, { timeout: 2_000 });
   const me: Holder = { pid: process.pid, host: hostname(), started_at: new Date().toISOString(), token: randomBytes(8).toString('hex') };
   const holder = () => lock.prepare('SELECT pid, host, started_at, token FROM holder WHERE id = 1').get() as Holder | undefined;
   const refuse = (): never => {
