@@ -86,6 +86,17 @@ describe('DeploymentService', () => {
     http.expectNone('/api/admin/deployments/9');
   });
 
+  it('coalesces resync hints that arrive during a refetch into one more refetch', async () => {
+    ws.resync.next();
+    ws.resync.next();
+    ws.resync.next();
+    http.expectOne('/api/admin/deployments/active').flush({ data: [] });
+    await new Promise((r) => setTimeout(r));
+    http.expectOne('/api/admin/deployments/active').flush({ data: [] });
+    await new Promise((r) => setTimeout(r));
+    http.expectNone('/api/admin/deployments/active');
+  });
+
   it('refetches active and watched deployments when the socket comes back', async () => {
     service.watch('7');
     ws.resync.next();

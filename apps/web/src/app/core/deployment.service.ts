@@ -163,8 +163,29 @@ export class DeploymentService {
     return this.watched.has(id);
   }
 
-  /** After a reconnect: the current state of everything unfinished and everything watched. */
-  async resync(): Promise<void> {
+  private resyncing: Promise<void> | null = null;
+  private resyncAgain = false;
+
+  /**
+   * After a reconnect or a resync hint: the current state of everything unfinished and everything
+   * watched. Hints that arrive during a refetch (every instance may send one when Redis comes
+   * back) make one more refetch after it, not one each.
+   */
+  resync(): Promise<void> {
+    if (this.resyncing) {
+      this.resyncAgain = true;
+      return this.resyncing;
+    }
+    this.resyncing = (async () => {
+      do {
+        this.resyncAgain = false;
+        await this.refetchShown();
+      } while (this.resyncAgain);
+    })().finally(() => (this.resyncing = null));
+    return this.resyncing;
+  }
+
+  private async refetchShown(): Promise<void> {
     const ids = new Set([...this.watched.keys(), ...this.active().map((d) => d.deployment_id)]);
     try {
       const active = await firstValueFrom(this.http.get<{ data: DeploymentView[] }>('/api/admin/deployments/active'));
