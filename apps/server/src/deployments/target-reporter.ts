@@ -15,6 +15,8 @@ export interface SlipwayReport {
   message: string;
   logs?: string[];
   url?: string;
+  /** The CI run attempt the report follows (a Dokploy confirmation's): ignored once a later one started. */
+  runAttempt?: number;
 }
 
 export type TargetReportOutcome = 'changed' | 'ignored' | 'gone';
@@ -57,6 +59,7 @@ export class TargetReporter {
         message: r.message,
         logs: r.logs ?? [r.message],
         url: r.url,
+        runAttempt: r.runAttempt,
       };
       return this.deps.deployments.report(trx, input, now);
     });

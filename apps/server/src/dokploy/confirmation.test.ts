@@ -178,4 +178,22 @@ describe.each(DIALECTS)('Dokploy confirmation after CI says done, on %s (Dokploy
     const jobs = await s.ctx.database.db.selectFrom('jobs').select('dedupe_key').where('dedupe_key', 'like', `dokploy.confirm:${id}:backend:%:0`).execute();
     expect(jobs).toHaveLength(1);
   });
+
+  it("a CI re-run: the earlier attempt's confirmation stops, the new attempt's decides", async () => {
+    const send = ci('backend', 'rerun');
+    await send('running', { runAttempt: 1 });
+    const first = stub.addDeployment('dok-backend');
+    const id = (await send('done', { runAttempt: 1 })).body.deployment_id as string;
+    expect((await send('running', { runAttempt: 2 })).body).toMatchObject({ outcome: 'accepted', status: 'building' });
+    // Attempt 1's Dokploy deployment fails after the re-run began: its confirmation must not end attempt 2.
+    stub.finish(first.deploymentId, 'error', { errorMessage: 'attempt 1 broke' });
+    const old = () => s.ctx.database.db.selectFrom('jobs').select(['status', 'result']).where('dedupe_key', 'like', `dokploy.confirm:${id}:backend:ci:%`).execute();
+    await eventually(async () => (await old()).some((j) => j.result?.includes('took over')), "attempt 1's confirmation to stop");
+    expect((await target(id, 'backend')).status).toBe('building');
+
+    const second = stub.addDeployment('dok-backend');
+    expect((await send('done', { runAttempt: 2 })).body).toMatchObject({ outcome: 'accepted', status: 'deploying' });
+    stub.finish(second.deploymentId, 'done');
+    expect(await finished(id, 'backend')).toMatchObject({ status: 'success', run_attempt: 2 });
+  });
 });

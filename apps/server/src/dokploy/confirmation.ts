@@ -132,6 +132,9 @@ export class DokployConfirmation {
     const found = await this.deps.reporter.find(this.deps.db, p);
     if (!found) return 'deployment gone';
     if (isTerminal(found.target.status)) return `target already ${found.target.status}`;
+    // A CI re-run started the target over: this confirmation followed the earlier attempt.
+    const attempt = attemptOf(p);
+    if (attempt && (found.target.run_attempt ?? 1) > attempt) return `attempt ${found.target.run_attempt} of the CI run took over`;
     const app = this.apps.get(p.applicationId);
     if (!app?.dokploy?.apiUrl) {
       return this.finish(p, { status: 'success', message: 'CI reported done (Dokploy confirmation is no longer configured for this application)' });
@@ -166,7 +169,7 @@ export class DokployConfirmation {
         const message = `Dokploy deployment ${id} still running after ${waited}`;
         return this.finish(p, { status: 'failed', message, logs: [message, ...logs] });
       }
-      if (p.seen !== id) await this.deps.reporter.report(p, { status: 'deploying', message: `Dokploy is deploying (deployment ${id})` });
+      if (p.seen !== id) await this.report(p, { status: 'deploying', message: `Dokploy is deploying (deployment ${id})` });
       return this.next(p, { seen: id }, this.deps.settings.dokploy.pollIntervalMs);
     }
     if (view.kind === 'failed') return this.finish(p, dokployFailure(view));
@@ -174,7 +177,7 @@ export class DokployConfirmation {
     const message = `Dokploy deployment ${id} done`;
     const healthUrl = healthUrlOf(app, { moduleSlug: deployment.module_slug, branch: deployment.branch_name });
     if (healthUrl) {
-      await this.deps.reporter.report(p, { status: 'deploying', message: `${message}; checking ${healthUrl}`, logs: [message, ...view.logs] });
+      await this.report(p, { status: 'deploying', message: `${message}; checking ${healthUrl}`, logs: [message, ...view.logs] });
       return this.next(p, { phase: 'health', seen: id, healthTries: 0 }, 0);
     }
     return this.finish(p, { status: 'success', message, logs: [message, ...view.logs], url: publicUrlOf(app, { moduleSlug: deployment.module_slug, branch: deployment.branch_name }) });
@@ -194,8 +197,13 @@ export class DokployConfirmation {
     return this.next(p, { healthTries: tries }, intervalMs);
   }
 
+  /** Reports as the CI attempt it follows: once a re-run started the target over, the status machine ignores it. */
+  private report(p: ConfirmPayload, r: SlipwayReport) {
+    return this.deps.reporter.report(p, { ...r, runAttempt: attemptOf(p) });
+  }
+
   private async finish(p: ConfirmPayload, r: SlipwayReport): Promise<string> {
-    const outcome = await this.deps.reporter.report(p, r);
+    const outcome = await this.report(p, r);
     return `${r.status}: ${r.message} (${outcome})`;
   }
 
@@ -204,6 +212,12 @@ export class DokployConfirmation {
     await this.deps.jobs.enqueue(this.deps.db, { type: CONFIRM_JOB, payload: n, key: keyOf(n), runAt: new Date(this.clock() + delayMs) });
     return `step ${n.step} queued (${n.phase})`;
   }
+}
+
+/** The CI run attempt a confirmation follows (`ci`: 1, `ci-<n>`: n); undefined for other runs. */
+function attemptOf(p: ConfirmPayload): number | undefined {
+  const m = /^ci(?:-(\d+))?$/.exec(p.run);
+  return m ? Number(m[1] ?? 1) : undefined;
 }
 
 function keyOf(p: ConfirmPayload): string {

@@ -192,10 +192,11 @@ export class ModulesService {
     }
     const files = await this.render(definitionOf(row), new Date(row.created_at));
     const module = await this.view(viewer, row);
-    if (job.status !== 'done') return { module, deployment: null, files, branches: [] };
-    const result = JSON.parse(job.result ?? 'null') as PublishJobResult;
-    const deployment = result.deploymentId ? ((await this.d.deployments.detail(this.d.db, { id: viewer.id, role: 'admin' }, result.deploymentId)) ?? null) : null;
-    return { module, deployment, files, branches: result.branches };
+    const result = job.status === 'done' ? (JSON.parse(job.result ?? 'null') as PublishJobResult) : undefined;
+    // Still publishing (202): its deployment exists from the start, pending.
+    const deploymentId = result ? result.deploymentId : await this.d.deployments.published(this.d.db, publishKeyOf({ moduleId: row.id, version: row.version }));
+    const deployment = deploymentId ? ((await this.d.deployments.detail(this.d.db, { id: viewer.id, role: 'admin' }, deploymentId)) ?? null) : null;
+    return { module, deployment, files, branches: result?.branches ?? [] };
   }
 
   /**
