@@ -37,8 +37,9 @@ export function createLocalRunner(o: CreateRunnerOptions): LocalRunner {
   const store = new DeploymentsStore(o.traits);
   return new LocalRunner({
     db: o.db,
-    // Two pipelines at a time (a module's backend and frontend build side by side).
-    jobs: [1, 2].map(() => new JobQueue(o.db, o.traits, { onError: (err, job) => o.log.warn({ err, job: job?.id }, 'local runner job attempt failed') })),
+    // Two pipelines at a time (a module's backend and frontend build side by side); the queue renews their leases.
+    jobs: new JobQueue(o.db, o.traits, { onError: (err, job) => o.log.warn({ err, job: job?.id }, 'local runner job attempt failed') }),
+    concurrency: 2,
     pushEvents: o.pushEvents,
     applications: o.applications,
     reposDir: join(o.dataDir, 'repos'),

@@ -35,11 +35,10 @@ export interface RunnerLog {
 
 export interface LocalRunnerOptions {
   db: Db;
-  /**
-   * Queues of its own, so a long build never holds up publishing or Dokploy confirmation. Each
-   * runs one pipeline at a time; several (on the same database) run that many at once.
-   */
-  jobs: JobQueue | readonly JobQueue[];
+  /** A queue of its own, so a long build never holds up publishing or Dokploy confirmation. */
+  jobs: JobQueue;
+  /** Pipelines run at once by this instance (default 2: a module's backend and frontend side by side). */
+  concurrency?: number;
   pushEvents: PushEvents;
   applications: ApplicationLookup;
   /** `<dataDir>/repos`: the hosted repositories. */
@@ -77,12 +76,9 @@ export class LocalRunner implements BuildTrigger {
   private webhookUrl: string | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly abort = new AbortController();
-  private readonly queues: readonly JobQueue[];
 
   constructor(private readonly o: LocalRunnerOptions) {
-    this.queues = Array.isArray(o.jobs) ? o.jobs : [o.jobs as JobQueue];
-    if (this.queues.length === 0) throw new Error('the local runner needs a job queue');
-    for (const q of this.queues) q.register(RUNNER_JOB, (p: RunJob, ctx: JobContext) => this.runJob(p, ctx));
+    o.jobs.register(RUNNER_JOB, (p: RunJob, ctx: JobContext) => this.runJob(p, ctx), { concurrency: o.concurrency ?? 2 });
   }
 
   /** Starts listening and working; `serverUrl` is where Slipway listens (reports go there). */
@@ -93,7 +89,7 @@ export class LocalRunner implements BuildTrigger {
       .then(() => this.reconcile())
       .catch((err) => this.o.log?.error({ err }, 'local runner: start-up reconciliation failed'))
       .finally(() => {
-        if (!this.abort.signal.aborted) for (const q of this.queues) q.start();
+        if (!this.abort.signal.aborted) this.o.jobs.start();
       });
   }
 
@@ -102,7 +98,7 @@ export class LocalRunner implements BuildTrigger {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.abort.abort();
-    await Promise.all(this.queues.map((q) => q.stop()));
+    await this.o.jobs.stop();
     await this.o.supervisor.stopAll();
   }
 
@@ -147,7 +143,7 @@ export class LocalRunner implements BuildTrigger {
   private async enqueue(db: Db, appId: string, ref: string, commit: string): Promise<number | undefined> {
     const branch = runnableBranch(ref, this.o.applications.get(appId)?.baseBranch ?? 'main');
     if (!branch || commit === ZERO_SHA || !/^[0-9a-f]{40}$/.test(commit)) return undefined;
-    return this.queues[0]!.enqueue(db, {
+    return this.o.jobs.enqueue(db, {
       type: RUNNER_JOB,
       payload: { app: appId, branch, commit } satisfies RunJob,
       key: `runner:${appId}:${branch}:${commit}`,
@@ -162,6 +158,8 @@ export class LocalRunner implements BuildTrigger {
     const repoDir = localRepoPath(this.o.reposDir, p.app);
     if (!existsSync(join(repoDir, 'HEAD'))) return { outcome: 'no repository' };
     const log = this.o.log;
+    // Slipway stopping, or this claim lost (another worker runs the job): the run stops.
+    const stop = AbortSignal.any([this.abort.signal, ctx.signal]);
     const reporter = new RunReporter({
       webhookUrl,
       secret: this.o.secret(),
@@ -170,15 +168,13 @@ export class LocalRunner implements BuildTrigger {
       sendOptions: { retries: this.o.sendRetries ?? 4 },
       onFailure: (error) => log?.warn({ app: p.app, branch: p.branch }, `local runner: ${error}`),
     });
-    const heartbeat = setInterval(() => void ctx.heartbeat().catch(() => undefined), 30_000);
-    heartbeat.unref();
     try {
       const outcome = await runPipeline(
         { app, repoDir, branch: p.branch, commit: p.commit },
         { workDir: this.o.workDir, supervisor: this.o.supervisor, sandbox: this.o.sandbox, env: this.o.env, ...this.o.pipeline },
-        { stage: (stage, message) => reporter.stageStarted(stage, message), line: (l) => reporter.line(l), signal: this.abort.signal },
+        { stage: (stage, message) => reporter.stageStarted(stage, message), line: (l) => reporter.line(l), signal: stop },
       );
-      if (this.abort.signal.aborted) throw new Error('the local runner stopped during the run');
+      if (stop.aborted) throw new Error('the local runner stopped during the run');
       if (outcome.kind === 'none') {
         // A module branch without a pipeline would wait forever: say so. A plain push to main is not news.
         if (p.branch.startsWith('module/')) await reporter.finish('error', { message: outcome.message, stage: 'build' });
@@ -190,8 +186,8 @@ export class LocalRunner implements BuildTrigger {
       log?.info({ app: p.app, branch: p.branch, commit: p.commit, outcome: outcome.kind }, `local runner: ${outcome.message}`);
       return { outcome: outcome.kind, url: outcome.url };
     } catch (err) {
-      // Stopped mid-run: the job runs again at the next start (its lease runs out).
-      if (this.abort.signal.aborted) {
+      // Stopped mid-run: the job runs again (its lease runs out), here or on another instance.
+      if (stop.aborted) {
         await reporter.drain();
         throw err;
       }
@@ -199,8 +195,6 @@ export class LocalRunner implements BuildTrigger {
       log?.error({ err, app: p.app, branch: p.branch }, 'local runner failed');
       await reporter.finish('error', { message: `The local runner failed: ${(err as Error).message}` });
       return { outcome: 'error' };
-    } finally {
-      clearInterval(heartbeat);
     }
   }
 }
