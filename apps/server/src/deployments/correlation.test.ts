@@ -81,6 +81,17 @@ describe.each(DIALECTS)('correlation on %s', (dialect) => {
     await h.db.insertInto('deployment_targets').values({ ...copy, deployment_id: Number(other.body.deployment_id), application_id: 'worker' }).execute();
   });
 
+  it("a run of a commit goes to that commit's target, not to a newer publish's target that has no commit yet", async () => {
+    const service = new DeploymentsService(new DeploymentsStore(h.traits));
+    const now = new Date().toISOString();
+    const commit = 'a'.repeat(40);
+    const older = await service.create(h.db, { moduleSlug: 'order', branch: 'module/order', commit, ownerId: null, targets: [{ applicationId: 'backend', commitSha: commit }] }, now);
+    // The next publish of the module: created before its push, its target has no commit yet.
+    await service.create(h.db, { moduleSlug: 'order', branch: 'module/order', commit: null, ownerId: null, publishKey: 'publish:order:v2', targets: [{ applicationId: 'backend', commitSha: null }] }, now);
+    const r = await send(instances[0]!, { deploymentId: 'gh-older', applicationId: 'backend', branch: 'module/order', commit, status: 'running' });
+    expect(r.body).toMatchObject({ outcome: 'accepted', deployment_id: older.deploymentId });
+  });
+
   it('a re-run (a later attempt of the same run) moves a failed target on, keeping both attempts in the history', async () => {
     const run = { deploymentId: 'gh-rerun', applicationId: 'backend', branch: 'module/rerun', commit: 'f'.repeat(40) };
     const first = await send(instances[0]!, { ...run, status: 'running', runAttempt: 1, message: 'attempt 1 building' });

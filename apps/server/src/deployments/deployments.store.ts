@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { TERMINAL_STATUSES, type DeploymentStatus } from '@slipway/contracts';
 import type { Db } from '../db/database.ts';
 import type { DialectTraits } from '../db/dialect.ts';
@@ -114,6 +114,9 @@ export class DeploymentsStore {
   private readonly openTargetOfCommit = prepared(['branch', 'applicationId', 'commit'], (db, a: { branch: string; applicationId: string; commit: string }) =>
     openTargets(db, a)
       .where((eb) => eb.or([eb('t.commit_sha', 'is', null), eb('t.commit_sha', '=', a.commit)]))
+      // The target of this very commit first: a newer publish's target, not pushed yet, must not
+      // take a run of the commit before it.
+      .orderBy(sql`case when t.commit_sha is null then 1 else 0 end`)
       .orderBy('t.id', 'desc')
       .limit(inline(1)),
   );
