@@ -39,6 +39,19 @@ describe('notifier → real Slipway server', () => {
     });
   });
 
+  it('a GitHub "Re-run" of a failed run (same GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT 2) ends in success, both attempts in the events', async () => {
+    const rerun = { ...env, GITHUB_RUN_ID: '555', GITHUB_REF_NAME: 'module/refunds', GITHUB_SHA: 'fedcba987654' };
+    const post = (e: Record<string, string>, status: string) => send(url(), JSON.stringify(buildPayload(e, { status })), s.secret, { retries: 0 });
+    await post({ ...rerun, GITHUB_RUN_ATTEMPT: '1' }, 'running');
+    await post({ ...rerun, GITHUB_RUN_ATTEMPT: '1' }, 'error');
+    expect((await call(s.url, 'GET', '/api/admin/deployments/refunds/status', { token })).body.status).toBe('failed');
+    await post({ ...rerun, GITHUB_RUN_ATTEMPT: '2' }, 'running');
+    await post({ ...rerun, GITHUB_RUN_ATTEMPT: '2' }, 'done');
+    const d = (await call(s.url, 'GET', '/api/admin/deployments/refunds/status', { token })).body;
+    expect(d).toMatchObject({ status: 'success', targets: [expect.objectContaining({ external_id: 'gh-555', status: 'success' })] });
+    expect(d.events.map((e: { status: string }) => e.status)).toEqual(['building', 'failed', 'building', 'success']);
+  });
+
   it('gets a 401 with a wrong secret, and does not retry it', async () => {
     let retries = 0;
     const result = await send(url(), JSON.stringify(buildPayload(env, { status: 'error' })), 'wrong-secret', {
