@@ -92,6 +92,27 @@ describe.each(DIALECTS)('correlation on %s', (dialect) => {
     expect(r.body).toMatchObject({ outcome: 'accepted', deployment_id: older.deploymentId });
   });
 
+  // PostgreSQL only: SQLite has one writer, so no other transaction can be open meanwhile.
+  it.runIf(dialect === 'postgres')('a report whose run another instance is creating at that moment is applied, not taken for a duplicate', async () => {
+    const service = new DeploymentsService(new DeploymentsStore(h.traits));
+    const commit = 'b'.repeat(40);
+    const now = new Date().toISOString();
+    // A publish's open target of this commit, which the report would claim...
+    await service.create(h.db, { moduleSlug: 'claim', branch: 'module/claim', commit, ownerId: null, targets: [{ applicationId: 'backend', commitSha: commit }] }, now);
+    let sent: Promise<Awaited<ReturnType<typeof send>>> | undefined;
+    // ...while the other instance, in a transaction still open, creates this run's target.
+    const other = await second!.db.transaction().execute(async (trx) => {
+      const r = await new DeploymentsService(new DeploymentsStore(h.traits)).report(trx, { applicationId: 'backend', externalId: 'gh-claim', branch: 'module/elsewhere', status: 'building', logs: [] }, now);
+      sent = send(instances[0]!, { deploymentId: 'gh-claim', applicationId: 'backend', branch: 'module/claim', commit, status: 'running', message: 'first' });
+      await new Promise((r) => setTimeout(r, 500)); // the report now waits on this transaction's row
+      return r.deploymentId;
+    });
+    const answer = await sent!;
+    expect(answer.body).toMatchObject({ outcome: 'accepted', deployment_id: String(other) });
+    const targets = await h.db.selectFrom('deployment_targets').select(['deployment_id']).where('external_id', '=', 'gh-claim').execute();
+    expect(targets).toEqual([{ deployment_id: other }]);
+  });
+
   it('a re-run (a later attempt of the same run) moves a failed target on, keeping both attempts in the history', async () => {
     const run = { deploymentId: 'gh-rerun', applicationId: 'backend', branch: 'module/rerun', commit: 'f'.repeat(40) };
     const first = await send(instances[0]!, { ...run, status: 'running', runAttempt: 1, message: 'attempt 1 building' });

@@ -85,30 +85,33 @@ export class WebhookIntake {
 
     const key = verification.idempotencyKey;
     const input = toReportInput(parsed.report, this.deps.awaitConfirmation);
-    let result: ReportResult | 'duplicate';
-    try {
-      result = await writes.run(async (trx) => {
-        const r = await this.deps.deployments.report(trx, input, now);
-        const first = await deliveries.recordOnce(trx, {
-          ...base,
-          outcome: r.kind === 'changed' ? 'accepted' : 'ignored',
-          http_status: 200,
-          error: r.kind === 'ignored' ? r.reason : null,
-          idempotency_key: key,
-          deployment_id: r.deploymentId,
+    let result: ReportResult | 'duplicate' | undefined;
+    // A unique violation is another writer's concurrent commit (a copy of this delivery, or a
+    // target of this run that another instance created): the unit runs once more and sees it.
+    for (let round = 1; result === undefined; round++) {
+      try {
+        result = await writes.run(async (trx) => {
+          const r = await this.deps.deployments.report(trx, input, now);
+          const first = await deliveries.recordOnce(trx, {
+            ...base,
+            outcome: r.kind === 'changed' ? 'accepted' : 'ignored',
+            http_status: 200,
+            error: r.kind === 'ignored' ? r.reason : null,
+            idempotency_key: key,
+            deployment_id: r.deploymentId,
+          });
+          // Seen before: undo this unit's change (duplicates are rare; checking first costs every
+          // delivery a query).
+          if (!first) throw DUPLICATE;
+          if (r.kind === 'changed') {
+            for (const followUp of this.deps.followUps ?? []) await followUp(trx, { deploymentId: r.deploymentId, report: parsed.report, input, change: r.change });
+          }
+          return r;
         });
-        // Seen before: undo this unit's change (duplicates are rare; checking first costs every
-        // delivery a query).
-        if (!first) throw DUPLICATE;
-        if (r.kind === 'changed') {
-          for (const followUp of this.deps.followUps ?? []) await followUp(trx, { deploymentId: r.deploymentId, report: parsed.report, input, change: r.change });
-        }
-        return r;
-      });
-    } catch (err) {
-      // DUPLICATE, or two copies of one delivery raced and the other committed first.
-      if (err !== DUPLICATE && !this.deps.traits.isUniqueViolation(err)) throw err;
-      result = 'duplicate';
+      } catch (err) {
+        if (err === DUPLICATE) result = 'duplicate';
+        else if (!this.deps.traits.isUniqueViolation(err) || round >= 3) throw err;
+      }
     }
 
     if (result === 'duplicate') {
