@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { gitEnv, runGit } from '../git/git-runner.ts';
 import { makeScrubber } from '../git/scrub.ts';
@@ -66,4 +67,38 @@ function archiveInto(repoDir: string, sha: string, dir: string, timeoutMs: numbe
     git.on('close', done('git archive'));
     tar.on('close', done('tar'));
   });
+}
+
+/**
+ * This process's own folder under `<data>/runner/checkouts`: instances sharing a data folder never
+ * write into, or clean up, each other's checkouts.
+ */
+export const CHECKOUT_OWNER = `${hostname()}-${process.pid}`;
+
+/**
+ * Removes what runners that are gone left under `parentDir` (checkouts of a killed process): this
+ * process's own folder, and the folders of this host's processes that no longer exist. The folders
+ * of live processes stay (another instance on the same data folder may be building in them), and
+ * so do other hosts' (their pids cannot be checked from here; each host cleans its own).
+ */
+export async function removeStaleCheckouts(parentDir: string, owner = CHECKOUT_OWNER): Promise<void> {
+  const entries = await readdir(parentDir).catch(() => [] as string[]);
+  const host = hostname();
+  await Promise.all(
+    entries.map(async (name) => {
+      const m = /^(.+)-(\d+)$/.exec(name);
+      const stale = name === owner || (m !== null && m[1] === host && !processExists(Number(m[2])));
+      if (stale) await rm(join(parentDir, name), { recursive: true, force: true });
+    }),
+  );
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, as another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -9,6 +9,7 @@ import { ensureBareRepo, PushEvents, ZERO_SHA } from '../git/index.ts';
 import { git, tempDir } from '../git/test-helpers.ts';
 import { JobQueue } from '../jobs/job-queue.ts';
 import { openTestDatabase } from '../test-support/database.ts';
+import { CHECKOUT_OWNER } from './checkout.ts';
 import { LocalRunner } from './local-runner.ts';
 import { runPipeline } from './pipeline-run.ts';
 import { Sandbox } from './sandbox.ts';
@@ -150,7 +151,7 @@ describe('pipelines run isolated', () => {
     // Its own PID namespace: bwrap's init, bash and its subshells, not the host's processes.
     expect(Number(lines.find((l) => l.startsWith('processes visible:'))!.split(': ')[1])).toBeLessThanOrEqual(8);
     expect(existsSync(join(dataDir, 'pwned'))).toBe(false);
-    expect(readdirSync(join(workDir, 'checkouts'))).toEqual([]);
+    expect(readdirSync(join(workDir, 'checkouts', CHECKOUT_OWNER))).toEqual([]);
     expect(existsSync('/usr/pwned')).toBe(false);
   });
 

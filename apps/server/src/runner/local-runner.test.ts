@@ -7,6 +7,7 @@ import { ensureBareRepo, PushEvents, ZERO_SHA } from '../git/index.ts';
 import { git, tempDir } from '../git/test-helpers.ts';
 import { JobQueue } from '../jobs/job-queue.ts';
 import { openTestDatabase } from '../test-support/database.ts';
+import { CHECKOUT_OWNER } from './checkout.ts';
 import { LocalRunner } from './local-runner.ts';
 import { ServiceSupervisor } from './services.ts';
 import { testSandbox } from './test-sandbox.ts';
@@ -160,7 +161,7 @@ describe('LocalRunner on hosted repositories', () => {
     expect(await res.json()).toEqual({ module: 'products', commit: sha.slice(0, 7) });
     expect(supervisor.isRunning('shop/module-products')).toBe(true);
     // The checkout is gone; the release the service runs from stays.
-    expect(readdirSync(join(workDir, 'checkouts'))).toEqual([]);
+    expect(readdirSync(join(workDir, 'checkouts', CHECKOUT_OWNER))).toEqual([]);
     expect(readdirSync(join(workDir, 'releases', 'shop'))).toHaveLength(1);
   });
 

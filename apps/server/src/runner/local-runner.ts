@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApplicationConfig } from '../config/config.ts';
 import type { Db } from '../db/database.ts';
 import { hostedAppOf, localRepoPath, ZERO_SHA, type PushEvent, type PushEvents } from '../git/index.ts';
 import type { BuildTrigger } from '../modules/branch-publisher.ts';
 import { moduleBranchHeads } from './branch-heads.ts';
+import { removeStaleCheckouts } from './checkout.ts';
 import type { JobContext, JobQueue } from '../jobs/job-queue.ts';
+import { PeriodicPass } from '../jobs/periodic-pass.ts';
 import { runnableBranch } from './pipeline-file.ts';
 import { runPipeline, type PipelineRunDeps } from './pipeline-run.ts';
 import { RunReporter } from './run-reporter.ts';
@@ -58,6 +59,8 @@ export interface LocalRunnerOptions {
    * recorded it): start-up reconciliation builds only module branch heads that nothing follows.
    */
   deployed?: (db: Db, run: RunJob) => Promise<boolean>;
+  /** How often every instance reconciles the hosted module branches with their builds (default 1 min). */
+  reconcileIntervalMs?: number;
   pipeline?: Partial<Pick<PipelineRunDeps, 'dockerAvailable' | 'defaultStepTimeoutMs'>>;
   /** Log batching of the reports (default 1 s). */
   batchMs?: number;
@@ -70,26 +73,35 @@ export interface LocalRunnerOptions {
  * reports every stage through Slipway's own signed webhook, as CI does. Slipway's publisher queues
  * its builds in the transaction that records its push (`pushed`); a person's push over HTTP is
  * queued once git has accepted it, and a push whose process died before that is found by the
- * start-up reconciliation (docs/runner.md, "Nothing lost").
+ * reconciliation every instance runs (docs/runner.md, "Nothing lost").
  */
 export class LocalRunner implements BuildTrigger {
   private webhookUrl: string | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly abort = new AbortController();
+  private readonly reconciliation: PeriodicPass<number[]>;
 
   constructor(private readonly o: LocalRunnerOptions) {
     o.jobs.register(RUNNER_JOB, (p: RunJob, ctx: JobContext) => this.runJob(p, ctx), { concurrency: o.concurrency ?? 2 });
+    this.reconciliation = new PeriodicPass({
+      name: 'local runner: reconciliation of module branches',
+      intervalMs: o.reconcileIntervalMs ?? 60_000,
+      pass: () => this.reconcile(),
+      log: { error: (obj: object, msg: string) => o.log?.error(obj, msg) } as never,
+    });
   }
 
   /** Starts listening and working; `serverUrl` is where Slipway listens (reports go there). */
   start(serverUrl: string): void {
     this.webhookUrl = new URL(WEBHOOK_PATH, serverUrl).toString();
     this.unsubscribe ??= this.o.pushEvents.on((e) => void this.onPush(e));
-    void rm(join(this.o.workDir, 'checkouts'), { recursive: true, force: true })
-      .then(() => this.reconcile())
-      .catch((err) => this.o.log?.error({ err }, 'local runner: start-up reconciliation failed'))
+    // Only what a dead runner left: instances sharing the data folder may be building in theirs.
+    void removeStaleCheckouts(join(this.o.workDir, 'checkouts'))
+      .catch((err) => this.o.log?.error({ err }, 'local runner: cleaning the checkouts failed'))
       .finally(() => {
-        if (!this.abort.signal.aborted) this.o.jobs.start();
+        if (this.abort.signal.aborted) return;
+        this.reconciliation.start();
+        this.o.jobs.start();
       });
   }
 
@@ -98,6 +110,7 @@ export class LocalRunner implements BuildTrigger {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.abort.abort();
+    await this.reconciliation.stop();
     await this.o.jobs.stop();
     await this.o.supervisor.stopAll();
   }
@@ -124,8 +137,9 @@ export class LocalRunner implements BuildTrigger {
 
   /**
    * Module branch heads of the hosted repositories that no job and no deployment target follows:
-   * pushes acknowledged to a person just before the process died. Every instance may run it; the
-   * job key makes each build once. Returns their jobs (new, or queued before).
+   * pushes acknowledged to a person just before a process died. Every instance runs it at start
+   * and every `reconcileIntervalMs` (so a push is built even if the instance that took it never
+   * comes back); the job key makes each build once. Returns their jobs (new, or queued before).
    */
   async reconcile(): Promise<number[]> {
     const ids: number[] = [];

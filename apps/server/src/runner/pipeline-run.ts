@@ -7,7 +7,7 @@ import { DeployedCommits } from '../dokploy/deployed-commits.ts';
 import { dokployClientFor } from '../dokploy/dokploy.client.ts';
 import { pushedCommit } from '../dokploy/pushed-commit.ts';
 import { checkHealthOnce, publicUrlOf } from '../dokploy/health-check.ts';
-import { checkoutCommit, readFileAt } from './checkout.ts';
+import { CHECKOUT_OWNER, checkoutCommit, readFileAt } from './checkout.ts';
 import { deployUrlOf, healthUrlOf, parsePipelineFile, PIPELINE_PATH, PipelineFileError, type Pipeline } from './pipeline-file.ts';
 import type { Sandbox } from './sandbox.ts';
 import type { ServiceSupervisor } from './services.ts';
@@ -115,7 +115,7 @@ export async function runPipeline(req: PipelineRunRequest, deps: PipelineRunDeps
     ...(url ? { DEPLOY_URL: url } : {}),
   };
 
-  const checkout = await checkoutCommit(req.repoDir, req.commit, join(deps.workDir, 'checkouts'));
+  const checkout = await checkoutCommit(req.repoDir, req.commit, join(deps.workDir, 'checkouts', CHECKOUT_OWNER));
   let keep = false;
   if (!isolated) hooks.line('⚠ SLIPWAY_RUNNER_ISOLATION=none: this pipeline runs unisolated, as the server\'s user');
   const run = async (name: string, command: string, timeoutMs: number, sandboxed = true): Promise<string | undefined> => {
