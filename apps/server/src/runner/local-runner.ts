@@ -56,7 +56,7 @@ export interface LocalRunnerOptions {
   log?: RunnerLog;
   /**
    * Whether a deployment target already follows this commit (CI reported on it, or a publish
-   * recorded it): start-up reconciliation builds only module branch heads that nothing follows.
+   * recorded it): the reconciliation builds only module branch heads that nothing follows.
    */
   deployed?: (db: Db, run: RunJob) => Promise<boolean>;
   /** How often every instance reconciles the hosted module branches with their builds (default 1 min). */
