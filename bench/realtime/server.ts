@@ -36,7 +36,8 @@ if (mode === 'slipway') {
   // Every bench socket comes from 127.0.0.1: the per-address limits (100 sockets, 100 at once) are
   // lifted, as they would be for a trusted proxy's address.
   const perAddress = { maxConnectionsPerAddress: 100_000, connectionRatePerAddress: 100_000, connectionBurstPerAddress: 100_000 };
-  const config = realtimeConfig({ secret, maxConnections: 100_000, activityTimeout: 600, ...perAddress });
+  // The presence bench holds 1,000+ members in one channel (Pusher's default limit is 100).
+  const config = realtimeConfig({ secret, maxConnections: 100_000, activityTimeout: 600, maxPresenceMembers: 100_000, ...perAddress });
   const realtime = await registerRealtime(app, { config, authenticate: async () => null });
   await app.listen({ port: 0, host: '127.0.0.1' });
   port = (app.server.address() as { port: number }).port;

@@ -34,4 +34,33 @@ describe('realtime configuration', () => {
     expect(() => readRealtimeConfig({ REALTIME_MAX_CONNECTIONS_PER_IP: '0' })).toThrow();
     expect(() => readRealtimeConfig({ PUSHER_SCHEME: 'ftp' })).toThrow();
   });
+
+  it('reads the protocol-complete settings (issue 15) with their defaults, and refuses bad ones', () => {
+    expect(readRealtimeConfig({})).toMatchObject({ corsOrigins: [], maxPresenceMembers: 100, maxPresenceUserInfoBytes: 1024, cacheTtlSeconds: 1800, signinTimeout: 0, webhookUrl: null, webhookBatchMs: 1000, webhookMaxAttempts: 5, webhookRetryBaseMs: 1000 });
+    const env = {
+      REALTIME_CORS_ORIGINS: 'https://a.example.test, http://localhost:4200/',
+      REALTIME_MAX_PRESENCE_MEMBERS: '500',
+      REALTIME_MAX_PRESENCE_USER_INFO_BYTES: '2048',
+      REALTIME_CACHE_TTL_SECONDS: '60',
+      REALTIME_SIGNIN_TIMEOUT_SECONDS: '30',
+      REALTIME_WEBHOOK_URL: 'https://app.example.test/pusher/webhook',
+      REALTIME_WEBHOOK_BATCH_MS: '250',
+      REALTIME_WEBHOOK_MAX_ATTEMPTS: '3',
+      REALTIME_WEBHOOK_RETRY_BASE_MS: '500',
+    };
+    expect(readRealtimeConfig(env)).toMatchObject({
+      corsOrigins: ['https://a.example.test', 'http://localhost:4200'],
+      maxPresenceMembers: 500,
+      maxPresenceUserInfoBytes: 2048,
+      cacheTtlSeconds: 60,
+      signinTimeout: 30,
+      webhookUrl: 'https://app.example.test/pusher/webhook',
+      webhookBatchMs: 250,
+      webhookMaxAttempts: 3,
+      webhookRetryBaseMs: 500,
+    });
+    expect(() => readRealtimeConfig({ REALTIME_CORS_ORIGINS: '*' })).toThrow();
+    expect(() => readRealtimeConfig({ REALTIME_CORS_ORIGINS: 'https://a.example.test/path' })).toThrow();
+    expect(() => readRealtimeConfig({ REALTIME_WEBHOOK_URL: 'ftp://x' })).toThrow();
+  });
 });
