@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkBatch, checkEvent, type HttpApiLimits } from './http-api.ts';
 import { httpApiBodyLimit } from './http-api.ts';
 import { channelKind, isValidChannelName, isValidUserId, USER_CHANNEL_PREFIX } from './protocol.ts';
-import { keepRawJsonDrained, rawBodyOf } from './raw-body.ts';
+import { bodyWasTooLarge, keepRawJsonDrained, rawBodyOf } from './raw-body.ts';
 import { verifyRequest, type AppCredentials } from './signatures.ts';
 import type { RealtimeEvent } from './event-bus.ts';
 import type { Members } from './channel-state.ts';
@@ -56,6 +56,10 @@ async function apiRoutes(scope: FastifyInstance, opts: HttpApiRouteOptions): Pro
 
   /** Answers the refusal itself and returns false, or returns true for a well-signed request. */
   const authorized = (req: FastifyRequest<{ Params: { appId: string } }>, reply: FastifyReply): boolean => {
+    if (bodyWasTooLarge(req)) {
+      reply.code(413).send({ error: 'payload_too_large', message: `Request body is over ${bodyLimit} bytes` });
+      return false;
+    }
     if (req.params.appId !== app.id) {
       reply.code(404).send({ error: 'not_found', message: `unknown app ${req.params.appId}` });
       return false;

@@ -20,10 +20,16 @@ export function keepRawJson(scope: FastifyInstance, bodyLimit: number): void {
   });
 }
 
+/** Requests whose body was over the limit and read to its end: the route answers 413 (the connection stays usable). */
+const tooLarge = new WeakSet<FastifyRequest>();
+export const bodyWasTooLarge = (req: FastifyRequest): boolean => tooLarge.has(req);
+
 /**
- * Like `keepRawJson`, but a body over `bodyLimit` is read to its end (and dropped) before the 413,
- * up to `drainLimit` bytes: a client still uploading over a kept-alive connection then gets its
- * answer, not a reset. Beyond `drainLimit` the 413 goes out with `Connection: close`.
+ * Like `keepRawJson`, but a body over `bodyLimit` is read to its end (and dropped), up to
+ * `drainLimit` bytes, and left for the route to answer 413 (`bodyWasTooLarge`): a parser error
+ * would make Fastify close the connection, and a client still uploading over a kept-alive
+ * connection would get a reset (EPIPE) instead of its answer. Beyond `drainLimit` the parser fails
+ * with 413 at once, and Fastify closes the connection.
  */
 export function keepRawJsonDrained(scope: FastifyInstance, bodyLimit: number, drainLimit: number): void {
   if (scope.hasContentTypeParser('application/json')) scope.removeContentTypeParser('application/json');
@@ -37,19 +43,20 @@ export function keepRawJsonDrained(scope: FastifyInstance, bodyLimit: number, dr
       payload.removeAllListeners('data');
       done(err, value);
     };
-    const tooLarge = () => Object.assign(new Error(`Request body is over ${bodyLimit} bytes`), { statusCode: 413, code: 'payload_too_large' });
+    const declared = Number(req.headers['content-length']);
+    const tooLargeError = () => Object.assign(new Error(`Request body is over ${bodyLimit} bytes`), { statusCode: 413, code: 'payload_too_large' });
+    if (declared > drainLimit) return finish(tooLargeError());
     payload.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size <= bodyLimit) chunks.push(chunk);
-      else if (size > drainLimit) {
-        req.raw.headers.connection = 'close';
-        void req.raw.socket?.setKeepAlive?.(false);
-        finish(tooLarge());
-      }
+      else if (size > drainLimit) finish(tooLargeError());
     });
     payload.on('error', (err) => finish(err));
     payload.on('end', () => {
-      if (size > bodyLimit) return finish(tooLarge());
+      if (size > bodyLimit) {
+        tooLarge.add(req);
+        return finish(null, undefined);
+      }
       const bytes = Buffer.concat(chunks);
       rawBodies.set(req, bytes);
       if (bytes.length === 0) return finish(null, undefined);
