@@ -3,6 +3,12 @@ import type { PresenceMember } from './presence.ts';
 /** Presence members: user id → `user_info` JSON (undefined when none). */
 export type Members = Map<string, string | undefined>;
 
+/** What a dead instance held, undone by another: members gone, channels now empty everywhere. */
+export interface Orphans {
+  removed: [channel: string, userId: string][];
+  vacated: string[];
+}
+
 export interface CachedEvent {
   name: string;
   data: string;
@@ -25,6 +31,8 @@ export interface ChannelState {
   recall(channel: string): Promise<CachedEvent | null>;
   /** This instance gained (+1) or lost (-1) its last socket on the channel; answers how many instances now hold it. */
   occupancy(channel: string, delta: 1 | -1): Promise<number>;
+  /** Set by the server: a dead instance's members and channels were cleaned up (Redis only). */
+  onOrphans: ((orphans: Orphans) => void) | null;
   close(): Promise<void>;
 }
 
@@ -35,6 +43,8 @@ export class LocalChannelState implements ChannelState {
   private readonly presence = new Map<string, Map<string, { info: string | undefined; sockets: number }>>();
   private readonly cache = new Map<string, CachedEvent & { expires: number }>();
   private readonly occupied = new Map<string, number>();
+  /** One process: nothing outlives it, so never called. */
+  onOrphans: ((orphans: Orphans) => void) | null = null;
 
   constructor(
     private readonly cacheTtlMs: number,

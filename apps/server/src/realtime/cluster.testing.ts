@@ -27,6 +27,7 @@ export function clusterHarness() {
   });
   return {
     cleanups,
+    redisUrl: () => redis!.url,
     /** Something to close after the test. */
     later<T extends { disconnect?: () => void; close?: () => unknown }>(x: T): T {
       cleanups.push(() => (x.disconnect ? x.disconnect() : x.close?.()));

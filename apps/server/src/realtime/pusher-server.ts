@@ -76,6 +76,14 @@ export class PusherServer implements ConnectionHost {
     readonly state: ChannelState = new LocalChannelState(config.cacheTtlSeconds * 1000),
   ) {
     this.addresses = new AddressLimits(config);
+    // Members and channels of an instance that died: the others announce they are gone.
+    state.onOrphans = ({ removed, vacated }) => {
+      for (const [channel, userId] of removed) {
+        this.publish({ channels: [channel], name: MEMBER_REMOVED, data: memberRemovedData(userId) });
+        this.onWebhook?.({ name: 'member_removed', channel, user_id: userId });
+      }
+      for (const channel of vacated) this.onWebhook?.({ name: 'channel_vacated', channel });
+    };
     this.app = { id: config.appId, key: config.key, secret: config.secret };
     this.wss = new WebSocketServer({
       noServer: true,
