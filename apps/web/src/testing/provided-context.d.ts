@@ -12,6 +12,6 @@ export interface SignedRequest {
 declare module 'vitest' {
   export interface ProvidedContext {
     /** The Slipway server started by slipway-server.global-setup.ts. */
-    slipway: { url: string; email: string; password: string; webhooks: SignedWebhook[]; resyncHint: SignedRequest };
+    slipway: { url: string; email: string; password: string; webhooks: SignedWebhook[]; resyncHint: SignedRequest; second: { email: string; password: string } };
   }
 }
