@@ -64,11 +64,13 @@ export async function startRedis(port?: number): Promise<RedisServer> {
     port,
     pid,
     async stop() {
-      if (child.exitCode === null) {
+      // A server killed by a signal (a test's kill -9) has no exit code, only a signal code.
+      const running = () => child.exitCode === null && child.signalCode === null;
+      if (running()) {
         const exited = new Promise((r) => child.once('exit', r));
         process.kill(pid, 'SIGTERM');
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-        if (child.exitCode === null) process.kill(pid, 'SIGKILL');
+        if (running()) process.kill(pid, 'SIGKILL');
       }
       rmSync(dir, { recursive: true, force: true });
     },
