@@ -191,6 +191,8 @@ export async function rawClient(port: number, key: string, path?: string, header
   const client: RawClient = { ws, messages, next, closed, socketId: '', send: (msg) => ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg)) };
   const first = await Promise.race([next('pusher:connection_established'), next('pusher:error'), closed.then(() => null)]);
   if (first && first.event === 'pusher:connection_established') client.socketId = first.data.socket_id;
+  // The race's other waiters must not swallow a later message the test waits for (nor time out noisily).
+  waiters.length = 0;
   return client;
 }
 
