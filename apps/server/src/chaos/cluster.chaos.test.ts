@@ -10,7 +10,8 @@
  * - every deployment reached its true end (success, or failed for a version the demo build
  *   refuses) within TERMINAL_BOUND_MS of its first request;
  * - one commit per published version on each repository, one deployment per commit, one runner
- *   job per pushed commit; one deployment per CI run;
+ *   job per pushed commit, and no publish or build run again unless an instance died meanwhile;
+ *   one deployment per CI run;
  * - every webhook delivery answered 200 has its effect;
  * - a pusher-js subscriber on every instance shows every deployment's final status (from events,
  *   and from the API when it resynchronised after a reconnect).
@@ -31,7 +32,7 @@ import { deliver, newTally, runReports, type Delivery } from './ci-sender.ts';
 import { Cluster, type Instance } from './cluster.ts';
 import { inspectDatabase, type Inspector } from './inspect-db.ts';
 import { formatFigures } from './figures.ts';
-import { adminToken, deploymentAt, flowCommit, KILL_POINTS, publish, publishProblems, reach, runnerJobProblems, type PublishFlow } from './publish-flow.ts';
+import { adminToken, deploymentAt, flowCommit, KILL_POINTS, publish, publishProblems, reach, rerunProblems, runnerJobProblems, type PublishFlow } from './publish-flow.ts';
 
 const ITERATIONS = Number(process.env.SLIPWAY_CHAOS_ITERATIONS ?? 8);
 const INSTANCES = Number(process.env.SLIPWAY_CHAOS_INSTANCES ?? 3);
@@ -97,7 +98,9 @@ describe('chaos: instances killed mid-publish and mid-webhook-stream, on one Pos
     const errors: string[] = [];
     let kills = 0;
 
+    const killTimes: number[] = [];
     const killAndRestart = async (victim: Instance, why: string) => {
+      killTimes.push(Date.now());
       await c.kill(victim);
       kills++;
       killLog.push(`${victim.name} ${why}`);
@@ -206,7 +209,7 @@ describe('chaos: instances killed mid-publish and mid-webhook-stream, on one Pos
     }
 
     const publishIssues = await publishProblems(db, reposDir, flows);
-    const runnerIssues = await runnerJobProblems(db, reposDir, SLUGS);
+    const runnerIssues = [...(await runnerJobProblems(db, reposDir, SLUGS)), ...(await rerunProblems(db, killTimes))];
     const late = flows.filter((f) => f.terminalAt === undefined).map((f) => `${f.slug} v${f.k} (commit ${f.commit?.slice(0, 7) ?? 'never pushed'})`);
 
     // Every browser shows every deployment's final status. A browser whose instance was just killed
@@ -253,7 +256,7 @@ describe('chaos: instances killed mid-publish and mid-webhook-stream, on one Pos
     expect.soft(errors, 'requests that never got through').toEqual([]);
     expect.soft(late, `deployments not at their end within ${TERMINAL_BOUND_MS / 1000} s`).toEqual([]);
     expect.soft(publishIssues, 'commits and deployments per published version').toEqual([]);
-    expect.soft(runnerIssues, 'runner jobs per pushed commit').toEqual([]);
+    expect.soft(runnerIssues, 'runner jobs per pushed commit, and runs again only after a kill').toEqual([]);
     expect.soft(runProblems, 'one deployment per CI run, at its true end').toEqual([]);
     expect.soft(lost, 'acknowledged deliveries without their effect').toEqual([]);
     expect.soft(notConverged, `browsers not converged within ${CONVERGENCE_BOUND_MS / 1000} s`).toEqual([]);

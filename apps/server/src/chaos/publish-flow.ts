@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isTerminal, type DeploymentStatus } from '@slipway/contracts';
 import type { Db } from '../db/database.ts';
+import { PUBLISH_JOB } from '../modules/modules.service.ts';
 import { RUNNER_JOB } from '../runner/index.ts';
 import { call } from '../test-support/http.ts';
 import { ADMIN } from '../test-support/server.ts';
@@ -227,6 +228,23 @@ export async function publishProblems(db: Db, reposDir: string, flows: readonly 
       const tail = events.flatMap((e) => JSON.parse(e.logs) as string[]).slice(-8);
       problems.push(`${slug} v${f.k}: deployment #${d.id} is ${d.status} (${d.message}), its true end is ${f.expected}; last log lines: ${tail.join(' | ')}`);
     }
+  }
+  return problems;
+}
+
+/**
+ * Publishes and builds that ran more than once without a cause: a job may run again only when the
+ * process holding it died (a lease that lapsed under a live owner would mean two builds at once).
+ * `kills`: when each instance was killed (ms). Returns the problems found.
+ */
+export async function rerunProblems(db: Db, kills: readonly number[]): Promise<string[]> {
+  const jobs = await db.selectFrom('jobs').select(['id', 'type', 'attempts', 'created_at', 'updated_at']).where('type', 'in', [RUNNER_JOB, PUBLISH_JOB]).execute();
+  const problems: string[] = [];
+  for (const j of jobs) {
+    const from = Date.parse(j.created_at);
+    const to = Date.parse(j.updated_at);
+    const causes = kills.filter((t) => t >= from && t <= to).length;
+    if (j.attempts - 1 > causes) problems.push(`job ${j.id} (${j.type}) ran ${j.attempts} times with ${causes} instance kills while it was queued or running`);
   }
   return problems;
 }

@@ -15,7 +15,7 @@ import { ADMIN, TEST_SECRET } from '../test-support/server.ts';
 import { Cluster } from './cluster.ts';
 import { formatFigures } from './figures.ts';
 import { inspectDatabase, type Inspector } from './inspect-db.ts';
-import { adminToken, deploymentAt, flowCommit, publish, publishProblems, reach, runnerJobProblems, type KillPoint, type PublishFlow } from './publish-flow.ts';
+import { adminToken, deploymentAt, flowCommit, publish, publishProblems, reach, rerunProblems, runnerJobProblems, type KillPoint, type PublishFlow } from './publish-flow.ts';
 
 const TERMINAL_BOUND_MS = 90_000;
 const POINTS: KillPoint[] = ['after-first-push', 'building'];
@@ -54,12 +54,14 @@ describe('chaos on one SQLite instance: kill -9 in the middle of a publish', () 
     const db = inspector!.db;
     const flows: PublishFlow[] = [];
     const killLog: string[] = [];
+    const killTimes: number[] = [];
     for (const [n, point] of POINTS.entries()) {
       const flow: PublishFlow = { slug: 'solo', k: n + 1, expected: 'success', sentAt: Date.now(), requests: 0 };
       flows.push(flow);
       const before = flowCommit(reposDir, { ...flow, k: n });
       const request = publish(() => [server.url], token, flow);
       killLog.push(await reach(point, { reposDir, flow, before, db, maxMs: 30_000 }));
+      killTimes.push(Date.now());
       await c.kill(server);
       await c.start(server);
       await request;
@@ -88,5 +90,6 @@ describe('chaos on one SQLite instance: kill -9 in the middle of a publish', () 
     expect.soft(flows.filter((f) => !f.terminalAt).map((f) => `v${f.k} (commit ${f.commit?.slice(0, 7) ?? 'never pushed'})`), `not at their end within ${TERMINAL_BOUND_MS / 1000} s`).toEqual([]);
     expect.soft(await publishProblems(db, reposDir, flows), 'commits and deployments per version').toEqual([]);
     expect.soft(await runnerJobProblems(db, reposDir, ['solo']), 'runner jobs per pushed commit').toEqual([]);
+    expect.soft(await rerunProblems(db, killTimes), 'jobs run again without a kill').toEqual([]);
   });
 });
