@@ -1,9 +1,10 @@
 /**
  * Chaos: three `slipway start` processes share one PostgreSQL database, one Redis and one data
  * folder (the hosted demo repositories, their mirrors, the runner's work folders). A bounded loop
- * kill -9s a random instance at a point of a module publish (while the request is served, right
- * after the first branch is pushed, while CI builds, while it deploys) or in the middle of a stream
- * of signed CI reports sent to random instances, then restarts it; every fourth iteration it is
+ * kill -9s an instance at a point of a module publish (the one answering the request, which the
+ * person then sends again; or a random one at a random moment, right after the first branch is
+ * pushed, while CI builds, while it deploys) or in the middle of a stream of signed CI reports
+ * sent to random instances, then restarts it; every fourth iteration it is
  * redis-server that is killed, the whole stream sent while it is down, and restarted on its port.
  * At the end:
  *
@@ -142,7 +143,8 @@ describe('chaos: instances killed mid-publish and mid-webhook-stream, on one Pos
         );
         const point = pick(KILL_POINTS);
         const reached = await reach(point, { reposDir, flow, before, db, maxMs: 8_000 });
-        await killAndRestart(victim, `during ${slug} v${k} publish: ${reached}`);
+        const target = point === 'while-answering' ? (c.instances.find((i) => i.url === flow.servedBy) ?? victim) : victim;
+        await killAndRestart(target, `during ${slug} v${k} publish: ${reached}`);
       } else {
         // A stream of CI runs, each report to a random instance; a kill lands in the middle: of an
         // instance, or (every fourth iteration) of Redis, before the stream, so that all of its

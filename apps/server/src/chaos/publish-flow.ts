@@ -55,6 +55,8 @@ export interface PublishFlow {
   sentAt: number;
   /** Requests it took until the version was stored (more than 1: an instance died under it). */
   requests: number;
+  /** The instance the last request went to. */
+  servedBy?: string;
   /** The commit pushed to the backend repository for this version, once seen. */
   commit?: string;
   terminalAt?: number;
@@ -71,6 +73,7 @@ export async function publish(urls: () => string[], token: string, flow: Publish
     const all = urls();
     const base = all[Math.floor(Math.random() * all.length)]!;
     flow.requests++;
+    flow.servedBy = base;
     const r = await call(base, flow.k === 1 ? 'POST' : 'PUT', flow.k === 1 ? '/api/admin/modules' : `/api/admin/modules/${flow.slug}`, { token, body }).catch(() => undefined);
     if (r && (r.status === 201 || r.status === 200 || r.status === 202)) return;
     if (r && r.status >= 400 && r.status < 500 && r.status !== 409 && r.status !== 429) throw new Error(`publishing ${flow.slug} v${flow.k} answered ${r.status}: ${JSON.stringify(r.body)}`);
@@ -147,9 +150,12 @@ export async function deploymentAt(db: Db, commit: string): Promise<{ id: number
   return { id: d.id, status: d.status, settled: terminal(d.status) && targets.every((t) => terminal(t.status)) };
 }
 
-/** Where in a publish an instance is killed. */
-export type KillPoint = 'at-random' | 'after-first-push' | 'building' | 'deploying';
-export const KILL_POINTS: readonly KillPoint[] = ['at-random', 'after-first-push', 'building', 'deploying'];
+/**
+ * Where in a publish an instance is killed. `while-answering`: the instance the request went to,
+ * within 200 ms of it (the person gets no answer and saves again); the others: any instance.
+ */
+export type KillPoint = 'while-answering' | 'at-random' | 'after-first-push' | 'building' | 'deploying';
+export const KILL_POINTS: readonly KillPoint[] = ['while-answering', 'at-random', 'after-first-push', 'building', 'deploying'];
 
 /**
  * Resolves when the flow reaches `point` (or after `maxMs` when it never does, e.g. a failing
@@ -159,6 +165,11 @@ export async function reach(point: KillPoint, o: { reposDir: string; flow: Publi
   const deadline = Date.now() + o.maxMs;
   if (point === 'at-random') {
     await sleep(Math.random() * o.maxMs);
+    return point;
+  }
+  if (point === 'while-answering') {
+    while (!o.flow.servedBy && Date.now() < deadline) await sleep(5);
+    await sleep(Math.random() * 200);
     return point;
   }
   while (Date.now() < deadline) {
