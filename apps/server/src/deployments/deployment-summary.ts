@@ -29,12 +29,42 @@ export function summarize(targets: readonly Pick<TargetState, 'status' | 'progre
  * One target's CI may say the success line itself (the runner and the notifier do) while others
  * still run: the deployment then says whose success it is, never that the module is live.
  */
-export function deploymentMessage(status: DeploymentStatus, slug: string | null, latest: string | null, o: { applicationId?: string; previous?: string | null } = {}): string | null {
+export function deploymentMessage(
+  status: DeploymentStatus,
+  slug: string | null,
+  latest: string | null,
+  o: { applicationId?: string; previous?: string | null; failed?: FailedTarget; targets?: number } = {},
+): string | null {
   if (status === 'success' && slug) return successMessage(slug);
+  // A failed deployment of several applications speaks for the one that failed, whatever the
+  // others said last (a lone target's news already is its own).
+  if (status === 'failed' && o.failed && (o.targets ?? 1) > 1) return failureMessage(o.failed, slug);
   if (latest === null || !slug || latest !== successMessage(slug)) return latest;
   // Ended otherwise (another target failed first): that news stays.
   if (isTerminal(status)) return o.previous === successMessage(slug) ? null : (o.previous ?? null);
   return `${o.applicationId ?? 'One application'} deployed; waiting for the others`;
+}
+
+type FailedTarget = { application_id: string; message: string | null };
+
+/**
+ * The target whose failure ended a deployment: the first to fail (earliest finished; ties go to the
+ * lower id). Undefined when none failed. Pure.
+ */
+export function firstFailed<T extends FailedTarget & { id: number; status: DeploymentStatus; finished_at: string | null }>(targets: readonly T[]): T | undefined {
+  const at = (t: T) => t.finished_at ?? '\uffff';
+  let first: T | undefined;
+  for (const t of targets) {
+    if (t.status !== 'failed') continue;
+    if (!first || at(t) < at(first) || (at(t) === at(first) && t.id < first.id)) first = t;
+  }
+  return first;
+}
+
+/** "backend: Build failed: …": the failed target's own words, never the success line. */
+export function failureMessage(t: FailedTarget, slug: string | null): string {
+  const own = t.message && (!slug || t.message !== successMessage(slug)) ? t.message : 'failed';
+  return `${t.application_id}: ${own}`;
 }
 
 /**

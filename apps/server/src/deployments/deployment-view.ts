@@ -1,4 +1,4 @@
-import type { DeploymentStatusUpdated, DeploymentTargetView } from '@slipway/contracts';
+import type { DeploymentStatusUpdated, DeploymentTargetView, DeploymentView } from '@slipway/contracts';
 import type { DeploymentRow, EventRow, TargetRow } from './deployments.store.ts';
 import { ciMessage, logsTail } from './deployment-summary.ts';
 
@@ -41,15 +41,18 @@ export function toPayload(d: DeploymentRow, targets: readonly TargetRow[], event
   };
 }
 
-export type DeploymentView = DeploymentStatusUpdated & { created_at: string; updated_at: string; owner_id: number | null };
+/** Defined in the contracts, so the web app reads exactly what `toView()` builds. */
+export type { DeploymentView } from '@slipway/contracts';
 
 export function toView(d: DeploymentRow, targets: readonly TargetRow[], events: readonly EventRow[] = []): DeploymentView {
   return { ...toPayload(d, targets, events), created_at: d.created_at, updated_at: d.updated_at, owner_id: d.owner_id };
 }
 
-export function eventView(e: EventRow) {
+/** One event of a deployment's history; `application_id` names the target it was about (null: the deployment's own). */
+export function eventView(e: EventRow, appOf: ReadonlyMap<number, string> = new Map()) {
   return {
     sequence: e.sequence,
+    application_id: e.target_id === null ? null : (appOf.get(e.target_id) ?? null),
     status: e.status,
     message: e.message,
     logs: JSON.parse(e.logs) as string[],

@@ -1,7 +1,7 @@
 import { aggregateStatus, isTerminal, moduleSlugFromBranch, type DeploymentStatus } from '@slipway/contracts';
 import type { Db } from '../db/database.ts';
 import type { DeploymentChange } from './broadcaster.ts';
-import { deploymentMessage, summarize } from './deployment-summary.ts';
+import { deploymentMessage, firstFailed, summarize } from './deployment-summary.ts';
 import { eventView, logLines, toPayload, toView, type DeploymentView } from './deployment-view.ts';
 import { DeploymentsStore, targetColumns, targetStateOf, type DeploymentRow, type ListFilter, type TargetRow, type Viewer } from './deployments.store.ts';
 import { applyReport, newTargetState, type TargetReport, type TargetState } from './target-state.ts';
@@ -262,7 +262,8 @@ export class DeploymentsService {
 
   private async withHistory(db: Db, d: DeploymentRow) {
     const [targets, events] = await Promise.all([this.store.targetsOf(db, d.id), this.store.recentEvents(db, d.id)]);
-    return { ...toView(d, targets, events), all_logs: logLines(events), events: events.map(eventView) };
+    const appOf = new Map(targets.map((t) => [t.id, t.application_id]));
+    return { ...toView(d, targets, events), all_logs: logLines(events), events: events.map((e) => eventView(e, appOf)) };
   }
 
   private async views(db: Db, rows: DeploymentRow[]): Promise<DeploymentView[]> {
@@ -290,7 +291,12 @@ function nextRow(deployment: DeploymentRow, targets: TargetRow[], e: ChangeDraft
     progress: summary.progress,
     started_at: summary.startedAt,
     finished_at: summary.finishedAt,
-    message: deploymentMessage(summary.status, deployment.module_slug, e.message ?? deployment.message, { applicationId: e.applicationId, previous: deployment.message }),
+    message: deploymentMessage(summary.status, deployment.module_slug, e.message ?? deployment.message, {
+      applicationId: e.applicationId,
+      previous: deployment.message,
+      failed: firstFailed(targets),
+      targets: targets.length,
+    }),
     url: e.url ?? deployment.url,
     commit_sha: deployment.commit_sha ?? targets.find((t) => t.commit_sha)?.commit_sha ?? null,
     last_sequence: deployment.last_sequence + 1,
