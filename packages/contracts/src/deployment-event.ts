@@ -2,11 +2,7 @@ import { z } from 'zod';
 import { DEPLOYMENT_STATUSES } from './status.ts';
 
 export const DEPLOYMENT_EVENT_NAME = 'deployment.status-updated';
-/**
- * Sent on a channel when events for it may have been lost (the instance's Redis bus reconnected):
- * the page fetches the current state of what it shows. Its data says why (`{"reason": …}`).
- */
-export const RESYNC_EVENT_NAME = 'slipway.resync';
+export { RESYNC_EVENT_NAME } from './realtime-names.ts';
 export const successMessage = (slug: string) => `Module '${slug}' deployed successfully! 🎉`;
 
 export const deploymentTargetSchema = z.object({

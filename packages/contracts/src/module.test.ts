@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidBranchName, isValidModuleBranchPrefix, moduleBranchName, moduleSlugOfBranch, moduleInputSchema, parseModuleInput, slugFromName, type ModuleInput } from './module.ts';
+import { NO_USABLE_SLUG_MESSAGE, isValidBranchName, moduleNameProblem, isValidModuleBranchPrefix, moduleBranchName, moduleSlugOfBranch, moduleInputSchema, parseModuleInput, slugFromName, type ModuleInput } from './module.ts';
 
 const base = (over: Partial<ModuleInput> = {}): ModuleInput => ({
   name: 'Products',
@@ -138,5 +138,27 @@ describe('module branch prefix', () => {
     expect(moduleSlugOfBranch('module/orders')).toBe('orders');
     expect(moduleSlugOfBranch('main')).toBeNull();
     expect(moduleSlugOfBranch('module/orders', 'team/')).toBeNull();
+  });
+});
+
+describe('moduleNameProblem (the web form applies it as the name is typed)', () => {
+  const input = (name: string, slug?: string) => ({ name, ...(slug ? { slug } : {}), fields: [{ name: 'title', type: 'string' }], applications: ['backend'] });
+  const serverNameError = (name: string, slug?: string) => {
+    const r = parseModuleInput(input(name, slug));
+    return r.ok ? null : (r.errors.find((e) => e.field === 'name')?.message ?? null);
+  };
+
+  it.each([['!!!'], ['   '], ['123'], [''], ['a\u0007b'], ['x'.repeat(101)], ['123 products'], ['Products'], ['Catégories']])(
+    'agrees with the server on %j',
+    (name) => {
+      expect(moduleNameProblem(name)).toBe(serverNameError(name));
+      expect(moduleNameProblem(name, 'given')).toBe(serverNameError(name, 'given'));
+    },
+  );
+
+  it('refuses names that give no slug unless a slug is given', () => {
+    expect(moduleNameProblem('!!!')).toBe(NO_USABLE_SLUG_MESSAGE);
+    expect(moduleNameProblem('!!!', 'bangs')).toBeNull();
+    expect(moduleNameProblem('   ')).toBe('is required');
   });
 });

@@ -98,7 +98,8 @@ export function slugFromName(name: string): string {
     .replace(/-+$/, '');
 }
 
-const slugSchema = z.string().regex(MODULE_SLUG_PATTERN, 'must be lowercase letters, digits and dashes, starting with a letter (max 63)');
+/** A module's slug, as typed or as derived from its name. */
+export const moduleSlugSchema = z.string().regex(MODULE_SLUG_PATTERN, 'must be lowercase letters, digits and dashes, starting with a letter (max 63)');
 
 function isValidDate(s: string): boolean {
   if (!DATE_PATTERN.test(s)) return false;
@@ -153,7 +154,7 @@ export const moduleFieldSchema = z
     /** Allowed values of an `enum` field. */
     options: z.array(z.string().regex(ENUM_OPTION_PATTERN, 'must be letters, digits, space, _ . - (max 64)')).optional(),
     /** Slug of the module a `relation` field points to (its id). */
-    relation: slugSchema.optional(),
+    relation: moduleSlugSchema.optional(),
   })
   .superRefine((f, ctx) => {
     if (f.type === 'enum') {
@@ -187,17 +188,32 @@ export const moduleGitSchema = z.object({
 
 const applicationIdSchema = z.string().regex(MODULE_SLUG_PATTERN, 'must be an application id such as backend');
 
+/** A module's display name. */
+export const moduleNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'is required')
+  .max(100)
+  .regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters');
+
+export const NO_USABLE_SLUG_MESSAGE = 'gives no usable slug: start it with a letter, or give a slug';
+
+/**
+ * Why a module name (with the slug typed beside it, if any) is refused, or null: the checks of
+ * `moduleInputSchema` on the name, for a form to apply as the person types.
+ */
+export function moduleNameProblem(name: string, slug?: string): string | null {
+  const r = moduleNameSchema.safeParse(name);
+  if (!r.success) return r.error.issues[0]!.message;
+  return slug === undefined && slugFromName(name) === '' ? NO_USABLE_SLUG_MESSAGE : null;
+}
+
 /** Create and update body of a module. Parse it; never trust the input type downstream. */
 export const moduleInputSchema = z
   .object({
-    name: z
-      .string()
-      .trim()
-      .min(1, 'is required')
-      .max(100)
-      .regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters'),
+    name: moduleNameSchema,
     /** Derived from the name when absent. */
-    slug: slugSchema.optional(),
+    slug: moduleSlugSchema.optional(),
     description: z.string().max(2000).default(''),
     fields: z.array(moduleFieldSchema).min(1, 'a module needs at least one field').max(100),
     applications: z
@@ -214,7 +230,7 @@ export const moduleInputSchema = z
       else ctx.addIssue({ code: 'custom', path: ['fields', i, 'name'], message: `duplicates fields.${first}.name` });
     });
     if (m.slug === undefined && slugFromName(m.name) === '') {
-      ctx.addIssue({ code: 'custom', path: ['name'], message: 'gives no usable slug: start it with a letter, or give a slug' });
+      ctx.addIssue({ code: 'custom', path: ['name'], message: NO_USABLE_SLUG_MESSAGE });
     }
   })
   .transform((m) => {

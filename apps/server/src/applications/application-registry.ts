@@ -1,3 +1,4 @@
+import type { ApplicationView } from '@slipway/contracts';
 import type { ApplicationConfig } from '../config/config.ts';
 
 /** Which template pack an application uses when its configuration names none. */
@@ -6,13 +7,8 @@ export function defaultPackFor(appId: string): string {
   return 'typescript-api';
 }
 
-export interface ApplicationView {
-  id: string;
-  name: string;
-  base_branch: string;
-  template_pack: string;
-  git: boolean;
-}
+/** Defined in the contracts, so the web app reads exactly what `view()` builds. */
+export type { ApplicationView } from '@slipway/contracts';
 
 /**
  * The deploy targets Slipway knows: from the applications file, plus any registered at start

@@ -1,9 +1,17 @@
-import { DEFAULT_MODULE_BRANCH_PREFIX, parseModuleInput, type ApplicationFiles, type FieldError, type ModuleDefinition } from '@slipway/contracts';
+import {
+  DEFAULT_MODULE_BRANCH_PREFIX,
+  parseModuleInput,
+  type ApplicationFiles,
+  type BranchView,
+  type FieldError,
+  type GenerateModuleResponse,
+  type ModuleDefinition,
+  type ModuleView,
+} from '@slipway/contracts';
 import type { Db } from '../db/database.ts';
 import type { ApplicationRegistry } from '../applications/application-registry.ts';
 import type { Broadcaster } from '../deployments/broadcaster.ts';
 import type { DeploymentsService } from '../deployments/deployments.service.ts';
-import type { DeploymentView } from '../deployments/deployment-view.ts';
 import type { Viewer } from '../deployments/deployments.store.ts';
 import { jobError, PermanentJobError, type JobContext, type JobQueue, type JobRow } from '../jobs/job-queue.ts';
 import { loadPack, PackError, renderForApplications, TemplateRenderError, UnsafeOutputPathError } from './templates/index.ts';
@@ -17,31 +25,14 @@ import { definitionOf, type ModuleRow, type ModulesStore } from './modules.store
 export const PUBLISH_JOB = 'module.publish';
 const PUBLISH_ATTEMPTS = 3;
 
-export interface BranchView {
-  application: string;
-  branch: string;
-  commit: string;
-}
+/** The answers' shapes are the contracts' (module-api.ts), shared with the web app. */
+export type { BranchView, GenerateModuleResponse, ModuleView } from '@slipway/contracts';
 
 interface PublishJobResult {
   deploymentId: number | null;
   branches: BranchView[];
 }
 
-/** The spec's GenerateModuleResponse. */
-export interface GenerateModuleResponse {
-  module: ModuleView;
-  deployment: DeploymentView | null;
-  files: ApplicationFiles[];
-  branches: BranchView[];
-}
-
-export type ModuleView = ModuleDefinition & {
-  owner_id: number | null;
-  created_at: string;
-  updated_at: string;
-  latest_deployment: DeploymentView | null;
-};
 
 export interface ModulesServiceDeps {
   db: Db;

@@ -1,52 +1,24 @@
 import { HttpClient } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
-import type { ApplicationFiles, FieldType, ModuleInput } from '@slipway/contracts';
+import type {
+  ApplicationFiles,
+  ApplicationView,
+  GenerateModuleResponse,
+  ListResponse,
+  ModuleField,
+  ModuleInput,
+  ModulePreviewResponse,
+  ModuleView,
+} from '@slipway/contracts';
 import { firstValueFrom } from 'rxjs';
-import type { DeploymentView } from './deployment-status';
 
-export type { ApplicationFiles, ModuleInput };
-
-/** A configured deploy target (`GET /api/admin/applications`). */
-export interface ApplicationView {
-  id: string;
-  name: string;
-  base_branch: string;
-  template_pack: string;
-}
-
-export interface ModuleFieldView {
-  name: string;
-  label?: string;
-  type: FieldType;
-  required: boolean;
-  unique: boolean;
-  default: unknown;
-  options?: string[];
-  relation?: string;
-}
-
-/** A module as the API returns it. */
-export interface ModuleView {
-  slug: string;
-  name: string;
-  description: string;
-  fields: ModuleFieldView[];
-  applications: string[];
-  git: { enabled: boolean; create_branch: boolean; branch_name: string; base_branch: string };
-  owner_id: number | null;
-  created_at: string;
-  updated_at: string;
-  latest_deployment: DeploymentView | null;
-}
-
-/** The spec's GenerateModuleResponse: what creating (or updating) a module gives back. */
-export interface GenerateModuleResponse {
-  module: ModuleView;
-  /** The deployment started by pushing the branch; null when git publishing is off. */
-  deployment: DeploymentView | null;
-  files: ApplicationFiles[];
-  branches: { application: string; branch: string; commit: string }[];
-}
+/**
+ * Every request and answer here is the contracts' type (packages/contracts/src/module.ts and
+ * module-api.ts), the same the server builds them with: a field the server does not send is a
+ * compile error here, not an empty form.
+ */
+export type { ApplicationFiles, ApplicationView, GenerateModuleResponse, ModuleInput, ModuleView };
+export type ModuleFieldView = ModuleField;
 
 /** The modules API: CRUD, preview of the generated files, and the applications they can target. */
 @Injectable({ providedIn: 'root' })
@@ -54,11 +26,11 @@ export class ModuleGeneratorService {
   private readonly http = inject(HttpClient);
 
   applications(): Promise<ApplicationView[]> {
-    return firstValueFrom(this.http.get<{ data: ApplicationView[] }>('/api/admin/applications')).then((r) => r.data);
+    return firstValueFrom(this.http.get<ListResponse<ApplicationView>>('/api/admin/applications')).then((r) => r.data);
   }
 
   list(): Promise<ModuleView[]> {
-    return firstValueFrom(this.http.get<{ data: ModuleView[] }>('/api/admin/modules')).then((r) => r.data);
+    return firstValueFrom(this.http.get<ListResponse<ModuleView>>('/api/admin/modules')).then((r) => r.data);
   }
 
   get(slug: string): Promise<ModuleView> {
@@ -78,6 +50,6 @@ export class ModuleGeneratorService {
   }
 
   preview(input: ModuleInput): Promise<ApplicationFiles[]> {
-    return firstValueFrom(this.http.post<{ files: ApplicationFiles[] }>('/api/admin/modules/preview', input)).then((r) => r.files);
+    return firstValueFrom(this.http.post<ModulePreviewResponse>('/api/admin/modules/preview', input)).then((r) => r.files);
   }
 }

@@ -2,7 +2,7 @@ import { HttpClient, HttpParams } from '@angular/common/http';
 import { Injectable, computed, inject, signal } from '@angular/core';
 import Echo from 'laravel-echo';
 import Pusher from 'pusher-js';
-import { RESYNC_EVENT_NAME } from '@slipway/contracts';
+import { RESYNC_EVENT_NAME } from '@slipway/contracts/realtime';
 import { Subject, firstValueFrom } from 'rxjs';
 import type { DeploymentStatusUpdated } from './deployment-status';
 

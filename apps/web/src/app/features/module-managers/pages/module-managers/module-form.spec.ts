@@ -1,6 +1,19 @@
 import { TestBed } from '@angular/core/testing';
 import { NonNullableFormBuilder } from '@angular/forms';
-import { applyServerErrors, buildFieldForm, buildModuleForm, defaultValue, effectiveSlug, errorText, toModuleInput } from './module-form';
+import { NO_USABLE_SLUG_MESSAGE, parseModuleInput, type ModuleView } from '@slipway/contracts';
+import {
+  applyServerErrors,
+  baseBranchOf,
+  buildFieldForm,
+  buildModuleForm,
+  defaultValue,
+  droppedFromName,
+  effectiveSlug,
+  errorText,
+  patchModuleForm,
+  plural,
+  toModuleInput,
+} from './module-form';
 
 describe('module form', () => {
   const fb = () => TestBed.inject(NonNullableFormBuilder);
@@ -13,7 +26,7 @@ describe('module form', () => {
       description: 'What we sell',
       fields: [{ name: 'price', type: 'decimal', required: true, default: '9.5' }],
       applications: ['backend', 'frontend'],
-      git: { enabled: true, createBranch: true, branchName: '', baseBranch: 'main' },
+      git: { enabled: true },
     });
     expect(toModuleInput(form)).toEqual({
       name: 'Products',
@@ -23,8 +36,79 @@ describe('module form', () => {
         { name: 'status', type: 'enum', required: false, unique: false, default: 'draft', options: ['draft', 'live'] },
       ],
       applications: ['backend', 'frontend'],
-      git: { enabled: true, createBranch: true, baseBranch: 'main' },
+      // Branch and base are the server's to fill in: the only ones it accepts.
+      git: { enabled: true, createBranch: true },
     });
+  });
+
+  it('loads a module as the server sends it and gives back an input the server accepts unchanged', () => {
+    const stored: ModuleView = {
+      name: 'Orders',
+      slug: 'orders',
+      description: 'Placed orders',
+      fields: [
+        { name: 'total', type: 'decimal', required: true, unique: false, default: 0 },
+        { name: 'state', type: 'enum', required: false, unique: false, default: 'new', options: ['new', 'paid'] },
+      ],
+      applications: ['backend'],
+      git: { enabled: true, createBranch: true, branchName: 'module/orders', baseBranch: 'develop' },
+      owner_id: 1,
+      created_at: '2026-01-01T00:00:00.000Z',
+      updated_at: '2026-01-01T00:00:00.000Z',
+      latest_deployment: null,
+    };
+    const form = buildModuleForm(fb());
+    patchModuleForm(fb(), form, stored);
+    expect(form.valid).toBe(true);
+    const input = toModuleInput(form);
+    expect(input.git).toEqual({ enabled: true, createBranch: true });
+    const parsed = parseModuleInput(input);
+    expect(parsed.ok && parsed.module.fields).toEqual(stored.fields);
+    expect(parsed.ok && { name: parsed.module.name, slug: parsed.module.slug, applications: parsed.module.applications }).toEqual({
+      name: 'Orders',
+      slug: 'orders',
+      applications: ['backend'],
+    });
+  });
+
+  it('checks the module name and slug with the server rules, as they are typed', () => {
+    const form = buildModuleForm(fb());
+    const { name, slug } = form.controls;
+    name.setValue('   ');
+    expect(errorText(name)).toBe('Required');
+    name.setValue('!!!');
+    expect(errorText(name)).toBe(NO_USABLE_SLUG_MESSAGE);
+    // A typed slug makes the name acceptable (the page re-checks the name when the slug changes).
+    slug.setValue('bangs');
+    name.updateValueAndValidity();
+    expect(name.valid).toBe(true);
+    slug.setValue('Bad Slug');
+    expect(errorText(slug)).toMatch(/lowercase letters, digits and dashes/);
+    name.setValue('123 products');
+    slug.setValue('');
+    expect(name.valid).toBe(true);
+    expect(effectiveSlug('123 products', '')).toBe('products');
+    expect(droppedFromName('123 products')).toBe('123 ');
+    expect(droppedFromName('Products')).toBe('');
+  });
+
+  it('takes the base branch from the chosen applications, and flags a mix', () => {
+    const apps = [
+      { id: 'backend', name: 'Backend', base_branch: 'main', template_pack: 'typescript-api', git: true },
+      { id: 'frontend', name: 'Frontend', base_branch: 'main', template_pack: 'angular', git: true },
+      { id: 'legacy', name: 'Legacy', base_branch: 'develop', template_pack: 'laravel', git: true },
+    ];
+    expect(baseBranchOf(['backend', 'frontend'], apps)).toEqual({ branch: 'main', problem: null });
+    expect(baseBranchOf([], apps)).toEqual({ branch: null, problem: null });
+    const mixed = baseBranchOf(['backend', 'legacy'], apps);
+    expect(mixed.branch).toBeNull();
+    expect(mixed.problem).toContain('legacy: develop');
+  });
+
+  it('pluralises counts', () => {
+    expect(plural(1, 'field')).toBe('1 field');
+    expect(plural(0, 'file')).toBe('0 files');
+    expect(plural(3, 'field')).toBe('3 fields');
   });
 
   it('derives the slug from the name unless one is given', () => {
@@ -39,15 +123,13 @@ describe('module form', () => {
     expect(defaultValue('string', '')).toBeUndefined();
   });
 
-  it('checks field names and branch names locally with the contracts rules', () => {
+  it('checks field names locally with the contracts rules', () => {
     const form = buildModuleForm(fb());
     const field = form.controls.fields.at(0);
     field.controls.name.setValue('Price');
     expect(errorText(field.controls.name)).toMatch(/snake_case/);
     field.controls.name.setValue('id');
     expect(errorText(field.controls.name)).toBe('is reserved');
-    form.controls.git.controls.branchName.setValue('module/bad..name');
-    expect(errorText(form.controls.git.controls.branchName)).toBe('not a valid git branch name');
   });
 
   it('puts the server field errors on the controls they name, the rest at the top', () => {
@@ -62,8 +144,8 @@ describe('module form', () => {
     ]);
     expect(errorText(form.controls.fields.at(1).controls.type)).toBe('Invalid option');
     expect(errorText(form.controls.fields.at(0).controls.options)).toBe('must be letters');
-    expect(errorText(form.controls.git.controls.branchName)).toBe('is not a valid git branch name');
-    expect(rest.map((e) => e.field)).toEqual(['fields', '']);
+    // The branch is not editable: the server's word about it goes to the top.
+    expect(rest.map((e) => e.field)).toEqual(['git.branchName', 'fields', '']);
     // Editing the value clears the server's message.
     form.controls.fields.at(1).controls.type.setValue('string');
     expect(errorText(form.controls.fields.at(1).controls.type)).toBeNull();

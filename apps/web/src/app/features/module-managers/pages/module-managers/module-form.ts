@@ -5,10 +5,12 @@ import {
   type FieldType,
   type ModuleInput,
   RESERVED_FIELD_NAMES,
-  isValidBranchName,
+  moduleBranchName,
+  moduleNameProblem,
+  moduleSlugSchema,
   slugFromName,
 } from '@slipway/contracts';
-import type { ModuleFieldView, ModuleView } from '../../../../core/module-generator.service';
+import type { ApplicationView, ModuleFieldView, ModuleView } from '../../../../core/module-generator.service';
 
 export type FieldForm = FormGroup<{
   name: FormControl<string>;
@@ -31,7 +33,26 @@ const fieldName: ValidatorFn = (c) => {
   return null;
 };
 
-const branchName: ValidatorFn = (c) => (c.value && !isValidBranchName(String(c.value)) ? { branch: 'not a valid git branch name' } : null);
+/** The server's slug rule (contracts' `moduleSlugSchema`); empty means "derive it from the name". */
+const slugRule: ValidatorFn = (c) => {
+  const v = String(c.value ?? '').trim();
+  if (!v) return null;
+  const r = moduleSlugSchema.safeParse(v);
+  return r.success ? null : { rule: r.error.issues[0]!.message };
+};
+
+/**
+ * The server's name rules (contracts' `moduleNameProblem`): "   " is empty, and "!!!" gives no slug
+ * unless one is typed beside it. Reads the sibling slug control, so the page re-checks the name
+ * whenever the slug changes.
+ */
+const nameRule: ValidatorFn = (c) => {
+  const name = String(c.value ?? '');
+  if (!name.trim()) return { required: true };
+  const slug = String(c.parent?.get('slug')?.value ?? '').trim();
+  const problem = moduleNameProblem(name, slug || undefined);
+  return problem ? { rule: problem } : null;
+};
 
 export function buildFieldForm(fb: NonNullableFormBuilder, f?: Partial<ModuleFieldView>): FieldForm {
   return fb.group({
@@ -48,23 +69,54 @@ export function buildFieldForm(fb: NonNullableFormBuilder, f?: Partial<ModuleFie
 
 export function buildModuleForm(fb: NonNullableFormBuilder) {
   return fb.group({
-    name: fb.control('', [Validators.required, Validators.maxLength(100)]),
-    slug: fb.control(''),
+    name: fb.control('', [nameRule, Validators.maxLength(100)]),
+    slug: fb.control('', slugRule),
     description: fb.control('', Validators.maxLength(2000)),
     fields: fb.array<FieldForm>([buildFieldForm(fb)]),
     applications: fb.control<string[]>([], Validators.required),
-    git: fb.group({
-      enabled: fb.control(true),
-      createBranch: fb.control(true),
-      branchName: fb.control('', branchName),
-      baseBranch: fb.control('main', [Validators.required, branchName]),
-    }),
+    // Only the switch: the branch is always the module's own `module/<slug>`, created from the
+    // targets' configured base branch (the server refuses anything else; modules/branch-rules.ts).
+    git: fb.group({ enabled: fb.control(true) }),
   });
 }
 
 /** The slug the server will use: the one typed, or the one derived from the name. */
 export function effectiveSlug(name: string, slug: string): string {
   return slug.trim() || slugFromName(name);
+}
+
+/**
+ * What deriving the slug dropped from the front of the name ("123 products" → "123 "), so the page
+ * can say so as the name is typed; '' when nothing worth mentioning was dropped.
+ */
+export function droppedFromName(name: string): string {
+  if (!slugFromName(name)) return '';
+  return name.trim().match(/^[^\p{L}]+/u)?.[0] ?? '';
+}
+
+/** The branch a new module is published on; an existing one shows the branch the server stored. */
+export function defaultModuleBranch(slug: string): string {
+  return moduleBranchName(slug || '<slug>');
+}
+
+/**
+ * The base branch the module's branch grows from: the one every chosen application is configured
+ * with. Several different ones cannot be served by one module branch, so that is a problem to show.
+ */
+export function baseBranchOf(selected: readonly string[], apps: readonly ApplicationView[]): { branch: string | null; problem: string | null } {
+  const targets = apps.filter((a) => selected.includes(a.id));
+  const bases = [...new Set(targets.map((a) => a.base_branch))];
+  if (bases.length === 1) return { branch: bases[0]!, problem: null };
+  if (bases.length === 0) return { branch: null, problem: null };
+  return {
+    branch: null,
+    problem: `The chosen applications have different base branches (${targets.map((a) => `${a.id}: ${a.base_branch}`).join(', ')}); a module can target only applications that share one.`,
+  };
+}
+
+/** "1 field", "3 fields". */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** A default typed in a text box → the JSON value its field type takes (the server checks it). */
@@ -83,7 +135,10 @@ export function defaultValue(type: FieldType, raw: string): unknown {
   }
 }
 
-/** The form → the module input of packages/contracts (createBranch/branchName/baseBranch). */
+/**
+ * The form → the module input of packages/contracts. The branch name and base branch are left out:
+ * the server fills in the only ones it accepts (`<prefix><slug>`, the targets' base branch).
+ */
 export function toModuleInput(form: ModuleForm): ModuleInput {
   const v = form.getRawValue();
   const slug = v.slug.trim();
@@ -105,16 +160,11 @@ export function toModuleInput(form: ModuleForm): ModuleInput {
       };
     }),
     applications: v.applications,
-    git: {
-      enabled: v.git.enabled,
-      createBranch: v.git.createBranch,
-      ...(v.git.branchName.trim() ? { branchName: v.git.branchName.trim() } : {}),
-      baseBranch: v.git.baseBranch.trim() || 'main',
-    },
+    git: { enabled: v.git.enabled, createBranch: true },
   };
 }
 
-/** A module from the API → form values (the API speaks snake_case for git settings). */
+/** A module from the API (contracts' `ModuleView`) → form values. */
 export function patchModuleForm(fb: NonNullableFormBuilder, form: ModuleForm, m: ModuleView): void {
   form.controls.fields.clear();
   for (const f of m.fields) form.controls.fields.push(buildFieldForm(fb, f));
@@ -123,8 +173,10 @@ export function patchModuleForm(fb: NonNullableFormBuilder, form: ModuleForm, m:
     slug: m.slug,
     description: m.description,
     applications: m.applications,
-    git: { enabled: m.git.enabled, createBranch: m.git.create_branch, branchName: m.git.branch_name, baseBranch: m.git.base_branch },
+    git: { enabled: m.git.enabled },
   });
+  // The name was checked before its slug arrived.
+  form.controls.name.updateValueAndValidity();
 }
 
 /**
@@ -164,6 +216,6 @@ export function errorText(c: AbstractControl | null): string | null {
   if (typeof e['server'] === 'string') return e['server'];
   if (e['required']) return 'Required';
   if (e['maxlength']) return `At most ${(e['maxlength'] as { requiredLength: number }).requiredLength} characters`;
-  for (const k of ['pattern', 'reserved', 'branch']) if (typeof e[k] === 'string') return e[k];
+  for (const k of ['rule', 'pattern', 'reserved']) if (typeof e[k] === 'string') return e[k];
   return 'Invalid value';
 }

@@ -8,6 +8,10 @@ import { ModuleManagerCreateUpdatePageComponent } from './module-manager-create-
 
 describe('ModuleManagerCreateUpdatePageComponent', () => {
   let http: HttpTestingController;
+  // jsdom does not lay out, so it has no scrollIntoView; the tests that care replace this spy.
+  beforeEach(() => {
+    Element.prototype.scrollIntoView = vi.fn();
+  });
 
   async function setup() {
     TestBed.configureTestingModule({
@@ -47,13 +51,76 @@ describe('ModuleManagerCreateUpdatePageComponent', () => {
     await settle(fixture);
   }
 
-  it('derives slug and branch name from the name', async () => {
+  it('derives slug and branch name from the name, live, and says what the slug left out', async () => {
     const fixture = await setup();
     const el = fixture.nativeElement as HTMLElement;
     type(el, '[data-testid=module-name]', 'Product Catégories');
     await settle(fixture);
     expect(el.querySelector('[data-testid=slug-preview]')!.textContent).toBe('product-categories');
-    expect((el.querySelector('[data-testid=branch-name]') as HTMLInputElement).value).toBe('module/product-categories');
+    expect(el.querySelector('[data-testid=branch-name]')!.textContent).toBe('module/product-categories');
+    expect(el.querySelector('[data-testid=slug-dropped]')).toBeNull();
+    type(el, '[data-testid=module-name]', '123 products');
+    await settle(fixture);
+    expect(el.querySelector('[data-testid=slug-preview]')!.textContent).toBe('products');
+    expect(el.querySelector('[data-testid=slug-dropped]')!.textContent).toContain('123');
+  });
+
+  it('refuses a name without a usable slug in the form, before asking the server', async () => {
+    const fixture = await setup();
+    const el = fixture.nativeElement as HTMLElement;
+    await fillValid(fixture);
+    type(el, '[data-testid=module-name]', '!!!');
+    await settle(fixture);
+    (el.querySelector('[data-testid=submit]') as HTMLButtonElement).click();
+    await settle(fixture);
+    http.expectNone('/api/admin/modules');
+    expect(el.querySelector('mat-form-field:has([data-testid=module-name]) mat-error')!.textContent).toContain('gives no usable slug');
+    // A slug typed beside it makes it acceptable.
+    type(el, '[data-testid=module-slug]', 'bangs');
+    await settle(fixture);
+    (el.querySelector('[data-testid=submit]') as HTMLButtonElement).click();
+    expect(http.expectOne('/api/admin/modules').request.body).toMatchObject({ name: '!!!', slug: 'bangs' });
+  });
+
+  it('opens an existing module as stored and saves it unchanged, base branch from its application', async () => {
+    TestBed.configureTestingModule({
+      imports: [ModuleManagerCreateUpdatePageComponent],
+      providers: [provideHttpClient(), provideHttpClientTesting(), provideRouter([{ path: '**', children: [] }])],
+    });
+    http = TestBed.inject(HttpTestingController);
+    vi.spyOn(TestBed.inject(DeploymentStatusDialog), 'open').mockReturnValue(undefined as never);
+    const fixture = TestBed.createComponent(ModuleManagerCreateUpdatePageComponent);
+    fixture.componentRef.setInput('slug', 'orders');
+    fixture.detectChanges();
+    http.expectOne('/api/admin/applications').flush({ data: [{ id: 'backend', name: 'Backend API', base_branch: 'develop', template_pack: 'typescript-api', git: true }] });
+    http.expectOne('/api/admin/modules/orders').flush({
+      name: 'Orders',
+      slug: 'orders',
+      description: '',
+      fields: [{ name: 'total', type: 'decimal', required: true, unique: false, default: null }],
+      applications: ['backend'],
+      git: { enabled: true, createBranch: true, branchName: 'module/orders', baseBranch: 'develop' },
+      owner_id: 1,
+      created_at: '2026-01-01T00:00:00.000Z',
+      updated_at: '2026-01-01T00:00:00.000Z',
+      latest_deployment: null,
+    });
+    await settle(fixture);
+    const el = fixture.nativeElement as HTMLElement;
+    expect(el.querySelector('[data-testid=branch-name]')!.textContent).toBe('module/orders');
+    expect(el.querySelector('[data-testid=base-branch]')!.textContent).toBe('develop');
+    (el.querySelector('[data-testid=submit]') as HTMLButtonElement).click();
+    await settle(fixture);
+    const req = http.expectOne('/api/admin/modules/orders');
+    expect(req.request.method).toBe('PUT');
+    expect(req.request.body).toEqual({
+      name: 'Orders',
+      slug: 'orders',
+      description: '',
+      fields: [{ name: 'total', type: 'decimal', required: true, unique: false }],
+      applications: ['backend'],
+      git: { enabled: true, createBranch: true },
+    });
   });
 
   it('shows the server field errors under the fields they name', async () => {
@@ -63,7 +130,9 @@ describe('ModuleManagerCreateUpdatePageComponent', () => {
     (el.querySelector('[data-testid=submit]') as HTMLButtonElement).click();
     const req = http.expectOne('/api/admin/modules');
     expect(req.request.method).toBe('POST');
-    expect(req.request.body).toMatchObject({ name: 'Products', applications: ['backend'], fields: [{ name: 'title', type: 'string' }], git: { branchName: 'module/products' } });
+    expect(req.request.body).toMatchObject({ name: 'Products', applications: ['backend'], fields: [{ name: 'title', type: 'string' }], git: { enabled: true, createBranch: true } });
+    const scrolled = vi.fn();
+    Element.prototype.scrollIntoView = scrolled;
     req.flush(
       { error: 'invalid_input', message: 'invalid module', details: [{ field: 'fields.0.name', message: 'duplicates fields.1.name' }, { field: 'fields', message: 'too many' }] },
       { status: 422, statusText: 'Unprocessable Entity' },
@@ -71,6 +140,8 @@ describe('ModuleManagerCreateUpdatePageComponent', () => {
     await settle(fixture);
     expect(el.querySelector('[data-field="0"] mat-error')?.textContent).toContain('duplicates fields.1.name');
     expect(el.querySelector('[data-testid=form-problem]')!.textContent).toContain('too many');
+    // The banner is brought into view: the person pressed a button at the bottom of the form.
+    expect(scrolled.mock.contexts).toContain(el.querySelector('[data-testid=form-problem]'));
   });
 
   it('after creating, opens the deployment dialog of the new deployment', async () => {
@@ -93,12 +164,17 @@ describe('ModuleManagerCreateUpdatePageComponent', () => {
     const fixture = await setup();
     const el = fixture.nativeElement as HTMLElement;
     await fillValid(fixture);
+    const scrolled = vi.fn();
+    Element.prototype.scrollIntoView = scrolled;
     (el.querySelector('[data-testid=preview]') as HTMLButtonElement).click();
     http.expectOne('/api/admin/modules/preview').flush({
       files: [{ application: 'backend', pack: 'typescript-api', files: [{ path: 'src/modules/products/products.routes.ts', content: 'export {}' }] }],
     });
     await settle(fixture);
     expect(el.querySelector('[data-testid=preview-files]')!.textContent).toContain('src/modules/products/products.routes.ts');
+    expect(el.querySelector('[data-testid=preview-files] h3')!.textContent).toContain('1 file');
+    expect(el.querySelector('[data-testid=preview-files] h3')!.textContent).not.toContain('1 files');
+    expect(scrolled.mock.contexts).toContain(el.querySelector('#preview'));
     http.verify();
   });
 

@@ -1,5 +1,5 @@
 import { COMMA, ENTER } from '@angular/cdk/keycodes';
-import { ChangeDetectionStrategy, Component, type OnInit, computed, inject, input, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, Injector, type OnInit, afterNextRender, computed, inject, input, signal } from '@angular/core';
 import { takeUntilDestroyed, toSignal } from '@angular/core/rxjs-interop';
 import { NonNullableFormBuilder, ReactiveFormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
@@ -7,7 +7,7 @@ import { MatCardModule } from '@angular/material/card';
 import { MatCheckboxModule } from '@angular/material/checkbox';
 import { type MatChipInputEvent, MatChipsModule } from '@angular/material/chips';
 import { MatExpansionModule } from '@angular/material/expansion';
-import { MatFormFieldModule } from '@angular/material/form-field';
+import { MAT_FORM_FIELD_DEFAULT_OPTIONS, MatFormFieldModule } from '@angular/material/form-field';
 import { MatIconModule } from '@angular/material/icon';
 import { MatInputModule } from '@angular/material/input';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
@@ -30,11 +30,15 @@ import { DeploymentStatusDialog } from '../../dialogs/deployment-status/deployme
 import {
   type FieldForm,
   applyServerErrors,
+  baseBranchOf,
   buildFieldForm,
   buildModuleForm,
+  defaultModuleBranch,
+  droppedFromName,
   effectiveSlug,
   errorText,
   patchModuleForm,
+  plural,
   toModuleInput,
 } from './module-form';
 
@@ -62,6 +66,8 @@ import {
     MatExpansionModule,
     MatProgressBarModule,
   ],
+  // Long messages push what follows down instead of running into the next field.
+  providers: [{ provide: MAT_FORM_FIELD_DEFAULT_OPTIONS, useValue: { subscriptSizing: 'dynamic' } }],
   templateUrl: './module-manager-create-update-page.component.html',
   styleUrl: './module-manager-create-update-page.component.scss',
 })
@@ -72,6 +78,7 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
   private readonly statusDialog = inject(DeploymentStatusDialog);
   private readonly router = inject(Router);
   private readonly snackBar = inject(MatSnackBar);
+  private readonly injector = inject(Injector);
 
   /** Route parameter: the module being edited; absent when creating. */
   readonly slug = input<string>();
@@ -80,6 +87,7 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
   protected readonly fieldTypes = FIELD_TYPES;
   protected readonly separatorKeys = [ENTER, COMMA] as const;
   protected readonly errorText = errorText;
+  protected readonly plural = plural;
 
   protected readonly form = buildModuleForm(this.fb);
   protected readonly applications = signal<ApplicationView[]>([]);
@@ -90,24 +98,23 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
   protected readonly problem = signal<string | null>(null);
   protected readonly otherErrors = signal<FieldError[]>([]);
   protected readonly preview = signal<ApplicationFiles[] | null>(null);
-  private branchEdited = false;
+  /** The branch the server stored for the module being edited. */
+  private readonly storedBranch = signal<string | null>(null);
 
   private readonly value = toSignal(this.form.valueChanges.pipe(startWith(null), map(() => this.form.getRawValue())), {
     requireSync: true,
   });
   protected readonly derivedSlug = computed(() => effectiveSlug(this.value().name, this.value().slug));
-  protected readonly defaultBranch = computed(() => `module/${this.derivedSlug() || '<slug>'}`);
+  /** What deriving the slug dropped from the name ("123 "), said beside the live slug. */
+  protected readonly droppedFromName = computed(() => (this.value().slug.trim() ? '' : droppedFromName(this.value().name)));
+  protected readonly branch = computed(() => this.storedBranch() ?? defaultModuleBranch(this.derivedSlug()));
+  protected readonly base = computed(() => baseBranchOf(this.value().applications, this.applications()));
   protected readonly gitEnabled = computed(() => this.value().git.enabled);
 
   constructor() {
     void this.loadApplications();
-    // Branch name follows the slug until the person types their own.
-    this.form.controls.name.valueChanges.pipe(takeUntilDestroyed()).subscribe(() => this.syncBranch());
-    this.form.controls.slug.valueChanges.pipe(takeUntilDestroyed()).subscribe(() => this.syncBranch());
-    this.form.controls.git.controls.enabled.valueChanges.pipe(takeUntilDestroyed()).subscribe((on) => {
-      const g = this.form.controls.git.controls;
-      for (const c of [g.createBranch, g.branchName, g.baseBranch]) (on ? c.enable : c.disable).call(c, { emitEvent: false });
-    });
+    // A typed slug makes a name without letters acceptable (and clearing it, not).
+    this.form.controls.slug.valueChanges.pipe(takeUntilDestroyed()).subscribe(() => this.form.controls.name.updateValueAndValidity());
   }
 
   ngOnInit(): void {
@@ -152,10 +159,6 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
     c.markAsTouched();
   }
 
-  protected onBranchInput(): void {
-    this.branchEdited = true;
-  }
-
   async loadApplications(): Promise<void> {
     try {
       const apps = await this.api.applications();
@@ -176,7 +179,7 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
       const m = await this.api.get(slug);
       patchModuleForm(this.fb, this.form, m);
       this.form.controls.slug.disable();
-      this.branchEdited = m.git.branch_name !== `module/${m.slug}`;
+      this.storedBranch.set(m.git.branchName ?? null);
       this.loadProblem.set(null);
     } catch (err) {
       this.loadProblem.set(apiProblem(err).message);
@@ -185,24 +188,13 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
     }
   }
 
-  private syncBranch(): void {
-    if (this.branchEdited) return;
-    const slug = this.derivedSlugNow();
-    this.form.controls.git.controls.branchName.setValue(slug ? `module/${slug}` : '', { emitEvent: false });
-  }
-
-  private derivedSlugNow(): string {
-    const v = this.form.getRawValue();
-    return effectiveSlug(v.name, v.slug);
-  }
-
   protected async showPreview(): Promise<void> {
     if (!this.checkLocally()) return;
     this.busy.set('preview');
     this.problem.set(null);
     try {
       this.preview.set(await this.api.preview(toModuleInput(this.form)));
-      queueMicrotask(() => document.getElementById('preview')?.scrollIntoView({ behavior: 'smooth', block: 'start' }));
+      this.scrollIntoView('#preview');
     } catch (err) {
       this.handleError(err);
     } finally {
@@ -234,23 +226,41 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
       this.statusDialog.open(r.deployment.deployment_id);
     } else if (r.module.git.enabled) {
       // Accepted, but the branch was not pushed yet (202): the deployment shows up shortly.
-      this.snackBar.open(`Module '${r.module.slug}' saved; pushing branch ${r.module.git.branch_name}…`, undefined, { duration: 5000 });
+      this.snackBar.open(`Module '${r.module.slug}' saved; pushing branch ${r.module.git.branchName}…`, undefined, { duration: 5000 });
       const id = await this.deployments.waitForModule(r.module.slug, r.module.updated_at);
       if (id) this.statusDialog.open(id);
       else this.snackBar.open(`No deployment of '${r.module.slug}' yet; see the Deployments page.`, 'OK', { duration: 8000 });
     } else {
       const files = r.files.reduce((n, a) => n + a.files.length, 0);
-      this.snackBar.open(`Module '${r.module.slug}' saved (${files} files generated; git publishing is off)`, undefined, { duration: 5000 });
+      this.snackBar.open(`Module '${r.module.slug}' saved (${plural(files, 'file')} generated; git publishing is off)`, undefined, { duration: 5000 });
     }
   }
 
   /** Local checks first (required, patterns from packages/contracts); the server has the last word. */
   private checkLocally(): boolean {
     this.form.markAllAsTouched();
-    if (this.form.valid) return true;
-    this.problem.set('Some fields need attention (marked in red).');
-    queueMicrotask(() => (document.querySelector('.mat-mdc-form-field-invalid input, .mat-mdc-form-field-invalid mat-select') as HTMLElement | null)?.focus());
+    const baseProblem = this.gitEnabled() ? this.base().problem : null;
+    if (this.form.valid && !baseProblem) return true;
+    this.problem.set(baseProblem ?? 'Some fields need attention (marked in red).');
+    afterNextRender(
+      () => {
+        const invalid = document.querySelector('.mat-mdc-form-field-invalid input, .mat-mdc-form-field-invalid mat-select') as HTMLElement | null;
+        // Focusing scrolls the field into view; with nothing to focus, show the banner.
+        if (invalid) invalid.focus();
+        else this.scrollIntoViewNow('[data-testid=form-problem]');
+      },
+      { injector: this.injector },
+    );
     return false;
+  }
+
+  /** Once the next render has put it on the page (the banner, the preview), bring it into view. */
+  private scrollIntoView(selector: string): void {
+    afterNextRender(() => this.scrollIntoViewNow(selector), { injector: this.injector });
+  }
+
+  private scrollIntoViewNow(selector: string): void {
+    document.querySelector(selector)?.scrollIntoView({ behavior: 'smooth', block: 'start' });
   }
 
   private handleError(err: unknown): void {
@@ -258,6 +268,7 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
     if (p.status === 422 && p.details.length) {
       this.otherErrors.set(applyServerErrors(this.form, p.details));
       this.problem.set('The server refused some values; see the messages below.');
+      this.scrollIntoView('[data-testid=form-problem]');
       return;
     }
     if (p.status === 409) {
@@ -265,8 +276,10 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
       c.setErrors({ server: p.message });
       c.markAsTouched();
       this.problem.set(p.message);
+      this.scrollIntoView('[data-testid=form-problem]');
       return;
     }
     this.problem.set(p.status === 502 ? `Publishing to git failed (${p.error}): ${p.message}` : p.message);
+    this.scrollIntoView('[data-testid=form-problem]');
   }
 }

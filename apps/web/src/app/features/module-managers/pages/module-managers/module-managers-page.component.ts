@@ -15,6 +15,7 @@ import { type ModuleView, ModuleGeneratorService } from '../../../../core/module
 import { StatusChipComponent } from '../../../../shared/status-chip.component';
 import { ConfirmDeleteComponent, type ConfirmDeleteData } from '../../dialogs/confirm-delete/confirm-delete.component';
 import { DeploymentStatusDialog } from '../../dialogs/deployment-status/deployment-status-dialog.service';
+import { plural } from './module-form';
 
 /** The modules, each with the live status of its latest deployment. */
 @Component({
@@ -31,6 +32,7 @@ export class ModuleManagersPageComponent {
   private readonly dialog = inject(MatDialog);
   private readonly snackBar = inject(MatSnackBar);
 
+  protected readonly plural = plural;
   protected readonly columns = ['name', 'applications', 'status', 'updated', 'actions'];
   protected readonly modules = signal<ModuleView[]>([]);
   protected readonly loading = signal(true);
