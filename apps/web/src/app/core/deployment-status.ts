@@ -1,4 +1,4 @@
-import type { DeploymentStatusUpdated } from '@slipway/contracts';
+import type { DeploymentStatusUpdated, DeploymentTargetView } from '@slipway/contracts';
 import { DEPLOYMENT_STATUSES, isTerminal, statusRank, type DeploymentStatus } from '@slipway/contracts/status';
 
 export { DEPLOYMENT_STATUSES, isTerminal, statusRank, type DeploymentStatus };
@@ -10,7 +10,7 @@ export type DeploymentView = DeploymentStatusUpdated & { created_at: string; upd
 /** `GET /api/admin/deployments/:id` and `/:slug/status`: the view plus its recent history. */
 export type DeploymentDetail = DeploymentView & {
   all_logs: string[];
-  events: { sequence: number; status: DeploymentStatus; message: string | null; logs: string[]; created_at: string }[];
+  events: { sequence: number; application_id?: string | null; status: DeploymentStatus; message: string | null; logs: string[]; created_at: string }[];
 };
 
 /** The stages a deployment goes through, in order; the last one is how it ended. */
@@ -75,9 +75,12 @@ export function furthestStage(statuses: readonly (DeploymentStatus | null | unde
   return best;
 }
 
-/** Milliseconds between start (or creation) and end (or now). */
+/**
+ * Milliseconds between creation (the publish: rendering and pushing count too) and end (or now);
+ * from CI's start when the creation time is not known (a broadcast only).
+ */
 export function elapsedMs(d: { started_at: string | null; finished_at: string | null; created_at?: string }, now: number): number | null {
-  const start = d.started_at ?? d.created_at ?? null;
+  const start = d.created_at ?? d.started_at ?? null;
   if (!start) return null;
   const end = d.finished_at ? Date.parse(d.finished_at) : now;
   return Math.max(0, end - Date.parse(start));
@@ -113,4 +116,40 @@ export function mergeLogs(have: readonly string[], tail: readonly string[], max 
     if (same) return [...have, ...tail.slice(p)].slice(-max);
   }
   return [...have, ...tail].slice(-max);
+}
+
+type TargetNews = Pick<DeploymentTargetView, 'application_id' | 'status' | 'message' | 'finished_at'>;
+
+/** The application whose failure ended a deployment: the first to fail. */
+export function failedTarget<T extends TargetNews>(targets: readonly T[]): T | undefined {
+  const at = (t: T) => t.finished_at ?? '\uffff';
+  return targets.filter((t) => t.status === 'failed').sort((a, b) => (at(a) < at(b) ? -1 : at(a) > at(b) ? 1 : 0))[0];
+}
+
+/** Words that say a module is live, or part of it: never the headline of a deployment that is not. */
+const SAYS_LIVE = /deployed successfully|deployed; waiting for the others/i;
+
+/**
+ * The one line a deployment shows (dialog, deployments list): the success line only once it
+ * succeeded; a failure in the failed application's words; otherwise its newest news.
+ */
+export function headline(d: Pick<DeploymentStatusUpdated, 'status' | 'module_slug' | 'message'> & { targets: readonly TargetNews[] }): string {
+  if (d.status === 'success') return d.module_slug ? successMessage(d.module_slug) : (d.message ?? statusDescription('success'));
+  if (d.message && !SAYS_LIVE.test(d.message)) return d.message;
+  if (d.status === 'failed') {
+    const t = failedTarget(d.targets);
+    if (t) return `${t.application_id}: ${t.message && !SAYS_LIVE.test(t.message) ? t.message : 'failed'}`;
+  }
+  return isTerminal(d.status) || !d.message ? statusDescription(d.status) : d.message;
+}
+
+/**
+ * CI's own words under the headline (`ci_message`: the newest any application reported): not a
+ * repeat of the headline, and never a success line on a deployment that did not succeed (the
+ * frontend's "deployed successfully" after the backend failed).
+ */
+export function ciNote(d: Pick<DeploymentStatusUpdated, 'status' | 'ci_message'>, shown: string): string | null {
+  const m = d.ci_message;
+  if (!m || m === shown) return null;
+  return d.status !== 'success' && SAYS_LIVE.test(m) ? null : m;
 }

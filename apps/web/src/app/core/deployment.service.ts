@@ -18,6 +18,14 @@ export type TrackedDeployment = DeploymentStatusUpdated &
   Partial<Pick<DeploymentView, 'created_at' | 'updated_at' | 'owner_id'>> & {
     /** The furthest stage seen before the end (where a failure happened), when known. */
     reached?: DeploymentStatus | null;
+    /** The same, per application: where the application that failed stopped. */
+    reachedBy?: Readonly<Record<string, DeploymentStatus | null>>;
+    /**
+     * Log lines per application, from the last full snapshot's history (a broadcast's tail does not
+     * say whose lines it holds), and the sequence of that snapshot.
+     */
+    logsBy?: Readonly<Record<string, readonly string[]>>;
+    logsBySequence?: number;
   };
 
 export interface DeploymentFilter {
@@ -112,6 +120,17 @@ export class DeploymentService {
         ...next.targets.map((t) => t.status),
         ...('events' in next ? next.events.map((e) => e.status) : []),
       ]),
+      reachedBy: Object.fromEntries(
+        next.targets.map((t) => [
+          t.application_id,
+          furthestStage([
+            have?.reachedBy?.[t.application_id],
+            t.status,
+            ...('events' in next ? next.events.filter((e) => e.application_id === t.application_id).map((e) => e.status) : []),
+          ]),
+        ]),
+      ),
+      ...('events' in next ? { logsBy: linesByApplication(next.events), logsBySequence: next.sequence } : {}),
     };
     const map = new Map(this.byId());
     map.set(id, merged);
@@ -232,4 +251,11 @@ export class DeploymentService {
 function stripHistory(d: DeploymentStatusUpdated | DeploymentView | DeploymentDetail): DeploymentStatusUpdated {
   const { all_logs: _a, events: _e, ...rest } = d as DeploymentDetail;
   return rest;
+}
+
+/** The history's log lines grouped by the application each event was about. */
+function linesByApplication(events: DeploymentDetail['events']): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const e of events) if (e.application_id) (out[e.application_id] ??= []).push(...e.logs);
+  return out;
 }

@@ -12,7 +12,7 @@ import { MatSlideToggleModule } from '@angular/material/slide-toggle';
 import { MatTableModule } from '@angular/material/table';
 import { debounceTime, skip } from 'rxjs';
 import { DeploymentService } from '../../core/deployment.service';
-import { DEPLOYMENT_STATUSES, type DeploymentStatus, isTerminal, statusLabel } from '../../core/deployment-status';
+import { DEPLOYMENT_STATUSES, type DeploymentStatus, ciNote, headline, isTerminal, statusLabel } from '../../core/deployment-status';
 import { WebsocketService } from '../../core/websocket.service';
 import { StatusChipComponent } from '../../shared/status-chip.component';
 import { DeploymentStatusDialog } from '../module-managers/dialogs/deployment-status/deployment-status-dialog.service';
@@ -44,6 +44,8 @@ export class DeploymentsPage {
 
   protected readonly statuses = DEPLOYMENT_STATUSES;
   protected readonly statusLabel = statusLabel;
+  protected readonly headline = headline;
+  protected readonly ciNote = ciNote;
   protected readonly columns = ['status', 'module', 'branch', 'progress', 'started', 'open'];
 
   protected readonly status = signal<DeploymentStatus | null>(null);

@@ -7,11 +7,13 @@ import {
   type ElementRef,
   afterRenderEffect,
   computed,
+  effect,
   inject,
   signal,
   viewChild,
 } from '@angular/core';
 import { MatButtonModule } from '@angular/material/button';
+import { MatButtonToggleModule } from '@angular/material/button-toggle';
 import { MAT_DIALOG_DATA, MatDialogModule } from '@angular/material/dialog';
 import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
@@ -23,14 +25,15 @@ import { DeploymentService } from '../../../../core/deployment.service';
 import {
   type DeploymentStatus,
   STAGES,
+  ciNote,
   elapsedMs,
+  failedTarget,
   formatDuration,
+  headline,
   isTerminal,
   stageState,
-  statusDescription,
   statusIcon,
   statusLabel,
-  successMessage,
 } from '../../../../core/deployment-status';
 import { WebsocketService } from '../../../../core/websocket.service';
 import { AuthService } from '../../../../core/auth.service';
@@ -55,6 +58,7 @@ const FAILURE_TAIL = 12;
     DatePipe,
     MatDialogModule,
     MatButtonModule,
+    MatButtonToggleModule,
     MatIconModule,
     MatProgressBarModule,
     MatProgressSpinnerModule,
@@ -92,27 +96,48 @@ export class DeploymentStatusComponent {
   protected readonly status = computed(() => this.deployment()?.status ?? 'pending');
   protected readonly terminal = computed(() => isTerminal(this.status()));
   protected readonly failed = computed(() => this.status() === 'failed' || this.status() === 'cancelled');
-  protected readonly logs = computed(() => this.deployment()?.logs ?? []);
-  protected readonly failureTail = computed(() => this.logs().slice(-FAILURE_TAIL));
+  /** The application whose log is shown; null: all of them, as they came. */
+  protected readonly logApp = signal<string | null>(null);
+  protected readonly applications = computed(() => (this.deployment()?.targets ?? []).map((t) => t.application_id));
+  private readonly allLogs = computed(() => this.deployment()?.logs ?? []);
+  private readonly linesOf = (app: string) => this.deployment()?.logsBy?.[app] ?? [];
+  protected readonly logs = computed(() => {
+    const app = this.logApp();
+    return app ? this.linesOf(app) : this.allLogs();
+  });
+  /** The application that failed first: the reason, stage and log lines come from it. */
+  protected readonly failedTarget = computed(() => failedTarget(this.deployment()?.targets ?? []));
+  protected readonly failureReason = computed(() => {
+    const d = this.deployment();
+    const t = this.failedTarget();
+    if (!d) return '';
+    return t && d.targets.length > 1 ? headline({ ...d, message: null }) : this.message();
+  });
+  protected readonly failureTail = computed(() => {
+    const t = this.failedTarget();
+    const own = t ? this.linesOf(t.application_id) : [];
+    return (own.length ? own : this.allLogs()).slice(-FAILURE_TAIL);
+  });
   protected readonly elapsed = computed(() => {
     const d = this.deployment();
     return d ? formatDuration(elapsedMs(d, this.now())) : '—';
   });
   protected readonly message = computed(() => {
     const d = this.deployment();
-    if (!d) return '';
-    if (d.status === 'success' && d.module_slug) return successMessage(d.module_slug);
-    return d.message ?? statusDescription(d.status);
+    return d ? headline(d) : '';
   });
   /** CI's own words, when the headline says something else (the success line, a status sentence). */
   protected readonly ciMessage = computed(() => {
-    const m = this.deployment()?.ci_message;
-    return m && m !== this.message() ? m : null;
+    const d = this.deployment();
+    return d ? ciNote(d, this.message()) : null;
   });
   /** pending → building → deploying → success | failed, with where this deployment stands. */
   protected readonly steps = computed(() => {
     const s = this.status();
-    const reached = this.deployment()?.reached ?? null;
+    const d = this.deployment();
+    const failed = this.failedTarget();
+    // Where the failed application stopped, not how far the others got.
+    const reached = (failed ? d?.reachedBy?.[failed.application_id] : undefined) ?? d?.reached ?? null;
     const end: DeploymentStatus = s === 'failed' || s === 'cancelled' ? s : 'success';
     return [
       ...STAGES.map((stage) => ({ status: stage as DeploymentStatus, label: statusLabel(stage), state: stageState(stage, s, reached) })),
@@ -126,9 +151,18 @@ export class DeploymentStatusComponent {
   protected readonly runLinks = computed(() =>
     (this.deployment()?.targets ?? []).filter((t) => t.run_url).map((t) => ({ application: t.application_id, url: t.run_url! })),
   );
+  /** Only a deployment that succeeded offers its live module. */
   protected readonly liveUrl = computed(() => {
     const d = this.deployment();
-    return d?.url ?? d?.targets.find((t) => t.url)?.url ?? null;
+    if (d?.status !== 'success') return null;
+    return d.url ?? d.targets.find((t) => t.url)?.url ?? null;
+  });
+  /** Each application's commit (the deployment's own when it has no targets). */
+  protected readonly commits = computed(() => {
+    const d = this.deployment();
+    if (!d) return [];
+    const own = d.targets.filter((t) => t.commit_sha).map((t) => ({ application: t.application_id as string | null, sha: t.commit_sha }));
+    return own.length ? own : [{ application: null, sha: d.commit_sha }];
   });
 
   constructor() {
@@ -144,8 +178,25 @@ export class DeploymentStatusComponent {
     });
     void this.reload();
 
+    // Per-application logs come with the history: fetch it again, at most one request at a time,
+    // while broadcasts move the deployment past the last snapshot.
+    const fetching = signal(false);
+    effect(() => {
+      const d = this.deployment();
+      if (!d || d.targets.length < 2 || fetching() || (d.logsBySequence ?? 0) >= d.sequence) return;
+      fetching.set(true);
+      setTimeout(() => {
+        // After an error it stays off (no retry loop); reload() and resyncs still fetch in full.
+        this.deployments.refresh(id).then(
+          () => fetching.set(false),
+          () => undefined,
+        );
+      }, 300);
+    });
+
     afterRenderEffect(() => {
       this.logs().length;
+      this.logApp();
       const box = this.logBox()?.nativeElement;
       if (box && this.stickToBottom) {
         box.scrollTop = box.scrollHeight;
