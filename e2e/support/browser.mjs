@@ -107,3 +107,16 @@ export async function shot(page, name) {
   await page.waitForTimeout(250); // let the progress bar and chips finish their transition
   await page.screenshot({ path: join(SHOTS, name) });
 }
+
+/** Waits until the dialog shows an end state; returns the statuses it rendered on the way. */
+export async function followToEnd(page, timeoutMs = 120_000) {
+  const seen = [];
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const s = await statusOf(page).catch(() => null);
+    if (s && seen.at(-1) !== s) seen.push(s);
+    if (s === 'success' || s === 'failed' || s === 'cancelled') return seen;
+    await page.waitForTimeout(40);
+  }
+  throw new Error(`no end within ${timeoutMs} ms; statuses seen: ${seen.join(' → ')}`);
+}

@@ -78,6 +78,7 @@ describe('ModuleManagerCreateUpdatePageComponent', () => {
     // A slug typed beside it makes it acceptable.
     type(el, '[data-testid=module-slug]', 'bangs');
     await settle(fixture);
+    expect(el.querySelector('[data-testid=form-problem]')).toBeNull();
     (el.querySelector('[data-testid=submit]') as HTMLButtonElement).click();
     expect(http.expectOne('/api/admin/modules').request.body).toMatchObject({ name: '!!!', slug: 'bangs' });
   });

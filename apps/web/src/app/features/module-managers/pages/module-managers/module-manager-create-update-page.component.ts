@@ -42,6 +42,8 @@ import {
   toModuleInput,
 } from './module-form';
 
+const FIX_FIELDS = 'Some fields need attention (marked in red).';
+
 /**
  * Create or update a module (spec: module-manager-create-update-page): name → slug, fields with
  * types and flags, target applications, git settings, a preview of the generated files, and the
@@ -115,6 +117,10 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
     void this.loadApplications();
     // A typed slug makes a name without letters acceptable (and clearing it, not).
     this.form.controls.slug.valueChanges.pipe(takeUntilDestroyed()).subscribe(() => this.form.controls.name.updateValueAndValidity());
+    // The local banner goes once what it pointed at is fixed.
+    this.form.statusChanges.pipe(takeUntilDestroyed()).subscribe((s) => {
+      if (s === 'VALID' && this.problem() === FIX_FIELDS) this.problem.set(null);
+    });
   }
 
   ngOnInit(): void {
@@ -241,7 +247,7 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
     this.form.markAllAsTouched();
     const baseProblem = this.gitEnabled() ? this.base().problem : null;
     if (this.form.valid && !baseProblem) return true;
-    this.problem.set(baseProblem ?? 'Some fields need attention (marked in red).');
+    this.problem.set(baseProblem ?? FIX_FIELDS);
     afterNextRender(
       () => {
         const invalid = document.querySelector('.mat-mdc-form-field-invalid input, .mat-mdc-form-field-invalid mat-select') as HTMLElement | null;
