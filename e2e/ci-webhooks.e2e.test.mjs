@@ -51,7 +51,7 @@ after(async () => {
 e2e('create a module and watch it go live: pending → building → deploying → success, across a reload', async () => {
   const page = await signedInPage();
   await fillModule(page, { name: 'Products', fields: [{ name: 'title', type: 'string' }, { name: 'price', type: 'decimal' }], apps: ['backend', 'frontend'] });
-  assert.equal(await page.getByTestId('branch-name').inputValue(), 'module/products');
+  assert.equal(await page.getByTestId('branch-name').innerText(), 'module/products');
 
   await page.getByTestId('preview').click();
   await page.getByTestId('preview-files').waitFor();
