@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { deploymentEvents, dialog, e2e, fillModule, launchBrowser, shot, signedInPage, statusOf } from './support/browser.mjs';
+import { deploymentEvents, dialog, e2e, fillModule, followToEnd, launchBrowser, shot, signedInPage } from './support/browser.mjs';
 import { WEB_ROOT, startSlipway } from './support/slipway.mjs';
 
 let server, browser;
@@ -23,19 +23,6 @@ after(async () => {
   if (server && process.exitCode) console.log(server.output().slice(-4000));
   await server?.stop();
 });
-
-/** Waits until the dialog shows an end state; returns the statuses it rendered on the way. */
-async function followToEnd(page, timeoutMs = 120_000) {
-  const seen = [];
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const s = await statusOf(page).catch(() => null);
-    if (s && seen.at(-1) !== s) seen.push(s);
-    if (s === 'success' || s === 'failed' || s === 'cancelled') return seen;
-    await page.waitForTimeout(40);
-  }
-  throw new Error(`no end within ${timeoutMs} ms; statuses seen: ${seen.join(' → ')}`);
-}
 
 /** The statuses the page received for a deployment over the socket, in order, repeats dropped. */
 function liveStatuses(page, id) {
