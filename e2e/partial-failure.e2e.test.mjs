@@ -2,8 +2,8 @@
 // as a person sees it in Chromium at desktop and phone (390 px) widths. The dialog says the
 // backend failed, with the backend's reason, stage and log lines; no success text, no live link
 // anywhere; the log can be read per application and its last line is visible; the deployments
-// list fits a phone. Saves e2e/screenshots/partial-failure.png, partial-failure-phone.png and
-// partial-failure-list-phone.png.
+// list fits a phone. Saves e2e/screenshots/partial-failure.png, partial-failure-phone.png,
+// partial-failure-log-phone.png and partial-failure-list-phone.png.
 // Run: node e2e/run.mjs (or, with a web build, node --test e2e/partial-failure.e2e.test.mjs)
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -58,6 +58,15 @@ async function lastLineVisible(page) {
   });
 }
 
+/** Picks one application's log (null: all of them) and reads it once the page shows it. */
+async function logOf(page, app) {
+  const toggle = app ? dialog(page).locator(`[data-log-app=${app}]`) : dialog(page).locator('mat-button-toggle', { hasText: /^All$/ });
+  await toggle.locator('button').click();
+  await page.waitForFunction((el) => el.classList.contains('mat-button-toggle-checked'), await toggle.elementHandle());
+  await page.waitForTimeout(150);
+  return dialog(page).getByTestId('deployment-log').innerText();
+}
+
 async function assertPartialFailure(page) {
   const d = dialog(page);
   const message = await d.getByTestId('deployment-message').innerText();
@@ -87,14 +96,12 @@ async function assertPartialFailure(page) {
   for (const app of ['backend', 'frontend']) assert.match(await d.locator(`[data-commit-of=${app}]`).innerText(), /^[0-9a-f]{7}/);
 
   // The log, per application: the failure's lines are the backend's, none of them the frontend's.
-  await d.locator('[data-log-app=backend]').click();
-  const backendLog = await d.getByTestId('deployment-log').innerText();
+  const backendLog = await logOf(page, 'backend');
   for (const l of tail) assert.ok(backendLog.includes(l), `failure line "${l}" is in the backend's log`);
-  await d.locator('[data-log-app=frontend]').click();
-  const frontendLog = await d.getByTestId('deployment-log').innerText();
+  const frontendLog = await logOf(page, 'frontend');
   assert.ok(frontendLog.trim().length > 0, 'the frontend has its own log');
-  assert.ok(tail.filter((l) => /ghost/.test(l)).every((l) => !frontendLog.includes(l)), "the backend's error is not in the frontend's log");
-  await d.locator('mat-button-toggle', { hasText: /^All$/ }).click();
+  assert.ok(tail.filter((l) => /ghost/.test(l)).every((l) => !frontendLog.includes(l)), `the backend error is not in the frontend log:\n${frontendLog}`);
+  await logOf(page, null);
   const visible = await lastLineVisible(page);
   assert.ok(visible.ok, `the log's last line is visible: ${JSON.stringify(visible)}`);
 }
@@ -148,6 +155,7 @@ e2e('partial failure (390 px): the deployments list fits, the dialog says the ba
   await dialog(page).locator('[data-status=failed]').first().waitFor();
   await page.waitForTimeout(800);
   await assertPartialFailure(page);
+  await shot(page, 'partial-failure-log-phone.png'); // scrolled to the log: its last line in view
   await dialog(page).getByTestId('deployment-log').evaluate((b) => b.closest('.mat-mdc-dialog-content')?.scrollTo(0, 0));
   await shot(page, 'partial-failure-phone.png');
 });

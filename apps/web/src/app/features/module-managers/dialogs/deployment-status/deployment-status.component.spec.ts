@@ -145,4 +145,55 @@ describe('DeploymentStatusComponent', () => {
     expect(text(again.nativeElement, '[data-testid=deployment-log]')).toContain('while closed');
     http.expectOne('/api/admin/deployments/7').flush({ ...deploymentPayload({ sequence: 2, status: 'building' }), all_logs: ['while closed'], events: [] });
   });
+
+  it('a partly failed deployment speaks for the application that failed: reason, stage, log; no success text, no live link', async () => {
+    const fixture = open();
+    const el = fixture.nativeElement as HTMLElement;
+    const line = "Module 'products' deployed successfully! 🎉";
+    const target = (application_id: string, over: object) => ({ ...deploymentPayload().targets[0]!, application_id, progress: 100, ...over });
+    http.expectOne('/api/admin/deployments/7').flush({
+      ...deploymentPayload({
+        sequence: 6,
+        status: 'failed',
+        progress: 100,
+        created_at: '2026-01-01T09:59:50Z',
+        started_at: '2026-01-01T10:00:00Z',
+        finished_at: '2026-01-01T10:00:30Z',
+        // What an older server said (issue 12, item 2): the page must not repeat it.
+        message: line,
+        ci_message: line,
+        url: 'http://products.localhost',
+        targets: [
+          target('backend', { status: 'failed', commit_sha: 'aaaaaaa111', message: 'Build failed: npm test exited 1', finished_at: '2026-01-01T10:00:20Z' }),
+          target('frontend', { status: 'success', commit_sha: 'bbbbbbb222', message: line, url: 'http://products.localhost', finished_at: '2026-01-01T10:00:30Z' }),
+        ],
+      }),
+      all_logs: ['be: npm ci', 'fe: render', 'be: relation to ghost', 'fe: deployed'],
+      events: [
+        { sequence: 2, application_id: 'backend', status: 'building', message: null, logs: ['be: npm ci'], created_at: '2026-01-01T10:00:01Z' },
+        { sequence: 3, application_id: 'frontend', status: 'deploying', message: null, logs: ['fe: render'], created_at: '2026-01-01T10:00:02Z' },
+        { sequence: 4, application_id: 'backend', status: 'failed', message: 'Build failed: npm test exited 1', logs: ['be: relation to ghost'], created_at: '2026-01-01T10:00:20Z' },
+        { sequence: 5, application_id: 'frontend', status: 'success', message: line, logs: ['fe: deployed'], created_at: '2026-01-01T10:00:30Z' },
+      ],
+    });
+    await settle(fixture);
+    expect(text(el, '[data-testid=deployment-message]')).toBe('backend: Build failed: npm test exited 1');
+    expect(el.querySelector('[data-testid=ci-message]')).toBeNull();
+    expect(text(el, '[data-testid=failure-reason]')).toBe('backend: Build failed: npm test exited 1');
+    expect(text(el, '.failure pre.tail')).toBe('be: npm ci\nbe: relation to ghost');
+    // The backend stopped while building, though the frontend got to deploying.
+    expect(stages(el)).toEqual(['pending:done', 'building:failed', 'deploying:todo', 'failed:failed']);
+    expect(el.querySelector('[data-testid=live-url]')).toBeNull();
+    expect([...el.querySelectorAll('a')].filter((a) => a.textContent?.trim() === 'live')).toEqual([]);
+    expect(text(el, '[data-commit-of=backend]')).toContain('aaaaaaa');
+    expect(text(el, '[data-commit-of=frontend]')).toContain('bbbbbbb');
+    expect(text(el, '[data-testid=deployment-elapsed]')).toBe('0:40'); // from creation: the publish counts
+    (el.querySelector('[data-log-app=frontend] button') as HTMLButtonElement).click();
+    await settle(fixture);
+    expect([...el.querySelectorAll('.log .line')].map((l) => l.textContent)).toEqual(['fe: render', 'fe: deployed']);
+    (el.querySelector('.log-filter mat-button-toggle button') as HTMLButtonElement).click();
+    await settle(fixture);
+    expect([...el.querySelectorAll('.log .line')]).toHaveLength(4);
+    http.verify();
+  });
 });
