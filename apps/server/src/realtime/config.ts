@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 /**
- * Realtime configuration, read from Laravel's Pusher variable names (DESIGN.md §1) plus Slipway's
+ * Realtime configuration, read from Laravel's Pusher variable names (docs/contracts.md) plus Slipway's
  * limits. Which adapter runs is decided here, once: `external` when PUSHER_HOST names a service (or
  * REALTIME_DRIVER says so), `redis` when REDIS_URL is set, otherwise `embedded`.
  */

@@ -14,7 +14,7 @@ export function pusherClient(cfg: RealtimeConfig): Pusher {
     secret: cfg.secret,
     useTLS,
     ...(cfg.host ? { host: cfg.host, port: String(cfg.port ?? (useTLS ? 443 : 80)) } : { cluster: cfg.cluster }),
-    // Every wait on the network has a timeout (DESIGN.md §5).
+    // Every wait on the network has a timeout.
     timeout: 5_000,
   });
 }

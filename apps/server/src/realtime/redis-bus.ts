@@ -237,7 +237,7 @@ export class RedisBus implements EventBus {
   }
 }
 
-/** Credentials never appear in logs or errors (DESIGN.md §5). */
+/** Credentials never appear in logs or errors. See docs/security.md. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
