@@ -11,7 +11,7 @@ import { NavigationEnd, Router, RouterLink, RouterLinkActive, RouterOutlet } fro
 import { filter } from 'rxjs';
 import { AuthService } from './core/auth.service';
 import { DeploymentService } from './core/deployment.service';
-import { successMessage } from './core/deployment-status';
+import { headline, successMessage } from './core/deployment-status';
 import { WebsocketService } from './core/websocket.service';
 import {
   DEPLOYMENT_PARAM,
@@ -68,7 +68,7 @@ export class App {
       if (this.dialog.isOpen(d.deployment_id)) return;
       const name = d.module_slug ?? `#${d.deployment_id}`;
       const text =
-        d.status === 'success' && d.module_slug ? successMessage(d.module_slug) : `Deployment of ${name} ${d.status}${d.message ? `: ${d.message}` : ''}`;
+        d.status === 'success' && d.module_slug ? successMessage(d.module_slug) : `Deployment of ${name} ${d.status}: ${headline(d)}`;
       this.snackBar
         .open(text, 'View', { duration: 8000, panelClass: d.status === 'success' ? 'snack-success' : 'snack-failed' })
         .onAction()
