@@ -156,6 +156,13 @@ e2e('partial failure (390 px): the deployments list fits, the dialog says the ba
   await page.waitForTimeout(800);
   await assertPartialFailure(page);
   await shot(page, 'partial-failure-log-phone.png'); // scrolled to the log: its last line in view
+  // A narrower screen wraps the log's lines again (taller content, same scroll position): the
+  // last line must stay in view.
+  await page.setViewportSize({ width: 320, height: 700 });
+  await page.waitForTimeout(300);
+  const narrowed = await lastLineVisible(page);
+  assert.ok(narrowed.ok, `the log's last line is visible after the dialog narrowed: ${JSON.stringify(narrowed)}`);
+  await page.setViewportSize(PHONE);
   await dialog(page).getByTestId('deployment-log').evaluate((b) => b.closest('.mat-mdc-dialog-content')?.scrollTo(0, 0));
   await shot(page, 'partial-failure-phone.png');
 });

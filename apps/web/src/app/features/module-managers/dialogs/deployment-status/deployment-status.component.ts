@@ -198,10 +198,16 @@ export class DeploymentStatusComponent {
       this.logs().length;
       this.logApp();
       const box = this.logBox()?.nativeElement;
-      if (box && this.stickToBottom) {
-        box.scrollTop = box.scrollHeight;
-        this.autoScrollTop = box.scrollTop;
-      }
+      if (box) this.followBottom(box);
+    });
+    // The box narrows when the dialog does (or when the dialog's own scrollbar appears): its lines
+    // wrap again and grow taller, which would push the last ones out of view without a new line.
+    effect((onCleanup) => {
+      const box = this.logBox()?.nativeElement;
+      if (!box || typeof ResizeObserver === 'undefined') return;
+      const observer = new ResizeObserver(() => this.followBottom(box));
+      observer.observe(box);
+      onCleanup(() => observer.disconnect());
     });
   }
 
@@ -215,6 +221,13 @@ export class DeploymentStatusComponent {
     } finally {
       this.loading.set(false);
     }
+  }
+
+  /** Keeps the log at its last line unless the reader scrolled up. */
+  private followBottom(box: HTMLElement): void {
+    if (!this.stickToBottom) return;
+    box.scrollTop = box.scrollHeight;
+    this.autoScrollTop = box.scrollTop;
   }
 
   protected onLogScroll(box: HTMLElement): void {
