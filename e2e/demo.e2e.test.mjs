@@ -4,25 +4,9 @@
 // build's log lines, the live module URL; and a module whose build fails. Saves
 // e2e/screenshots/demo-success.png and demo-failed.png. Run: node e2e/run.mjs
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { after, before } from 'node:test';
-import { deploymentEvents, dialog, e2e, fillModule, followToEnd, launchBrowser, shot, signedInPage } from './support/browser.mjs';
-import { WEB_ROOT, startSlipway } from './support/slipway.mjs';
+import { demoSlipway, deploymentEvents, dialog, e2e, fillModule, followToEnd, shot } from './support/browser.mjs';
 
-let server, browser;
-
-before(async () => {
-  assert.ok(existsSync(join(WEB_ROOT, 'index.html')), `no web build in ${WEB_ROOT}: run node e2e/run.mjs (or npm run build)`);
-  server = await startSlipway(process.env.SLIPWAY_E2E_SERVER_DIR ? { serverDir: process.env.SLIPWAY_E2E_SERVER_DIR } : {});
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  if (server && process.exitCode) console.log(server.output().slice(-4000));
-  await server?.stop();
-});
+const slipway = demoSlipway();
 
 /** The statuses the page received for a deployment over the socket, in order, repeats dropped. */
 function liveStatuses(page, id) {
@@ -33,7 +17,7 @@ function liveStatuses(page, id) {
 }
 
 e2e('demo: create a module, watch pending → building → deploying → success with log lines, open the live module', async () => {
-  const page = await signedInPage(browser, server.url, server.admin);
+  const page = await slipway.signIn();
   assert.deepEqual(
     await page.evaluate(async () => (await (await fetch('/api/admin/applications')).json()).data.map((a) => a.id).sort()),
     ['backend', 'frontend'],
@@ -71,7 +55,7 @@ e2e('demo: create a module, watch pending → building → deploying → success
 });
 
 e2e('demo: a module whose build fails shows failed, the reason and the build log', async () => {
-  const page = await signedInPage(browser, server.url, server.admin);
+  const page = await slipway.signIn();
   // The demo backend's check refuses a relation to a module the branch does not have.
   await fillModule(page, { name: 'Orders', fields: [{ name: 'customer', type: 'relation', relation: 'ghost' }], apps: ['backend'] });
   await page.getByTestId('submit').click();

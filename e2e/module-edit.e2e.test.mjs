@@ -5,25 +5,9 @@
 // before the server is asked, the slug is shown as the name is typed (with what it left out), and the
 // preview is scrolled into view. Saves e2e/screenshots/module-edit.png and module-form-phone.png.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { after, before } from 'node:test';
-import { dialog, e2e, fillModule, followToEnd, launchBrowser, shot, signedInPage } from './support/browser.mjs';
-import { WEB_ROOT, startSlipway } from './support/slipway.mjs';
+import { demoSlipway, dialog, e2e, fillModule, followToEnd, shot } from './support/browser.mjs';
 
-let server, browser;
-
-before(async () => {
-  assert.ok(existsSync(join(WEB_ROOT, 'index.html')), `no web build in ${WEB_ROOT}: run node e2e/run.mjs (or npm run build)`);
-  server = await startSlipway(process.env.SLIPWAY_E2E_SERVER_DIR ? { serverDir: process.env.SLIPWAY_E2E_SERVER_DIR } : {});
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  if (server && process.exitCode) console.log(server.output().slice(-4000));
-  await server?.stop();
-});
+const slipway = demoSlipway();
 
 /** The module as the API has it now (through the page's session). */
 const moduleOf = (page, slug) => page.evaluate(async (s) => (await fetch(`/api/admin/modules/${s}`)).json(), slug);
@@ -48,7 +32,7 @@ async function openEditor(page, slug) {
 }
 
 e2e('edit: a module opened again saves as loaded; then a field is added and deployed to success', async () => {
-  const page = await signedInPage(browser, server.url, server.admin);
+  const page = await slipway.signIn();
   await fillModule(page, { name: 'Catalog', fields: [{ name: 'title', type: 'string' }], apps: ['backend'] });
   const first = await saveAndFollow(page);
   assert.equal(first.end, 'success', `create: statuses seen ${first.seen.join(' → ')}`);
@@ -88,7 +72,7 @@ e2e('edit: a module opened again saves as loaded; then a field is added and depl
 });
 
 e2e('form at phone width: names refused in the form, the slug shown as typed, the preview scrolled into view', async () => {
-  const page = await signedInPage(browser, server.url, server.admin, { width: 390, height: 844 });
+  const page = await slipway.signIn({ width: 390, height: 844 });
   const posted = [];
   page.on('request', (r) => r.method() !== 'GET' && r.url().includes('/api/admin/modules') && posted.push(r.url()));
   await fillModule(page, { name: '!!!', fields: [{ name: 'title', type: 'string' }], apps: ['backend'] });

@@ -6,27 +6,11 @@
 // partial-failure-log-phone.png and partial-failure-list-phone.png.
 // Run: node e2e/run.mjs (or, with a web build, node --test e2e/partial-failure.e2e.test.mjs)
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { after, before } from 'node:test';
-import { dialog, e2e, fillModule, launchBrowser, shot, signedInPage, statusOf } from './support/browser.mjs';
-import { WEB_ROOT, startSlipway } from './support/slipway.mjs';
+import { demoSlipway, dialog, e2e, fillModule, shot, statusOf } from './support/browser.mjs';
 
 const PHONE = { width: 390, height: 844 };
 const SUCCESS_TEXT = /deployed successfully|waiting for the others/i;
-let server, browser;
-
-before(async () => {
-  assert.ok(existsSync(join(WEB_ROOT, 'index.html')), `no web build in ${WEB_ROOT}: run node e2e/run.mjs (or npm run build)`);
-  server = await startSlipway(process.env.SLIPWAY_E2E_SERVER_DIR ? { serverDir: process.env.SLIPWAY_E2E_SERVER_DIR } : {});
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  if (server && process.exitCode) console.log(server.output().slice(-4000));
-  await server?.stop();
-});
+const slipway = demoSlipway();
 
 const targetStatus = (page, app) => dialog(page).locator(`li[data-target=${app}] [data-status]`).getAttribute('data-status');
 
@@ -107,7 +91,7 @@ async function assertPartialFailure(page) {
 }
 
 e2e('partial failure (desktop): the failed backend speaks, no success text or live link, per-application log', async () => {
-  const page = await signedInPage(browser, server.url, server.admin);
+  const page = await slipway.signIn();
   // The demo backend's check refuses a relation to a module the branch does not have; the
   // frontend renders a number input for it and deploys.
   await fillModule(page, { name: 'Orders', fields: [{ name: 'customer', type: 'relation', relation: 'ghost' }], apps: ['backend', 'frontend'] });
@@ -131,7 +115,7 @@ e2e('partial failure (desktop): the failed backend speaks, no success text or li
 });
 
 e2e('partial failure (390 px): the deployments list fits, the dialog says the backend failed', async () => {
-  const page = await signedInPage(browser, server.url, server.admin, PHONE);
+  const page = await slipway.signIn(PHONE);
   await page.getByRole('link', { name: /Deployments/ }).click();
   await page.waitForURL(/\/deployments/);
   const row = page.locator('tr[data-deployment]').first();

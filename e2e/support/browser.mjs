@@ -1,11 +1,11 @@
 // Browser helpers shared by the end-to-end tests: Debian's Chromium through playwright-core (never
 // a downloaded browser), sign-in, the module form, the status dialog, screenshots.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { ROOT } from './slipway.mjs';
+import { ROOT, WEB_ROOT, startSlipway } from './slipway.mjs';
 
 export const SHOTS = join(ROOT, 'e2e', 'screenshots');
 mkdirSync(SHOTS, { recursive: true });
@@ -15,6 +15,32 @@ export function launchBrowser() {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/**
+ * What most browser tests share: `slipway start` with its demo applications and local runner
+ * (SLIPWAY_E2E_SERVER_DIR reuses a server folder) and Chromium, started before the calling file's
+ * tests and stopped after them. `signIn(viewport)` opens a signed-in page on it.
+ */
+export function demoSlipway() {
+  let server = null;
+  let browser = null;
+  before(async () => {
+    assert.ok(existsSync(join(WEB_ROOT, 'index.html')), `no web build in ${WEB_ROOT}: run node e2e/run.mjs (or npm run build)`);
+    server = await startSlipway(process.env.SLIPWAY_E2E_SERVER_DIR ? { serverDir: process.env.SLIPWAY_E2E_SERVER_DIR } : {});
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    if (server && process.exitCode) console.log(server.output().slice(-4000));
+    await server?.stop();
+  });
+  return {
+    get server() {
+      return server;
+    },
+    signIn: (viewport) => signedInPage(browser, server.url, server.admin, viewport),
+  };
 }
 
 let current = null;
