@@ -2,31 +2,17 @@
  * Issue 11, item 3: correlation with several instances, and CI re-runs. Each "instance" is a
  * webhook intake with its own connection pool on the same database.
  */
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../db/database.ts';
-import { TransactionBatcher } from '../db/transaction-batcher.ts';
 import { openTestDatabase } from '../test-support/database.ts';
 import { sign } from '../test-support/http.ts';
 import { createPgDatabase, DIALECTS, TEST_SECRET } from '../test-support/server.ts';
-import { DeliveriesStore } from '../webhooks/deliveries.store.ts';
 import { WebhookIntake } from '../webhooks/webhook-intake.service.ts';
 import { DeploymentsService } from './deployments.service.ts';
 import { DeploymentsStore } from './deployments.store.ts';
+import { testIntake } from '../test-support/intake.ts';
 
-function intakeOn(h: Pick<DatabaseHandle, 'db' | 'traits'>): WebhookIntake {
-  return new WebhookIntake({
-    writes: new TransactionBatcher(h.db),
-    traits: h.traits,
-    deployments: new DeploymentsService(new DeploymentsStore(h.traits)),
-    deliveries: new DeliveriesStore(),
-    broadcaster: { publish: () => {} },
-    secrets: () => [TEST_SECRET],
-    toleranceSeconds: 600,
-    awaitConfirmation: () => false,
-    log: pino({ level: 'silent' }),
-  });
-}
+const intakeOn = (h: Pick<DatabaseHandle, 'db' | 'traits'>) => testIntake(h);
 
 function send(intake: WebhookIntake, report: Record<string, unknown>) {
   const body = JSON.stringify(report);

@@ -3,18 +3,14 @@
  * transaction (issue 11, item 1): an acknowledged delivery has its follow-up queued, and a
  * follow-up that cannot be written leaves nothing of the delivery behind.
  */
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../db/database.ts';
-import { TransactionBatcher } from '../db/transaction-batcher.ts';
-import { DeploymentsService } from '../deployments/deployments.service.ts';
-import { DeploymentsStore } from '../deployments/deployments.store.ts';
 import { JobQueue } from '../jobs/job-queue.ts';
 import { openTestDatabase } from '../test-support/database.ts';
 import { sign } from '../test-support/http.ts';
 import { DIALECTS, TEST_SECRET } from '../test-support/server.ts';
-import { DeliveriesStore } from './deliveries.store.ts';
 import { WebhookIntake, type AcceptedReport } from './webhook-intake.service.ts';
+import { testIntake } from '../test-support/intake.ts';
 
 describe.each(DIALECTS)('follow-ups of an accepted report, on %s', (dialect) => {
   let h: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -28,18 +24,7 @@ describe.each(DIALECTS)('follow-ups of an accepted report, on %s', (dialect) => 
       await jobs.enqueue(db, { type: 'test.confirm', payload: { deploymentId: a.deploymentId }, key: `confirm:${a.report.deploymentId}:${a.report.status}` });
       if (failNext) throw new Error('the database went away mid-transaction');
     };
-    intake = new WebhookIntake({
-      writes: new TransactionBatcher(h.db),
-      traits: h.traits,
-      deployments: new DeploymentsService(new DeploymentsStore(h.traits)),
-      deliveries: new DeliveriesStore(),
-      broadcaster: { publish: () => {} },
-      secrets: () => [TEST_SECRET],
-      toleranceSeconds: 600,
-      awaitConfirmation: () => true,
-      followUps: [followUp],
-      log: pino({ level: 'silent' }),
-    });
+    intake = testIntake(h, { awaitConfirmation: () => true, followUps: [followUp] });
   });
   afterAll(() => h?.dispose());
 

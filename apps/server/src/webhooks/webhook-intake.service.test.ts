@@ -1,14 +1,11 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TransactionBatcher } from '../db/transaction-batcher.ts';
-import { DeploymentsService } from '../deployments/deployments.service.ts';
-import { DeploymentsStore } from '../deployments/deployments.store.ts';
 import { openTestDatabase } from '../test-support/database.ts';
 import { sign } from '../test-support/http.ts';
 import { DIALECTS, TEST_SECRET } from '../test-support/server.ts';
-import { DeliveriesStore } from './deliveries.store.ts';
 import { WebhookIntake } from './webhook-intake.service.ts';
+import { testIntake } from '../test-support/intake.ts';
 
 describe.each(DIALECTS)('what the intake logs and keeps, on %s', (dialect) => {
   let h: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -18,17 +15,7 @@ describe.each(DIALECTS)('what the intake logs and keeps, on %s', (dialect) => {
   beforeAll(async () => {
     h = await openTestDatabase(dialect);
     const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
-    intake = new WebhookIntake({
-      writes: new TransactionBatcher(h.db),
-      traits: h.traits,
-      deployments: new DeploymentsService(new DeploymentsStore(h.traits)),
-      deliveries: new DeliveriesStore(),
-      broadcaster: { publish: () => {} },
-      secrets: () => [TEST_SECRET],
-      toleranceSeconds: 600,
-      awaitConfirmation: () => false,
-      log: pino({ level: 'info' }, sink),
-    });
+    intake = testIntake(h, { log: pino({ level: 'info' }, sink) });
   });
   afterAll(() => h?.dispose());
 
