@@ -126,6 +126,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     broadcaster,
     publisher: new GitBranchPublisher({ dataDir: config.dataDir, env: config.env }),
     builds: runner,
+    services: runner,
     repositoryPacks: new GitRepositoryPacks({ dataDir: config.dataDir, env: config.env, sandbox }),
     branchPrefix: config.moduleBranchPrefix,
   });

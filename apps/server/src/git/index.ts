@@ -1,5 +1,6 @@
 /** The git layer: publishing module branches, and hosting repositories over smart HTTP. */
 export { publishModuleBranch, type PublishRequest, type PublishResult, type PublishFile } from './publish.ts';
+export { deleteModuleBranch, type DeleteBranchRequest } from './delete-branch.ts';
 export { GitError, GIT_ERROR_CODES, isGitError, type GitErrorCode } from './errors.ts';
 export type { GitRemote } from './credentials.ts';
 export type { GitLogger } from './git-runner.ts';

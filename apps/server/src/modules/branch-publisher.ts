@@ -19,6 +19,13 @@ export interface PublishResult {
 /** Commits files on a branch of an application's repository and pushes it (git/ implements it). */
 export interface BranchPublisher {
   publish(app: ApplicationConfig, req: PublishRequest): Promise<PublishResult>;
+  /** Deletes the branch (a no-op when it is gone already); resolves to the head it deleted, or null. */
+  deleteBranch(app: ApplicationConfig, branch: string): Promise<string | null>;
+}
+
+/** Stops what a module's branch runs (the local runner's services); a no-op for repositories Slipway does not run. */
+export interface ServiceStopper {
+  stopServices(app: ApplicationConfig, branch: string): Promise<void>;
 }
 
 /**

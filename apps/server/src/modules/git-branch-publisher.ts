@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { ApplicationConfig } from '../config/config.ts';
-import { publishModuleBranch, type GitLogger } from '../git/index.ts';
+import { deleteModuleBranch, publishModuleBranch, type GitLogger, type GitRemote } from '../git/index.ts';
 import type { BranchPublisher, PublishRequest, PublishResult } from './branch-publisher.ts';
 
 export interface GitBranchPublisherOptions {
@@ -16,9 +16,8 @@ export class GitBranchPublisher implements BranchPublisher {
   constructor(private readonly o: GitBranchPublisherOptions) {}
 
   async publish(app: ApplicationConfig, req: PublishRequest): Promise<PublishResult> {
-    const token = app.credentials?.tokenEnv ? this.o.env[app.credentials.tokenEnv] : undefined;
     const r = await publishModuleBranch({
-      remote: { url: app.repoUrl!, token, sshKeyPath: app.credentials?.sshKeyPath },
+      remote: this.remote(app),
       baseBranch: req.baseBranch,
       branch: req.branch,
       files: req.files,
@@ -29,5 +28,15 @@ export class GitBranchPublisher implements BranchPublisher {
       log: this.o.log,
     });
     return { commit: r.commit, previous: r.previous };
+  }
+
+  async deleteBranch(app: ApplicationConfig, branch: string): Promise<string | null> {
+    const r = await deleteModuleBranch({ remote: this.remote(app), branch, mirrorsDir: join(this.o.dataDir, 'mirrors'), timeoutMs: this.o.timeoutMs ?? 120_000, log: this.o.log });
+    return r.deleted;
+  }
+
+  private remote(app: ApplicationConfig): GitRemote {
+    const token = app.credentials?.tokenEnv ? this.o.env[app.credentials.tokenEnv] : undefined;
+    return { url: app.repoUrl!, token, sshKeyPath: app.credentials?.sshKeyPath };
   }
 }

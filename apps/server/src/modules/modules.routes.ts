@@ -32,8 +32,13 @@ export const moduleRoutes: FastifyPluginAsync<ModuleRoutesOptions> = async (app,
 
   app.put<{ Params: { slug: string } }>('/api/admin/modules/:slug', async (req) => modules.update(req.user!, req.params.slug, req.body));
 
-  app.delete<{ Params: { slug: string } }>('/api/admin/modules/:slug', async (req, reply) => {
-    await modules.remove(req.user!, req.params.slug);
-    return reply.code(204).send();
+  // ?deleteBranches=true also deletes the module's branch in each target repository (docs/web.md).
+  app.delete<{ Params: { slug: string }; Querystring: { deleteBranches?: string } }>('/api/admin/modules/:slug', async (req, reply) => {
+    const flag = req.query.deleteBranches;
+    if (flag !== undefined && flag !== 'true' && flag !== 'false') {
+      return reply.code(400).send({ error: 'bad_request', message: "deleteBranches must be 'true' or 'false'" });
+    }
+    const r = await modules.remove(req.user!, req.params.slug, { deleteBranches: flag === 'true' });
+    return flag === 'true' ? reply.code(200).send(r) : reply.code(204).send();
   });
 };

@@ -16,7 +16,7 @@ import type { Viewer } from '../deployments/deployments.store.ts';
 import { jobError, PermanentJobError, type JobContext, type JobQueue, type JobRow } from '../jobs/job-queue.ts';
 import { loadPack, PackError, renderForApplications, TemplateRenderError, UnsafeOutputPathError } from './templates/index.ts';
 import { isGitError } from '../git/index.ts';
-import { PERMANENT_GIT_ERRORS, type BranchPublisher, type BuildTrigger } from './branch-publisher.ts';
+import { PERMANENT_GIT_ERRORS, type BranchPublisher, type BuildTrigger, type ServiceStopper } from './branch-publisher.ts';
 import type { RepositoryPackSource } from './repository-packs.ts';
 import { moduleBranchProblems, withBranchDefaults, type BranchRuleContext } from './branch-rules.ts';
 import { invalid, ModuleError } from './module-errors.ts';
@@ -44,6 +44,8 @@ export interface ModulesServiceDeps {
   publisher: BranchPublisher;
   /** CI for what a publish pushed, queued with the push's record (the local runner; absent: CI runs elsewhere). */
   builds?: BuildTrigger;
+  /** Stops a deleted module's services (the local runner; absent: Slipway runs none). */
+  services?: ServiceStopper;
   /** Packs a target repository carries (`.slipway/templates/<pack>` on the base branch): they win over the built-in ones. */
   repositoryPacks?: RepositoryPackSource;
   /** Module branches are `<prefix><slug>` (SLIPWAY_MODULE_BRANCH_PREFIX); `module/` by default. */
@@ -144,9 +146,30 @@ export class ModulesService {
     return this.answer(viewer, row, jobId);
   }
 
-  async remove(viewer: Viewer, slug: string): Promise<void> {
+  /**
+   * Deletes the module and stops the services its branch runs (local runner). With `deleteBranches`,
+   * first deletes its branch in each target repository: a git failure is a 502 and keeps the module,
+   * so the call can be repeated (deleting is idempotent).
+   */
+  async remove(viewer: Viewer, slug: string, o: { deleteBranches?: boolean } = {}): Promise<{ deletedBranches: BranchView[] }> {
     const row = await this.mustSee(viewer, slug);
+    const m = definitionOf(row);
+    const targets = m.git.enabled && m.git.branchName ? m.applications.map((id) => this.d.registry.get(id)).filter((a) => a?.repoUrl) : [];
+    const deletedBranches: BranchView[] = [];
+    if (o.deleteBranches) {
+      for (const app of targets) {
+        try {
+          const head = await this.d.publisher.deleteBranch(app!, m.git.branchName!);
+          if (head) deletedBranches.push({ application: app!.id, branch: m.git.branchName!, commit: head });
+        } catch (err) {
+          if (!isGitError(err)) throw err;
+          throw new ModuleError(502, err.code, `module kept: deleting ${m.git.branchName} in ${app!.id}'s repository failed: ${err.message}`);
+        }
+      }
+    }
     await this.d.store.delete(this.d.db, row.id);
+    for (const app of targets) await this.d.services?.stopServices(app!, m.git.branchName!);
+    return { deletedBranches };
   }
 
   async list(viewer: Viewer): Promise<ModuleView[]> {

@@ -38,6 +38,7 @@ describe.each(DIALECTS)('a publish killed between two pushes, on %s', (dialect) 
     const { db, traits } = s.ctx.database;
     const real = new GitBranchPublisher({ dataDir: s.dataDir, env: {} });
     const publisher: BranchPublisher = {
+      deleteBranch: (app, branch) => real.deleteBranch(app, branch),
       async publish(app, req) {
         if (!beforeFirstPush) {
           const d = await db.selectFrom('deployments').selectAll().where('module_slug', '=', 'crashy').executeTakeFirst();

@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import type { ApplicationConfig } from '../config/config.ts';
 import type { Db } from '../db/database.ts';
 import { hostedAppOf, localRepoPath, ZERO_SHA, type PushEvent, type PushEvents } from '../git/index.ts';
-import type { BuildTrigger } from '../modules/branch-publisher.ts';
+import type { BuildTrigger, ServiceStopper } from '../modules/branch-publisher.ts';
 import { moduleBranchHeads } from './branch-heads.ts';
 import { removeStaleCheckouts } from './checkout.ts';
 import type { JobContext, JobQueue } from '../jobs/job-queue.ts';
 import { PeriodicPass } from '../jobs/periodic-pass.ts';
 import { runnableBranch } from './pipeline-file.ts';
-import { runPipeline, type PipelineRunDeps } from './pipeline-run.ts';
+import { runPipeline, serviceKey, type PipelineRunDeps } from './pipeline-run.ts';
 import { RunReporter } from './run-reporter.ts';
 import type { Sandbox } from './sandbox.ts';
 import type { ServiceSupervisor } from './services.ts';
@@ -75,7 +75,7 @@ export interface LocalRunnerOptions {
  * queued once git has accepted it, and a push whose process died before that is found by the
  * reconciliation every instance runs (docs/runner.md, "Nothing lost").
  */
-export class LocalRunner implements BuildTrigger {
+export class LocalRunner implements BuildTrigger, ServiceStopper {
   private webhookUrl: string | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly abort = new AbortController();
@@ -127,6 +127,12 @@ export class LocalRunner implements BuildTrigger {
       }
     }
     return ids;
+  }
+
+  /** ServiceStopper: ends the service `branch` of `app` runs, when Slipway hosts that repository (a deleted module). */
+  async stopServices(app: ApplicationConfig, branch: string): Promise<void> {
+    const hosted = app.repoUrl ? hostedAppOf(this.o.reposDir, app.repoUrl) : null;
+    if (hosted) await this.o.supervisor.stop(serviceKey(hosted, branch));
   }
 
   /** BuildTrigger: a publish pushed `commit` to `branch` of `app`; queued in `db` when Slipway hosts that repository. */

@@ -59,6 +59,8 @@ const DEFAULT_STEP_TIMEOUT_MS = 600_000;
 
 /** `module/products` → `module-products`, for file names and service keys. */
 export const branchKey = (branch: string) => branch.replace(/[^A-Za-z0-9._-]+/g, '-');
+/** The ServiceSupervisor key of what `branch` of the hosted repository `app` runs. */
+export const serviceKey = (app: string, branch: string) => `${app}/${branchKey(branch)}`;
 
 /**
  * Runs `.slipway/pipeline.yaml` of a commit: build steps in a temporary checkout, the optional
@@ -78,8 +80,8 @@ export async function runPipeline(req: PipelineRunRequest, deps: PipelineRunDeps
   }
 
   const moduleName = moduleSlugFromBranch(req.branch);
-  const serviceKey = `${req.app.id}/${branchKey(req.branch)}`;
-  const port = pipeline.deploy?.start ? String(await deps.supervisor.portFor(serviceKey)) : '';
+  const key = serviceKey(req.app.id, req.branch);
+  const port = pipeline.deploy?.start ? String(await deps.supervisor.portFor(key)) : '';
   const vars: Record<string, string> = {
     PORT: port,
     SLIPWAY_APP: req.app.id,
@@ -207,7 +209,7 @@ export async function runPipeline(req: PipelineRunRequest, deps: PipelineRunDeps
         const logFile = join(logs, `${req.app.id}-${branchKey(req.branch)}.log`);
         hooks.line(`▶ Start: ${deploy.start} (port ${port})`);
         try {
-          const { pid } = await deps.supervisor.start(serviceKey, { command: deploy.start, cwd: release, env, logFile });
+          const { pid } = await deps.supervisor.start(key, { command: deploy.start, cwd: release, env, logFile });
           hooks.line(`✓ Started (pid ${pid}, port ${port})`);
         } catch (err) {
           await rm(release, { recursive: true, force: true });
