@@ -45,8 +45,10 @@ export class ModuleGeneratorService {
     return firstValueFrom(this.http.put<GenerateModuleResponse>(`/api/admin/modules/${encodeURIComponent(slug)}`, input));
   }
 
-  remove(slug: string): Promise<void> {
-    return firstValueFrom(this.http.delete<void>(`/api/admin/modules/${encodeURIComponent(slug)}`));
+  /** Deletes the module (its services stop); with deleteBranches, its branch in every target repository too. */
+  async remove(slug: string, o: { deleteBranches?: boolean } = {}): Promise<void> {
+    const query = o.deleteBranches ? '?deleteBranches=true' : '';
+    await firstValueFrom(this.http.delete(`/api/admin/modules/${encodeURIComponent(slug)}${query}`));
   }
 
   preview(input: ModuleInput): Promise<ApplicationFiles[]> {

@@ -13,7 +13,7 @@ import { apiProblem } from '../../../../core/api-error';
 import { DeploymentService } from '../../../../core/deployment.service';
 import { type ModuleView, ModuleGeneratorService } from '../../../../core/module-generator.service';
 import { StatusChipComponent } from '../../../../shared/status-chip.component';
-import { ConfirmDeleteComponent, type ConfirmDeleteData } from '../../dialogs/confirm-delete/confirm-delete.component';
+import { ConfirmDeleteComponent, type ConfirmDeleteData, type ConfirmDeleteResult } from '../../dialogs/confirm-delete/confirm-delete.component';
 import { DeploymentStatusDialog } from '../../dialogs/deployment-status/deployment-status-dialog.service';
 import { plural } from './module-form';
 
@@ -67,17 +67,23 @@ export class ModuleManagersPageComponent {
 
   protected remove(m: ModuleView): void {
     this.dialog
-      .open<ConfirmDeleteComponent, ConfirmDeleteData, boolean>(ConfirmDeleteComponent, { data: { name: m.name, slug: m.slug } })
+      .open<ConfirmDeleteComponent, ConfirmDeleteData, ConfirmDeleteResult | false>(ConfirmDeleteComponent, { data: deleteDialogData(m) })
       .afterClosed()
       .subscribe(async (ok) => {
         if (!ok) return;
         try {
-          await this.modulesApi.remove(m.slug);
+          await this.modulesApi.remove(m.slug, ok);
           this.modules.update((list) => list.filter((x) => x.slug !== m.slug));
-          this.snackBar.open(`Module '${m.slug}' deleted`, undefined, { duration: 3000 });
+          this.snackBar.open(`Module '${m.slug}' deleted${ok.deleteBranches ? ' with its branches' : ''}`, undefined, { duration: 3000 });
         } catch (err) {
           this.snackBar.open(`Could not delete '${m.slug}': ${apiProblem(err).message}`, 'OK', { duration: 8000 });
         }
       });
   }
+}
+
+/** The delete dialog's question: the branch is offered only for a module Slipway pushed. */
+export function deleteDialogData(m: ModuleView): ConfirmDeleteData {
+  const branch = m.git.enabled && m.git.branchName ? { name: m.git.branchName, applications: m.applications } : undefined;
+  return { name: m.name, slug: m.slug, branch };
 }
