@@ -9,6 +9,7 @@ import { logEachRequestOnce } from './logging/request-log.ts';
 import type { AppContext } from './context.ts';
 import { authRoutes } from './auth/auth.routes.ts';
 import { deploymentRoutes } from './deployments/deployments.routes.ts';
+import { deploymentControlRoutes } from './deployments/deployment-controls.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { webhookRoutes } from './webhooks/webhooks.routes.ts';
 import { readRealtimeConfig, registerRealtime } from './realtime/index.ts';
@@ -52,6 +53,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
   await app.register(healthRoutes, { db });
   await app.register(authRoutes, { auth: ctx.auth, secureCookie: ctx.config.session.secureCookie, loginPerAddressPerMinute: ctx.config.login.perAddressPerMinute });
   await app.register(deploymentRoutes, { db, auth: ctx.auth, deployments: ctx.deployments });
+  await app.register(deploymentControlRoutes, { auth: ctx.auth, controls: ctx.controls });
   await app.register(applicationRoutes, { auth: ctx.auth, registry: ctx.applications });
   await app.register(moduleRoutes, { auth: ctx.auth, modules: ctx.modules });
   await app.register(webhookRoutes, {

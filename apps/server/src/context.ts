@@ -24,6 +24,7 @@ import { GitBranchPublisher } from './modules/git-branch-publisher.ts';
 import { ModulesService } from './modules/modules.service.ts';
 import { ModulesStore } from './modules/modules.store.ts';
 import { GitRepositoryPacks } from './modules/repository-packs.ts';
+import { DeploymentControls } from './deployments/deployment-controls.ts';
 import { createLocalRunner, Sandbox, sandboxHidden, type LocalRunner } from './runner/index.ts';
 import { setupDemoApps } from './demo/demo-apps.ts';
 
@@ -52,6 +53,8 @@ export interface AppContext {
   webhookSecrets: string[];
   /** Runs `.slipway/pipeline.yaml` of pushes to hosted repositories; started by startServer (SLIPWAY_RUNNER). */
   runner?: LocalRunner;
+  /** Cancel (and later Retry, Redeploy) on a deployment, for its owner and admins. */
+  controls: DeploymentControls;
   close(): Promise<void>;
 }
 
@@ -155,6 +158,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     intake,
     webhookSecrets,
     runner,
+    controls: new DeploymentControls({ db, deployments, broadcaster, applications, runner }),
     async close() {
       await runner?.stop();
       await leader.stop();

@@ -135,12 +135,12 @@ export class DeploymentsService {
     return { change: await this.changeOf(db, deployment, nextTargets, { message, targetId: target.id, now }), build: true };
   }
 
-  /** Every unfinished target of the deployment fails with `reason` (a publish that gave up). */
-  async failUnfinished(db: Db, deploymentId: number, reason: string, now: string): Promise<DeploymentChange[]> {
+  /** Every unfinished target of the deployment ends with `reason`: failed (a publish that gave up) or cancelled (the Cancel control). */
+  async failUnfinished(db: Db, deploymentId: number, reason: string, now: string, status: 'failed' | 'cancelled' = 'failed'): Promise<DeploymentChange[]> {
     const changes: DeploymentChange[] = [];
     for (const t of await this.store.targetsOf(db, deploymentId)) {
       if (isTerminal(t.status)) continue;
-      const r = await this.report(db, { applicationId: t.application_id, targetId: t.id, status: 'failed', message: reason, logs: [reason] }, now);
+      const r = await this.report(db, { applicationId: t.application_id, targetId: t.id, status, message: reason, logs: [reason] }, now);
       if (r.kind === 'changed') changes.push(r.change);
     }
     return changes;

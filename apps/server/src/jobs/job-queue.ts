@@ -186,6 +186,22 @@ export class JobQueue {
     throw new Error(`could not queue job '${o.key}': its row kept disappearing`);
   }
 
+  /**
+   * Ends the unfinished job of `key` as failed with `reason`, in `db` (a control's transaction):
+   * never taken again, and a running attempt loses its claim — at once in this queue, elsewhere at
+   * its worker's next heartbeat — so its signal aborts. Answers whether a job was ended.
+   */
+  async cancel(db: Db, key: string, reason: string): Promise<boolean> {
+    const r = await db
+      .updateTable('jobs')
+      .set({ status: 'failed', locked_until: null, last_error: JSON.stringify({ message: reason, code: 'cancelled' }), updated_at: this.iso() })
+      .where('dedupe_key', '=', key)
+      .where('status', 'in', ['queued', 'running'])
+      .executeTakeFirst();
+    for (const c of this.claims) if (c.job.dedupe_key === key) this.lose(c, reason);
+    return Number(r.numUpdatedRows) > 0;
+  }
+
   get(id: number): Promise<JobRow | undefined> {
     return this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
   }

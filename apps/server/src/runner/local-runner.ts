@@ -15,6 +15,8 @@ import type { Sandbox } from './sandbox.ts';
 import type { ServiceSupervisor } from './services.ts';
 
 export const RUNNER_JOB = 'runner.pipeline';
+/** One run per application, branch and commit: the runner job's dedupe key. */
+export const runnerJobKey = (app: string, branch: string, commit: string) => `runner:${app}:${branch}:${commit}`;
 export const WEBHOOK_PATH = '/api/webhooks/dokploy/deployment';
 
 export interface RunJob {
@@ -135,6 +137,16 @@ export class LocalRunner implements BuildTrigger, ServiceStopper {
     if (hosted) await this.o.supervisor.stop(serviceKey(hosted, branch));
   }
 
+  /**
+   * Cancels the pipeline run of `commit` on `branch` of `app` (a cancelled deployment), in `db`: a
+   * queued run never starts; a running one is aborted (its step's process group ends). False when
+   * Slipway does not host that repository or the run had finished.
+   */
+  async cancelRun(db: Db, app: ApplicationConfig, branch: string, commit: string, reason: string): Promise<boolean> {
+    const hosted = app.repoUrl ? hostedAppOf(this.o.reposDir, app.repoUrl) : null;
+    return hosted ? this.o.jobs.cancel(db, runnerJobKey(hosted, branch, commit), reason) : false;
+  }
+
   /** BuildTrigger: a publish pushed `commit` to `branch` of `app`; queued in `db` when Slipway hosts that repository. */
   async pushed(db: Db, app: ApplicationConfig, branch: string, commit: string): Promise<void> {
     const hosted = app.repoUrl ? hostedAppOf(this.o.reposDir, app.repoUrl) : null;
@@ -166,7 +178,7 @@ export class LocalRunner implements BuildTrigger, ServiceStopper {
     return this.o.jobs.enqueue(db, {
       type: RUNNER_JOB,
       payload: { app: appId, branch, commit } satisfies RunJob,
-      key: `runner:${appId}:${branch}:${commit}`,
+      key: runnerJobKey(appId, branch, commit),
       maxAttempts: 3,
     });
   }
