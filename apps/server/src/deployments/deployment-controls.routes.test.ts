@@ -63,10 +63,47 @@ describe.each(DIALECTS)('cancelling a deployment on %s', (dialect) => {
     return { id: d.id, sha };
   }
 
-  it('ends the run: cancelled, the step killed, for the owner or an admin only', async () => {
+  const finished = (id: number) =>
+    until(`deployment ${id} to finish`, async () => {
+      const d = (await call(s.url, 'GET', `/api/admin/deployments/${id}`, { token: alice })).body;
+      return ['success', 'failed', 'cancelled'].includes(d.status) && d;
+    });
+
+  it('Redeploy and Retry start a NEW deployment that the local runner takes to success; others cannot', async () => {
+    const db = s.ctx.database.db;
     const r = await call(s.url, 'POST', '/api/admin/modules', { token: alice, body: { name: 'Slow', fields: [{ name: 'title', type: 'string' }], applications: ['backend'] } });
     expect([201, 202]).toContain(r.status);
-    await until('the first deployment', async () => (await s.ctx.database.db.selectFrom('deployments').select('status').where('module_slug', '=', 'slow').executeTakeFirst())?.status === 'success');
+    const first = await until('the first deployment', async () => {
+      const d = await db.selectFrom('deployments').select(['id', 'status']).where('module_slug', '=', 'slow').executeTakeFirst();
+      return d?.status === 'success' && d;
+    });
+    const commit = (await db.selectFrom('deployment_targets').select('commit_sha').where('deployment_id', '=', first.id).executeTakeFirstOrThrow()).commit_sha;
+
+    expect((await call(s.url, 'POST', '/api/admin/modules/slow/redeploy', { token: mallory })).status).toBe(404);
+    const redeploy = await call(s.url, 'POST', '/api/admin/modules/slow/redeploy', { token: alice });
+    expect(redeploy.status).toBe(201);
+    const again = Number(redeploy.body.deployment_id);
+    expect(again).not.toBe(first.id);
+    expect(await finished(again)).toMatchObject({ status: 'success', targets: [{ application_id: 'backend', commit_sha: commit, status: 'success' }] });
+    expect((await db.selectFrom('deployments').select('status').where('id', '=', first.id).executeTakeFirstOrThrow()).status).toBe('success');
+
+    // A deployment that failed for a reason outside the commit (CI down): Retry builds the same commit again.
+    const aliceId = (await db.selectFrom('users').select('id').where('email', '=', 'alice@example.com').executeTakeFirstOrThrow()).id;
+    const now = new Date().toISOString();
+    const broken = await db.transaction().execute(async (trx) => {
+      const c = await s.ctx.deployments.create(trx, { moduleSlug: 'slow', branch: 'module/slow', commit, ownerId: aliceId, targets: [{ applicationId: 'backend', commitSha: commit }] }, now);
+      await s.ctx.deployments.failUnfinished(trx, Number(c.deploymentId), 'CI was unreachable', now);
+      return Number(c.deploymentId);
+    });
+    expect((await call(s.url, 'POST', `/api/admin/deployments/${broken}/retry`, { token: mallory })).status).toBe(404);
+    expect((await call(s.url, 'POST', `/api/admin/deployments/${again}/retry`, { token: alice })).status).toBe(409);
+    const retry = await call(s.url, 'POST', `/api/admin/deployments/${broken}/retry`, { token: admin });
+    expect(retry.status).toBe(201);
+    expect(await finished(Number(retry.body.deployment_id))).toMatchObject({ status: 'success', owner_id: aliceId });
+    expect((await call(s.url, 'GET', `/api/admin/deployments/${broken}`, { token: alice })).body.status).toBe('failed');
+  }, 240_000);
+
+  it('Cancel ends the run: cancelled, the step killed, for the owner or an admin only', async () => {
 
     const { id } = await slowRun('slow', 1);
     const denied = await call(s.url, 'POST', `/api/admin/deployments/${id}/cancel`, { token: mallory });

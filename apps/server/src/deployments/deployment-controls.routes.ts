@@ -8,7 +8,7 @@ export interface DeploymentControlRoutesOptions {
   controls: DeploymentControls;
 }
 
-/** POST /api/admin/deployments/{id}/cancel (docs/web.md). */
+/** Cancel, Retry (deployments) and Redeploy (modules), docs/web.md "Controls". */
 export const deploymentControlRoutes: FastifyPluginAsync<DeploymentControlRoutesOptions> = async (app, { auth, controls }) => {
   app.addHook('preHandler', requireUser(auth));
   app.setErrorHandler((err, _req, reply) => {
@@ -16,9 +16,12 @@ export const deploymentControlRoutes: FastifyPluginAsync<DeploymentControlRoutes
     return reply.code(err.status).send({ error: err.code, message: err.message });
   });
 
-  app.post<{ Params: { id: string } }>('/api/admin/deployments/:id/cancel', async (req, reply) => {
-    const id = /^\d{1,15}$/.test(req.params.id) ? Number(req.params.id) : NaN;
-    if (!Number.isFinite(id)) return reply.code(404).send({ error: 'not_found', message: `no deployment ${req.params.id} that you can see` });
-    return controls.cancel(req.user!, id);
-  });
+  const idOf = (raw: string) => {
+    if (!/^\d{1,15}$/.test(raw)) throw new ControlError(404, 'not_found', `no deployment ${raw} that you can see`);
+    return Number(raw);
+  };
+  app.post<{ Params: { id: string } }>('/api/admin/deployments/:id/cancel', async (req) => controls.cancel(req.user!, idOf(req.params.id)));
+  // A new deployment: 201 with it.
+  app.post<{ Params: { id: string } }>('/api/admin/deployments/:id/retry', async (req, reply) => reply.code(201).send(await controls.retry(req.user!, idOf(req.params.id))));
+  app.post<{ Params: { slug: string } }>('/api/admin/modules/:slug/redeploy', async (req, reply) => reply.code(201).send(await controls.redeploy(req.user!, req.params.slug)));
 };

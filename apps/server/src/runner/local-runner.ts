@@ -16,13 +16,16 @@ import type { ServiceSupervisor } from './services.ts';
 
 export const RUNNER_JOB = 'runner.pipeline';
 /** One run per application, branch and commit: the runner job's dedupe key. */
-export const runnerJobKey = (app: string, branch: string, commit: string) => `runner:${app}:${branch}:${commit}`;
+export const runnerJobKey = (app: string, branch: string, commit: string, deploymentId?: number) =>
+  `runner:${app}:${branch}:${commit}${deploymentId ? `:d${deploymentId}` : ''}`;
 export const WEBHOOK_PATH = '/api/webhooks/dokploy/deployment';
 
 export interface RunJob {
   app: string;
   branch: string;
   commit: string;
+  /** A Retry or Redeploy: the new deployment the run reports to (its own job key and CI run id). */
+  deploymentId?: number;
 }
 
 /** What the runner reads about deploy targets (the ApplicationRegistry fits). */
@@ -142,9 +145,28 @@ export class LocalRunner implements BuildTrigger, ServiceStopper {
    * queued run never starts; a running one is aborted (its step's process group ends). False when
    * Slipway does not host that repository or the run had finished.
    */
-  async cancelRun(db: Db, app: ApplicationConfig, branch: string, commit: string, reason: string): Promise<boolean> {
+  async cancelRun(db: Db, app: ApplicationConfig, run: { branch: string; commit: string; deploymentId: number }, reason: string): Promise<boolean> {
     const hosted = app.repoUrl ? hostedAppOf(this.o.reposDir, app.repoUrl) : null;
-    return hosted ? this.o.jobs.cancel(db, runnerJobKey(hosted, branch, commit), reason) : false;
+    if (!hosted) return false;
+    // The push's own run, or the run a Retry/Redeploy queued for this deployment.
+    const push = await this.o.jobs.cancel(db, runnerJobKey(hosted, run.branch, run.commit), reason);
+    return (await this.o.jobs.cancel(db, runnerJobKey(hosted, run.branch, run.commit, run.deploymentId), reason)) || push;
+  }
+
+  /**
+   * Queues a new run of `commit` for the deployment `deploymentId` (Retry, Redeploy), in `db`: its
+   * own job, whatever ran before. False when Slipway does not host that repository.
+   */
+  async rerun(db: Db, app: ApplicationConfig, run: { branch: string; commit: string; deploymentId: number }): Promise<boolean> {
+    const hosted = app.repoUrl ? hostedAppOf(this.o.reposDir, app.repoUrl) : null;
+    if (!hosted) return false;
+    await this.o.jobs.enqueue(db, {
+      type: RUNNER_JOB,
+      payload: { app: hosted, branch: run.branch, commit: run.commit, deploymentId: run.deploymentId } satisfies RunJob,
+      key: runnerJobKey(hosted, run.branch, run.commit, run.deploymentId),
+      maxAttempts: 3,
+    });
+    return true;
   }
 
   /** BuildTrigger: a publish pushed `commit` to `branch` of `app`; queued in `db` when Slipway hosts that repository. */
@@ -195,7 +217,7 @@ export class LocalRunner implements BuildTrigger, ServiceStopper {
     const reporter = new RunReporter({
       webhookUrl,
       secret: this.o.secret(),
-      run: { deploymentId: `local-${p.app}-${p.commit.slice(0, 7)}`, applicationId: p.app, branch: p.branch, commit: p.commit },
+      run: { deploymentId: `local-${p.app}-${p.commit.slice(0, 7)}${p.deploymentId ? `-d${p.deploymentId}` : ''}`, applicationId: p.app, branch: p.branch, commit: p.commit },
       batchMs: this.o.batchMs,
       sendOptions: { retries: this.o.sendRetries ?? 4 },
       onFailure: (error) => log?.warn({ app: p.app, branch: p.branch }, `local runner: ${error}`),
