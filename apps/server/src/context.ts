@@ -132,6 +132,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     services: runner,
     repositoryPacks: new GitRepositoryPacks({ dataDir: config.dataDir, env: config.env, sandbox }),
     branchPrefix: config.moduleBranchPrefix,
+    publishWaitMs: config.publishWaitMs,
   });
   if (config.demo) {
     try {

@@ -53,6 +53,8 @@ export interface Config {
   };
   /** Module branches are `<prefix><slug>` (SLIPWAY_MODULE_BRANCH_PREFIX). */
   moduleBranchPrefix: string;
+  /** How long create/update waits for its publish (SLIPWAY_PUBLISH_WAIT_MS); 0: answers once stored. */
+  publishWaitMs: number;
   /** The environment as given: other parts (realtime) read their own variables from it. */
   env: Record<string, string | undefined>;
 }
@@ -161,6 +163,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     },
     moduleBranchPrefix: e.SLIPWAY_MODULE_BRANCH_PREFIX,
+    publishWaitMs: e.SLIPWAY_PUBLISH_WAIT_MS,
     env,
   };
 }

@@ -95,6 +95,8 @@ export const envSchema = z.object({
     .string()
     .refine(isValidModuleBranchPrefix, "must end with '/' or '-' and make a valid branch name with a slug, e.g. module/")
     .default(DEFAULT_MODULE_BRANCH_PREFIX),
+  // How long creating/updating a module waits for its publish before answering; 0: answer once stored.
+  SLIPWAY_PUBLISH_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(0),
 });
 
 export type Env = z.infer<typeof envSchema>;

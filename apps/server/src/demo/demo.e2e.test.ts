@@ -105,16 +105,17 @@ describe('demo applications, end to end', () => {
         applications: ['backend', 'frontend'],
       },
     });
-    expect([201, 202]).toContain(created.status);
-    // Rendered with the repositories' own packs.
-    expect(created.body.files.map((f: any) => [f.application, f.pack, f.files.map((x: any) => x.path)])).toEqual([
-      ['backend', 'demo-api', ['modules/products.json']],
-      ['frontend', 'demo-web', ['pages/products.json']],
-    ]);
+    // Answered once stored (202), with its pending deployment; the publish follows live.
+    expect(created.status).toBe(202);
+    expect(created.body.deployment).toMatchObject({ module_slug: 'products', status: 'pending' });
 
     const done = await until(() => events.find((e) => e.module_slug === 'products' && (e.status === 'success' || e.status === 'failed')), 'products finished');
     expect(done.status, JSON.stringify(done.logs)).toBe('success');
     expect(done.message).toBe("Module 'products' deployed successfully! 🎉");
+    // Rendered with the repositories' own packs, one file each, as the publish's live events say.
+    const said = events.filter((e) => e.module_slug === 'products').map((e) => e.message);
+    expect(said).toContain('Rendered 1 file (demo-api); pushing module/products to backend');
+    expect(said).toContain('Rendered 1 file (demo-web); pushing module/products to frontend');
     const seen = events.filter((e) => e.module_slug === 'products').map((e) => e.status);
     const order = seen.filter((st, i) => st !== seen[i - 1]);
     expect(order).toEqual(['pending', 'building', 'deploying', 'success']);

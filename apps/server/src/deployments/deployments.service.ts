@@ -135,6 +135,22 @@ export class DeploymentsService {
     return { change: await this.changeOf(db, deployment, nextTargets, { message, targetId: target.id, now }), build: true };
   }
 
+  /**
+   * An event that changes no state (a publish step, such as "pushing to backend"), on the target
+   * of `applicationId` (null: the deployment) while it still waits for its push; null once it has one (a re-run).
+   */
+  async note(db: Db, deploymentId: number, applicationId: string | null, message: string, now: string): Promise<DeploymentChange | null> {
+    return db.transaction().execute(async (trx) => {
+      const deployment = await this.store.lockDeployment(trx, deploymentId);
+      if (!deployment) return null;
+      const targets = await this.store.targetsOf(trx, deployment.id);
+      const waiting = targets.filter((t) => t.commit_sha === null && !isTerminal(t.status));
+      const target = applicationId === null ? null : waiting.find((t) => t.application_id === applicationId);
+      if (target === undefined || !waiting.length) return null;
+      return this.changeOf(trx, deployment, targets, { message, targetId: target?.id ?? null, now });
+    });
+  }
+
   /** Every unfinished target of the deployment ends with `reason`: failed (a publish that gave up) or cancelled (the Cancel control). */
   async failUnfinished(db: Db, deploymentId: number, reason: string, now: string, status: 'failed' | 'cancelled' = 'failed'): Promise<DeploymentChange[]> {
     const changes: DeploymentChange[] = [];

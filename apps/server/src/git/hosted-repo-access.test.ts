@@ -28,7 +28,7 @@ describe.each(DIALECTS)('hosted repository access through the real server on %s'
   beforeAll(async () => {
     await ensureBareRepo(join(dataDir, 'repos'), 'backend', { initialFiles: [{ path: 'README.md', content: '# backend\n' }] });
     writeFileSync(join(tmp.dir, 'apps.yaml'), `applications:\n  - id: backend\n    repoUrl: ${bare}\n    deployers: [Dee@Example.com]\n`);
-    s = await startTestServer(dialect, { SLIPWAY_DATA_DIR: dataDir, SLIPWAY_CONFIG: join(tmp.dir, 'apps.yaml'), SLIPWAY_RUNNER: 'false' });
+    s = await startTestServer(dialect, { SLIPWAY_DATA_DIR: dataDir, SLIPWAY_CONFIG: join(tmp.dir, 'apps.yaml'), SLIPWAY_RUNNER: 'false', SLIPWAY_PUBLISH_WAIT_MS: '60000' });
     await s.ctx.auth.addUser('dee@example.com', 'dee-password', 'member');
     await s.ctx.auth.addUser('mem@example.com', 'mem-password', 'member');
     people.admin = await s.ctx.auth.createToken(ADMIN.email, 'git');

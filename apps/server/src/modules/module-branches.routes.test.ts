@@ -31,7 +31,8 @@ async function setUp(dir: string, dialect: (typeof DIALECTS)[number], env: Recor
     join(dir, 'apps.yaml'),
     `applications:\n  - id: backend\n    repoUrl: ${join(repos, 'backend.git')}\n  - id: legacy\n    repoUrl: ${legacy}\n    baseBranch: develop\n`,
   );
-  const s = await startTestServer(dialect, { SLIPWAY_CONFIG: join(dir, 'apps.yaml'), ...env });
+  // Reads what was pushed from the answer: create/update wait for the publish (publish-live.test.ts covers answering at once).
+  const s = await startTestServer(dialect, { SLIPWAY_CONFIG: join(dir, 'apps.yaml'), SLIPWAY_PUBLISH_WAIT_MS: '60000', ...env });
   await s.ctx.auth.addUser('alice@example.com', 'alice-password', 'member');
   await s.ctx.auth.addUser('mallory@example.com', 'mallory-password', 'member');
   return { s, repos, alice: await s.ctx.auth.createToken('alice@example.com', 't'), mallory: await s.ctx.auth.createToken('mallory@example.com', 't') };

@@ -39,7 +39,8 @@ describe.each(DIALECTS)('modules API on %s', (dialect) => {
       join(dir, 'apps.yaml'),
       `applications:\n  - id: backend\n    repoUrl: ${join(repos, 'backend.git')}\n  - id: frontend\n    repoUrl: ${join(repos, 'frontend.git')}\n  - id: gone\n    repoUrl: ${join(repos, 'missing.git')}\n  - id: locked\n    repoUrl: ${join(repos, 'locked.git')}\n`,
     );
-    s = await startTestServer(dialect, { SLIPWAY_CONFIG: join(dir, 'apps.yaml') });
+    // These tests read what was pushed from the answer: create/update wait for the publish (publish-live.test.ts covers the default, answering at once).
+    s = await startTestServer(dialect, { SLIPWAY_CONFIG: join(dir, 'apps.yaml'), SLIPWAY_PUBLISH_WAIT_MS: '60000' });
     s.ctx.broadcaster.add({ publish: (c) => void changes.push(c) });
     await s.ctx.auth.addUser('member@example.com', 'member-password', 'member');
     admin = await s.ctx.auth.createToken(ADMIN.email, 't');

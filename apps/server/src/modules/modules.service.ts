@@ -10,11 +10,11 @@ import {
 } from '@slipway/contracts';
 import type { Db } from '../db/database.ts';
 import type { ApplicationRegistry } from '../applications/application-registry.ts';
-import type { Broadcaster } from '../deployments/broadcaster.ts';
+import type { Broadcaster, DeploymentChange } from '../deployments/broadcaster.ts';
 import type { DeploymentsService } from '../deployments/deployments.service.ts';
 import type { Viewer } from '../deployments/deployments.store.ts';
 import { jobError, PermanentJobError, type JobContext, type JobQueue, type JobRow } from '../jobs/job-queue.ts';
-import { loadPack, PackError, renderForApplications, TemplateRenderError, UnsafeOutputPathError } from './templates/index.ts';
+import { loadPack, PackError, type PackContents, renderForApplications, TemplateRenderError, UnsafeOutputPathError } from './templates/index.ts';
 import { isGitError } from '../git/index.ts';
 import { PERMANENT_GIT_ERRORS, type BranchPublisher, type BuildTrigger, type ServiceStopper } from './branch-publisher.ts';
 import type { RepositoryPackSource } from './repository-packs.ts';
@@ -50,7 +50,11 @@ export interface ModulesServiceDeps {
   repositoryPacks?: RepositoryPackSource;
   /** Module branches are `<prefix><slug>` (SLIPWAY_MODULE_BRANCH_PREFIX); `module/` by default. */
   branchPrefix?: string;
-  /** How long a create/update call waits for its publish job before answering 202. */
+  /**
+   * How long a create/update call waits for its publish job (SLIPWAY_PUBLISH_WAIT_MS). 0, the default:
+   * it answers 202 as soon as the module and its pending deployment are stored, and the publish is
+   * followed live through that deployment's events.
+   */
   publishWaitMs?: number;
   clock?: () => number;
 }
@@ -103,6 +107,23 @@ export class ModulesService {
 
   /** Every file per application. A pack that cannot be read or rendered is the user's to fix: 4xx/502. */
   private async render(m: ModuleDefinition, generatedAt: Date): Promise<ApplicationFiles[]> {
+    return this.withPacks(m, (targets, load) => renderForApplications(m, targets, load, generatedAt));
+  }
+
+  /**
+   * Reads every target's pack without rendering it: an unreadable repository (502) or a bad pack
+   * (422) is refused before anything is stored, at the cost of a ref lookup, not of a sandboxed render.
+   */
+  private async readPacks(m: ModuleDefinition): Promise<void> {
+    await this.withPacks(m, async (targets, load) => {
+      for (const t of targets) await load(t);
+    });
+  }
+
+  private async withPacks<T>(
+    m: ModuleDefinition,
+    use: (targets: { id: string; pack: string }[], load: (t: { id: string; pack: string }) => Promise<PackContents>) => Promise<T>,
+  ): Promise<T> {
     const targets = m.applications.map((id) => ({ id, pack: this.d.registry.packOf(this.d.registry.get(id)!) }));
     const repoPack = async (t: { id: string; pack: string }) => {
       try {
@@ -113,7 +134,7 @@ export class ModulesService {
       }
     };
     try {
-      return await renderForApplications(m, targets, async (t) => (await repoPack(t)) ?? loadPack(t.pack), generatedAt);
+      return await use(targets, async (t) => (await repoPack(t)) ?? loadPack(t.pack));
     } catch (err) {
       if (err instanceof PackError || err instanceof TemplateRenderError || err instanceof UnsafeOutputPathError) {
         throw new ModuleError(422, 'template_error', err.message);
@@ -125,25 +146,27 @@ export class ModulesService {
   async create(viewer: Viewer, input: unknown): Promise<GenerateModuleResponse> {
     const m = this.validate(input);
     const now = new Date(this.clock()).toISOString();
-    // Rendering first: a template error is refused before anything is stored.
-    await this.render(m, new Date(now));
-    const { row, jobId } = await this.d.db.transaction().execute(async (trx) => {
+    // Checked first: a bad pack or an unreadable repository is refused before anything is stored.
+    const files = await this.checkFiles(m, new Date(now));
+    const { row, jobId, change } = await this.d.db.transaction().execute(async (trx) => {
       if (await this.d.store.bySlug(trx, m.slug)) throw new ModuleError(409, 'slug_taken', `a module with slug '${m.slug}' exists already`);
       const row = await this.d.store.insert(trx, m, viewer.id, now);
-      return { row, jobId: await this.enqueuePublish(trx, row) };
+      return { row, ...(await this.storePublish(trx, row)) };
     });
-    return this.answer(viewer, row, jobId);
+    if (change) this.d.broadcaster.publish(change);
+    return this.answer(viewer, row, jobId, files);
   }
 
   async update(viewer: Viewer, slug: string, input: unknown): Promise<GenerateModuleResponse> {
     const current = await this.mustSee(viewer, slug);
     const m = this.validate({ ...(input as object), slug });
-    await this.render(m, new Date(current.created_at));
-    const { row, jobId } = await this.d.db.transaction().execute(async (trx) => {
+    const files = await this.checkFiles(m, new Date(current.created_at));
+    const { row, jobId, change } = await this.d.db.transaction().execute(async (trx) => {
       const row = await this.d.store.update(trx, current, m, new Date(this.clock()).toISOString());
-      return { row, jobId: await this.enqueuePublish(trx, row) };
+      return { row, ...(await this.storePublish(trx, row)) };
     });
-    return this.answer(viewer, row, jobId);
+    if (change) this.d.broadcaster.publish(change);
+    return this.answer(viewer, row, jobId, files);
   }
 
   /**
@@ -192,21 +215,40 @@ export class ModulesService {
     return { ...definitionOf(row), owner_id: row.owner_id, created_at: row.created_at, updated_at: row.updated_at, latest_deployment: latest ?? null };
   }
 
-  private enqueuePublish(db: Db, row: ModuleRow): Promise<number> {
-    const p = { moduleId: row.id, version: row.version };
-    return this.d.jobs.enqueue(db, { type: PUBLISH_JOB, payload: p, key: publishKeyOf(p), maxAttempts: PUBLISH_ATTEMPTS });
+  /**
+   * Waiting for the publish (publishWaitMs > 0): renders here, so a template error is a 422 and the
+   * answer carries the files. Answering at once: only reads the packs (a sandboxed render of a
+   * repository's pack takes about a second per application); the job renders, and a template error
+   * then fails the deployment with its reason. Files: the preview shows them.
+   */
+  private async checkFiles(m: ModuleDefinition, generatedAt: Date): Promise<ApplicationFiles[]> {
+    if ((this.d.publishWaitMs ?? 0) > 0) return this.render(m, generatedAt);
+    await this.readPacks(m);
+    return [];
   }
 
-  /** Waits for the publish job; answers what it produced, or the reason it failed. */
-  private async answer(viewer: Viewer, row: ModuleRow, jobId: number): Promise<GenerateModuleResponse> {
-    const job: JobRow = await this.d.jobs.waitFor(jobId, this.d.publishWaitMs ?? 60_000);
-    if (job.status === 'failed') {
+  /**
+   * The publish job and, for a git module, its pending deployment, in the caller's transaction with
+   * the module: the answer can name the deployment at once, before anything is pushed.
+   */
+  private async storePublish(trx: Db, row: ModuleRow): Promise<{ jobId: number; change: DeploymentChange | null }> {
+    const p = { moduleId: row.id, version: row.version };
+    const m = definitionOf(row);
+    const opened = m.git.enabled ? await this.openDeploymentIn(trx, publishKeyOf(p), m.slug, m.git.branchName!, row.owner_id, m.applications) : undefined;
+    const jobId = await this.d.jobs.enqueue(trx, { type: PUBLISH_JOB, payload: p, key: publishKeyOf(p), maxAttempts: PUBLISH_ATTEMPTS });
+    return { jobId, change: opened?.change ?? null };
+  }
+
+  /** Answers at once (or after waiting publishWaitMs for the publish job): the module, its files, its deployment. */
+  private async answer(viewer: Viewer, row: ModuleRow, jobId: number, files: ApplicationFiles[]): Promise<GenerateModuleResponse> {
+    const waitMs = this.d.publishWaitMs ?? 0;
+    const job: JobRow | undefined = waitMs > 0 ? await this.d.jobs.waitFor(jobId, waitMs) : undefined;
+    if (job?.status === 'failed') {
       const e = jobError(job);
       throw new ModuleError(502, e?.code ?? 'publish_failed', `module saved, but publishing failed: ${e?.message ?? 'unknown error'}`);
     }
-    const files = await this.render(definitionOf(row), new Date(row.created_at));
     const module = await this.view(viewer, row);
-    const result = job.status === 'done' ? (JSON.parse(job.result ?? 'null') as PublishJobResult) : undefined;
+    const result = job?.status === 'done' ? (JSON.parse(job.result ?? 'null') as PublishJobResult) : undefined;
     // Still publishing (202): its deployment exists from the start, pending.
     const deploymentId = result ? result.deploymentId : await this.d.deployments.published(this.d.db, publishKeyOf({ moduleId: row.id, version: row.version }));
     const deployment = deploymentId ? ((await this.d.deployments.detail(this.d.db, { id: viewer.id, role: 'admin' }, deploymentId)) ?? null) : null;
@@ -227,20 +269,22 @@ export class ModulesService {
     // Checked again here: the job may run after the configuration changed, and it pushes with Slipway's credentials.
     const wrong = m.applications.every((id) => this.d.registry.get(id)) ? moduleBranchProblems(m, this.branchRules(m.applications)) : [];
     if (wrong.length) throw new PermanentJobError(wrong.map((w) => `${w.field}: ${w.message}`).join('; '), 'invalid_branch');
-    const files = await this.render(m, new Date(row.created_at));
     const branch = m.git.branchName!;
-    const apps = files.map((f) => {
-      const app = this.d.registry.get(f.application);
-      if (!app) throw new PermanentJobError(`application '${f.application}' is no longer configured`, 'unknown_application');
-      return { app, files: f };
-    });
+    const gone = m.applications.find((id) => !this.d.registry.get(id));
+    if (gone) throw new PermanentJobError(`application '${gone}' is no longer configured`, 'unknown_application');
     const owner = row.owner_id ? await this.d.db.selectFrom('users').select('email').where('id', '=', row.owner_id).executeTakeFirst() : undefined;
-    const deploymentId = await this.openDeployment(publishKeyOf(p), m.slug, branch, row.owner_id, apps.map((a) => a.app.id));
+    const deploymentId = await this.openDeployment(publishKeyOf(p), m.slug, branch, row.owner_id, m.applications);
     const branches: BranchView[] = [];
     let current = '';
     try {
+      const packs = m.applications.map((id) => `${id} (${this.d.registry.packOf(this.d.registry.get(id)!)})`).join(', ');
+      await this.say(deploymentId, null, `Rendering ${m.slug} for ${packs}`);
+      const files = await this.render(m, new Date(row.created_at));
+      const apps = files.map((f) => ({ app: this.d.registry.get(f.application)!, files: f }));
       for (const { app, files: appFiles } of apps) {
         current = app.id;
+        // Said before the push, so the dialog shows publishing per application before CI's stages.
+        await this.say(deploymentId, app.id, `Rendered ${appFiles.files.length} file${appFiles.files.length === 1 ? '' : 's'} (${appFiles.pack}); pushing ${branch} to ${app.id}`);
         const r = await this.d.publisher.publish(app, {
           branch,
           baseBranch: m.git.baseBranch,
@@ -259,8 +303,10 @@ export class ModulesService {
       }
     } catch (err) {
       const code = (err as { code?: string }).code;
-      const why = `${current}: ${(err as Error).message}`;
-      const permanent = code && PERMANENT_GIT_ERRORS.has(code) ? new PermanentJobError(why, code) : undefined;
+      const why = current ? `${current}: ${(err as Error).message}` : (err as Error).message;
+      // A template error will not go away by retrying; an unreadable repository might.
+      const refused = (code && PERMANENT_GIT_ERRORS.has(code)) || (err instanceof ModuleError && err.status === 422);
+      const permanent = refused ? new PermanentJobError(why, code ?? 'publish_failed') : undefined;
       // The job gives up: the deployment says why at once, rather than waiting for the watchdog.
       if (permanent || ctx.attempt >= PUBLISH_ATTEMPTS) await this.failDeployment(deploymentId, `Publishing ${branch} failed: ${why}`);
       throw permanent ?? err;
@@ -270,26 +316,34 @@ export class ModulesService {
 
   /** The publish's deployment: created once, before anything is pushed, and found again by a re-run. */
   private async openDeployment(publishKey: string, slug: string, branch: string, ownerId: number | null, applications: string[]): Promise<number> {
-    const { id, change } = await this.d.db.transaction().execute(async (trx) => {
-      const existing = await this.d.deployments.published(trx, publishKey);
-      if (existing) return { id: existing, change: null };
-      const change = await this.d.deployments.create(
-        trx,
-        {
-          moduleSlug: slug,
-          branch,
-          commit: null,
-          ownerId,
-          publishKey,
-          targets: applications.map((applicationId) => ({ applicationId, commitSha: null })),
-          message: `Publishing ${branch} to ${applications.join(', ')}`,
-        },
-        new Date(this.clock()).toISOString(),
-      );
-      return { id: Number(change.deploymentId), change };
-    });
+    const { id, change } = await this.d.db.transaction().execute((trx) => this.openDeploymentIn(trx, publishKey, slug, branch, ownerId, applications));
     if (change) this.d.broadcaster.publish(change);
     return id;
+  }
+
+  private async openDeploymentIn(trx: Db, publishKey: string, slug: string, branch: string, ownerId: number | null, applications: readonly string[]) {
+    const existing = await this.d.deployments.published(trx, publishKey);
+    if (existing) return { id: existing, change: null };
+    const change = await this.d.deployments.create(
+      trx,
+      {
+        moduleSlug: slug,
+        branch,
+        commit: null,
+        ownerId,
+        publishKey,
+        targets: applications.map((applicationId) => ({ applicationId, commitSha: null })),
+        message: `Publishing ${branch} to ${applications.join(', ')}`,
+      },
+      new Date(this.clock()).toISOString(),
+    );
+    return { id: Number(change.deploymentId), change };
+  }
+
+  /** A publish step on the deployment's live log (on the application's target, or the whole deployment). */
+  private async say(deploymentId: number, applicationId: string | null, message: string): Promise<void> {
+    const change = await this.d.deployments.note(this.d.db, deploymentId, applicationId, message, new Date(this.clock()).toISOString());
+    if (change) this.d.broadcaster.publish(change);
   }
 
   private async failDeployment(deploymentId: number, reason: string): Promise<void> {
