@@ -49,7 +49,9 @@ e2e('demo: create a module, watch pending → building → deploying → success
 
   // The live module answers.
   const [popup] = await Promise.all([page.context().waitForEvent('page'), dialog(page).getByTestId('live-url').click()]);
-  const answer = await popup.waitForEvent('load').then(() => popup.content());
+  // waitForLoadState, not waitForEvent('load'): the popup may have loaded before a listener exists.
+  await popup.waitForLoadState('load');
+  const answer = await popup.content();
   assert.match(answer, /products|title/i, 'the live module URL serves the module');
   await popup.close();
 });
