@@ -160,6 +160,27 @@ export class DeploymentService {
     }
   }
 
+  /** Cancel: the deployment ends `cancelled` (its owner and admins only); answers it as it is now. */
+  cancel(id: string): Promise<string> {
+    return this.control(`/api/admin/deployments/${encodeURIComponent(id)}/cancel`);
+  }
+
+  /** Retry the failed applications of a finished deployment: answers the NEW deployment's id. */
+  retry(id: string): Promise<string> {
+    return this.control(`/api/admin/deployments/${encodeURIComponent(id)}/retry`);
+  }
+
+  /** Redeploy the module's current commits through its pipeline: answers the NEW deployment's id. */
+  redeploy(slug: string): Promise<string> {
+    return this.control(`/api/admin/modules/${encodeURIComponent(slug)}/redeploy`);
+  }
+
+  private async control(url: string): Promise<string> {
+    const d = await firstValueFrom(this.http.post<DeploymentDetail>(url, null));
+    this.apply(d, 'snapshot');
+    return d.deployment_id;
+  }
+
   /** One deployment in full (logs and history) from the API. */
   async refresh(id: string): Promise<TrackedDeployment | undefined> {
     const d = await firstValueFrom(this.http.get<DeploymentDetail>(`/api/admin/deployments/${encodeURIComponent(id)}`));

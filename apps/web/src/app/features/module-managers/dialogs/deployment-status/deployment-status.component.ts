@@ -39,6 +39,7 @@ import { WebsocketService } from '../../../../core/websocket.service';
 import { AuthService } from '../../../../core/auth.service';
 import { DeploymentWatchersService } from '../../../../core/deployment-watchers.service';
 import { StatusChipComponent } from '../../../../shared/status-chip.component';
+import { DeploymentStatusDialog } from './deployment-status-dialog.service';
 
 export interface DeploymentStatusData {
   deploymentId: string;
@@ -82,6 +83,11 @@ export class DeploymentStatusComponent {
   /** Others with this deployment open right now (presence channel), the viewer left out. */
   protected readonly otherWatchers = computed(() => this.watching().filter((w) => w.id !== this.auth.user()?.id));
   protected readonly loading = signal(false);
+  /** A control (Cancel, Retry) is on its way. */
+  protected readonly busy = signal(false);
+  protected readonly canRetry = computed(() => this.terminal() && (this.deployment()?.targets ?? []).some((t) => t.status === 'failed'));
+  /** Opens the deployment a Retry started (the dialog service, which owns this dialog). */
+  private readonly statusDialog = inject(DeploymentStatusDialog);
   protected readonly problem = signal<string | null>(null);
   private readonly now = signal(Date.now());
   private readonly logBox = viewChild<ElementRef<HTMLElement>>('logBox');
@@ -242,5 +248,26 @@ export class DeploymentStatusComponent {
 
   protected shortSha(sha: string | null | undefined): string {
     return sha ? sha.slice(0, 7) : '—';
+  }
+
+  protected async cancel(): Promise<void> {
+    await this.control(() => this.deployments.cancel(this.data.deploymentId), 'Deployment cancelled');
+  }
+
+  /** A NEW deployment of the failed applications: the dialog moves to it. */
+  protected async retry(): Promise<void> {
+    await this.control(async () => this.statusDialog.open(await this.deployments.retry(this.data.deploymentId)), 'Retry started');
+  }
+
+  private async control(run: () => Promise<unknown>, done: string): Promise<void> {
+    this.busy.set(true);
+    try {
+      await run();
+      this.snackBar.open(done, undefined, { duration: 3000 });
+    } catch (err) {
+      this.snackBar.open(apiProblem(err).message, 'OK', { duration: 8000 });
+    } finally {
+      this.busy.set(false);
+    }
   }
 }

@@ -65,6 +65,15 @@ export class ModuleManagersPageComponent {
     this.statusDialog.open(id);
   }
 
+  /** A NEW deployment of the module's current commits, shown at once in its dialog. */
+  protected async redeploy(m: ModuleView): Promise<void> {
+    try {
+      this.statusDialog.open(await this.deployments.redeploy(m.slug));
+    } catch (err) {
+      this.snackBar.open(`Could not redeploy '${m.slug}': ${apiProblem(err).message}`, 'OK', { duration: 8000 });
+    }
+  }
+
   protected remove(m: ModuleView): void {
     this.dialog
       .open<ConfirmDeleteComponent, ConfirmDeleteData, ConfirmDeleteResult | false>(ConfirmDeleteComponent, { data: deleteDialogData(m) })

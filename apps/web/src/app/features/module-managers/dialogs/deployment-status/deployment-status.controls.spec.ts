@@ -1,0 +1,70 @@
+import { provideHttpClient } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { TestBed } from '@angular/core/testing';
+import { MAT_DIALOG_DATA, MatDialogRef } from '@angular/material/dialog';
+import { deploymentPayload } from '../../../../../testing/deployments';
+import { DeploymentStatusDialog } from './deployment-status-dialog.service';
+import { DeploymentStatusComponent } from './deployment-status.component';
+
+/** Issue 12, item 6: Cancel on a running deployment, Retry on one with a failed application. */
+describe('DeploymentStatusComponent controls', () => {
+  let http: HttpTestingController;
+  const opened: string[] = [];
+
+  function open() {
+    TestBed.configureTestingModule({
+      imports: [DeploymentStatusComponent],
+      providers: [
+        provideHttpClient(),
+        provideHttpClientTesting(),
+        { provide: MAT_DIALOG_DATA, useValue: { deploymentId: '7' } },
+        { provide: MatDialogRef, useValue: { close: () => {} } },
+        { provide: DeploymentStatusDialog, useValue: { open: (id: string) => void opened.push(id) } },
+      ],
+    });
+    http = TestBed.inject(HttpTestingController);
+    const fixture = TestBed.createComponent(DeploymentStatusComponent);
+    fixture.detectChanges();
+    return fixture;
+  }
+  const settle = async (f: { detectChanges(): void; whenStable(): Promise<unknown> }) => {
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r));
+      f.detectChanges();
+      await f.whenStable();
+    }
+  };
+  const button = (el: HTMLElement, id: string) => el.querySelector(`[data-testid=${id}]`) as HTMLButtonElement | null;
+  const target = (status: 'building' | 'failed' | 'cancelled') => [{ ...deploymentPayload().targets[0]!, status }];
+
+  it('Cancel on a running deployment posts the cancel and shows it cancelled, with no Retry', async () => {
+    const fixture = open();
+    const el = fixture.nativeElement as HTMLElement;
+    http.expectOne('/api/admin/deployments/7').flush({ ...deploymentPayload({ status: 'building', sequence: 2, targets: target('building') }), all_logs: [], events: [] });
+    await settle(fixture);
+    expect(button(el, 'retry-deployment')).toBeNull();
+    button(el, 'cancel-deployment')!.click();
+    const req = http.expectOne('/api/admin/deployments/7/cancel');
+    expect(req.request.method).toBe('POST');
+    req.flush({ ...deploymentPayload({ status: 'cancelled', sequence: 3, targets: target('cancelled') }), all_logs: [], events: [] });
+    await settle(fixture);
+    expect(el.querySelector('[data-testid=deployment-status]')!.textContent).toContain('Cancelled');
+    expect(button(el, 'cancel-deployment')).toBeNull();
+    expect(button(el, 'retry-deployment')).toBeNull();
+    http.verify();
+  });
+
+  it('Retry on a failed deployment posts the retry and opens the NEW deployment', async () => {
+    const fixture = open();
+    const el = fixture.nativeElement as HTMLElement;
+    http.expectOne('/api/admin/deployments/7').flush({ ...deploymentPayload({ status: 'failed', sequence: 4, targets: target('failed') }), all_logs: [], events: [] });
+    await settle(fixture);
+    expect(button(el, 'cancel-deployment')).toBeNull();
+    button(el, 'retry-deployment')!.click();
+    const req = http.expectOne('/api/admin/deployments/7/retry');
+    expect(req.request.method).toBe('POST');
+    req.flush({ ...deploymentPayload({ deployment_id: '8', status: 'pending', sequence: 1 }), all_logs: [], events: [] });
+    await settle(fixture);
+    expect(opened).toEqual(['8']);
+  });
+});
