@@ -48,6 +48,13 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+/** Create answers before the pushes (issue 12, item 3): waits for the dialog's live log to show each one. */
+async function pushed(page, branch, apps) {
+  for (const app of apps) {
+    await dialog(page).getByTestId('deployment-log').filter({ hasText: `Pushed ${branch} to ${app} at ` }).waitFor({ timeout: 60_000 });
+  }
+}
+
 e2e('create a module and watch it go live: pending → building → deploying → success, across a reload', async () => {
   const page = await signedInPage();
   await fillModule(page, { name: 'Products', fields: [{ name: 'title', type: 'string' }, { name: 'price', type: 'decimal' }], apps: ['backend', 'frontend'] });
@@ -67,6 +74,8 @@ e2e('create a module and watch it go live: pending → building → deploying �
   assert.equal(await dialog(page).getByTestId('deployment-branch').innerText(), 'module/products');
   await shot(page, 'deployment-pending.png');
 
+  // The dialog opened before the publish: it shows the publish live, per application.
+  await pushed(page, 'module/products', ['backend', 'frontend']);
   // The branch really is on both remotes; CI reports on that commit.
   const commits = { backend: branchCommit(remotes.backend, 'module/products'), frontend: branchCommit(remotes.frontend, 'module/products') };
   assert.ok(commits.backend && commits.frontend, 'module/products pushed to both remotes');
@@ -130,6 +139,7 @@ e2e('a module whose build fails shows failed with the reason and the log; a snac
   await page.getByTestId('submit').click();
   await dialog(page).waitFor({ timeout: 90_000 });
   await waitStatus(page, 'pending');
+  await pushed(page, 'module/broken-thing', ['backend']);
   const commit = branchCommit(remotes.backend, 'module/broken-thing');
   const ci = (extra) => sendWebhook(server.url, server.secret, { deploymentId: 'e2e-broken-1', applicationId: 'backend', branch: 'module/broken-thing', commit, moduleName: 'broken-thing', ...extra });
 
