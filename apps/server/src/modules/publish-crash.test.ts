@@ -7,14 +7,12 @@
 import { successMessage } from '@slipway/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentChange } from '../deployments/broadcaster.ts';
-import { JobQueue } from '../jobs/job-queue.ts';
-import { RUNNER_JOB, Sandbox, sandboxHidden } from '../runner/index.ts';
+import type { JobQueue } from '../jobs/job-queue.ts';
+import { RUNNER_JOB } from '../runner/index.ts';
 import { ADMIN, DIALECTS, startTestServer, type TestServer } from '../test-support/server.ts';
+import { modulesWithPublisher } from '../test-support/modules.ts';
 import type { BranchPublisher } from './branch-publisher.ts';
 import { GitBranchPublisher } from './git-branch-publisher.ts';
-import { ModulesService } from './modules.service.ts';
-import { ModulesStore } from './modules.store.ts';
-import { GitRepositoryPacks } from './repository-packs.ts';
 
 const crashy = {
   name: 'Crashy',
@@ -35,7 +33,7 @@ describe.each(DIALECTS)('a publish killed between two pushes, on %s', (dialect) 
     s.ctx.broadcaster.add({ publish: (c) => void changes.push(c) });
     // The server's own publish worker steps aside: this one's publisher dies once, mid-publish.
     await s.ctx.jobs.stop();
-    const { db, traits } = s.ctx.database;
+    const { db } = s.ctx.database;
     const real = new GitBranchPublisher({ dataDir: s.dataDir, env: {} });
     const publisher: BranchPublisher = {
       deleteBranch: (app, branch) => real.deleteBranch(app, branch),
@@ -53,19 +51,7 @@ describe.each(DIALECTS)('a publish killed between two pushes, on %s', (dialect) 
         return r;
       },
     };
-    jobs = new JobQueue(db, traits, { pollMs: 50, backoffMs: () => 100 });
-    new ModulesService({
-      db,
-      store: new ModulesStore(),
-      registry: s.ctx.applications,
-      deployments: s.ctx.deployments,
-      jobs,
-      broadcaster: s.ctx.broadcaster,
-      publisher,
-      repositoryPacks: new GitRepositoryPacks({ dataDir: s.dataDir, env: {}, sandbox: new Sandbox({ ...s.ctx.config.sandbox, hidden: sandboxHidden(s.ctx.config) }) }),
-      builds: s.ctx.runner,
-    });
-    jobs.start();
+    jobs = modulesWithPublisher(s, publisher);
   });
 
   afterAll(async () => {

@@ -6,16 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentChange } from '../deployments/broadcaster.ts';
-import { JobQueue } from '../jobs/job-queue.ts';
-import { Sandbox, sandboxHidden } from '../runner/index.ts';
+import type { JobQueue } from '../jobs/job-queue.ts';
 import { eventually } from '../test-support/dokploy-stub.ts';
 import { call } from '../test-support/http.ts';
 import { DIALECTS, startTestServer, type TestServer } from '../test-support/server.ts';
+import { modulesWithPublisher } from '../test-support/modules.ts';
 import type { BranchPublisher } from './branch-publisher.ts';
 import { GitBranchPublisher } from './git-branch-publisher.ts';
-import { ModulesService } from './modules.service.ts';
-import { ModulesStore } from './modules.store.ts';
-import { GitRepositoryPacks } from './repository-packs.ts';
 
 const mod = (name: string) => ({ name, fields: [{ name: 'title', type: 'string', required: true }], applications: ['backend', 'frontend'] });
 
@@ -35,7 +32,6 @@ describe.each(DIALECTS)('create answers before publishing, on %s', (dialect) => 
     s.ctx.broadcaster.add({ publish: (c) => void changes.push(c) });
     // The server's own publish worker steps aside: this one's publisher is held at a gate.
     await s.ctx.jobs.stop();
-    const { db, traits } = s.ctx.database;
     const real = new GitBranchPublisher({ dataDir: s.dataDir, env: {} });
     const publisher: BranchPublisher = {
       deleteBranch: (app, branch) => real.deleteBranch(app, branch),
@@ -46,19 +42,7 @@ describe.each(DIALECTS)('create answers before publishing, on %s', (dialect) => 
         return real.publish(app, req);
       },
     };
-    jobs = new JobQueue(db, traits, { pollMs: 50, backoffMs: () => 100 });
-    new ModulesService({
-      db,
-      store: new ModulesStore(),
-      registry: s.ctx.applications,
-      deployments: s.ctx.deployments,
-      jobs,
-      broadcaster: s.ctx.broadcaster,
-      publisher,
-      repositoryPacks: new GitRepositoryPacks({ dataDir: s.dataDir, env: {}, sandbox: new Sandbox({ ...s.ctx.config.sandbox, hidden: sandboxHidden(s.ctx.config) }) }),
-      builds: s.ctx.runner,
-    });
-    jobs.start();
+    jobs = modulesWithPublisher(s, publisher);
     await s.ctx.auth.addUser('alice@example.com', 'alice-password', 'member');
     alice = await s.ctx.auth.createToken('alice@example.com', 't');
   });
