@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (tsx), so `npx slipway` works right after `npm ci`.
-import { register } from 'tsx/esm/api';
+// The `slipway` command: runs the compiled server (apps/server/dist), compiling first if the sources
+// are newer (ensure-built.mjs), so `npx slipway` works right after `npm ci` and after any edit.
+import { ensureBuilt } from './ensure-built.mjs';
 
-register();
-const { main } = await import('../src/cli/index.ts');
+if (!ensureBuilt()) process.exit(1);
+const { main } = await import('../dist/cli/index.js');
 await main(process.argv);

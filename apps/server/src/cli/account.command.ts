@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import type { ApiToken } from '@slipway/contracts';
 import { loadConfig } from '../config/config.ts';
-import { openDatabase } from '../db/database.ts';
-import { AuthError, createAuthService, type AuthService } from '../auth/auth.service.ts';
+import type { AuthService } from '../auth/auth.service.ts';
 import { readNewPassword, type PasswordOptions } from './password-input.ts';
 
 async function withAuth<T>(fn: (auth: AuthService) => Promise<T>): Promise<T> {
   const config = loadConfig();
+  // Loaded on use: the other commands need neither the database nor the auth service.
+  const [{ openDatabase }, { AuthError, createAuthService }] = await Promise.all([import('../db/database.ts'), import('../auth/auth.service.ts')]);
   const database = openDatabase(config);
   try {
     await database.migrate();

@@ -45,7 +45,9 @@ export interface IsolatedRenderOptions {
 }
 
 const ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
-const WORKER = fileURLToPath(new URL('./render-worker.mjs', import.meta.url));
+// Compiled (dist/), the worker is plain JavaScript; from the sources (tests), tsx runs it.
+const COMPILED = import.meta.url.endsWith('.js');
+const WORKER = fileURLToPath(new URL(COMPILED ? './render-worker-main.js' : './render-worker.mjs', import.meta.url));
 const TEMPLATES_SRC = fileURLToPath(new URL('./', import.meta.url)).replace(/\/$/, '');
 // What the worker reads of Slipway: its own sources, the contracts, and the installed packages.
 const SOURCES = [
@@ -83,7 +85,7 @@ export async function renderPackIsolated(
     writable: [],
     readOnly: SOURCES,
     network: false,
-    // tsx's esbuild and V8 need room beyond the heap; CPU time well under the wall clock.
+    // tsx's esbuild (from the sources) and V8 need room beyond the heap; CPU time well under the wall clock.
     limits: { memoryBytes: (memoryMb + 768) * 1024 * 1024, cpuSeconds: Math.ceil(timeoutMs / 1000), tmpBytes: 64 * 1024 * 1024 },
   });
   const r = await runWorker(file, args, JSON.stringify(input), timeoutMs, o.maxOutputBytes ?? 32 * 1024 * 1024);
