@@ -18,6 +18,7 @@ import { applicationRoutes } from './applications/applications.routes.ts';
 import { moduleRoutes } from './modules/modules.routes.ts';
 import { webRoutes } from './web/web.routes.ts';
 import { gitHttpRoutes, RepoPermissions } from './git/index.ts';
+import { metricsRoutes } from './metrics/index.ts';
 
 /** The Angular build, served on `/`. */
 const WEB_BUILD_DIR = fileURLToPath(new URL('../../web/dist/web/browser', import.meta.url));
@@ -77,7 +78,10 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
     deploymentAccess: async (user, id) => (await ctx.deployments.detail(db, user, Number(id))) !== undefined,
   });
   ctx.broadcaster.add(realtime.broadcaster);
+  ctx.metrics?.observeRealtime(realtime.stats);
   app.addHook('onClose', () => realtime.close());
+  // On the app's port unless SLIPWAY_METRICS_PORT gives it one of its own (context.ts).
+  if (ctx.metrics && !ctx.metricsServer) await app.register(metricsRoutes, { metrics: ctx.metrics, token: ctx.config.metrics.token });
   await app.register(webRoutes, { root: WEB_BUILD_DIR });
   return app;
 }

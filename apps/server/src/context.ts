@@ -27,6 +27,8 @@ import { GitRepositoryPacks } from './modules/repository-packs.ts';
 import { DeploymentControls } from './deployments/deployment-controls.ts';
 import { createLocalRunner, Sandbox, sandboxHidden, type LocalRunner } from './runner/index.ts';
 import { setupDemoApps } from './demo/demo-apps.ts';
+import { jobBacklog } from './jobs/job-backlog.ts';
+import { MetricsServer, SlipwayMetrics, timedPublisher } from './metrics/index.ts';
 
 /** Every service, wired once. The HTTP app and the CLI both build on this. */
 export interface AppContext {
@@ -55,6 +57,10 @@ export interface AppContext {
   runner?: LocalRunner;
   /** Cancel (and later Retry, Redeploy) on a deployment, for its owner and admins. */
   controls: DeploymentControls;
+  /** Prometheus metrics (SLIPWAY_METRICS); undefined when turned off. */
+  metrics?: SlipwayMetrics;
+  /** `/metrics` on its own port (SLIPWAY_METRICS_PORT); startServer makes it listen. */
+  metricsServer?: MetricsServer;
   close(): Promise<void>;
 }
 
@@ -79,6 +85,14 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
   const modulesStore = new ModulesStore();
   const deployments = new DeploymentsService(new DeploymentsStore(traits), (db, slug) => modulesStore.ownerOf(db, slug));
   const broadcaster = new BroadcasterSet((err) => log.error({ err }, 'broadcast failed'));
+  const metrics = config.metrics.enabled
+    ? new SlipwayMetrics({
+        deployments: () => deployments.census(db),
+        jobs: (now) => jobBacklog(db, now, jobs.kindNames),
+        onError: (err, source) => log.warn({ err }, `metrics: reading ${source} failed`),
+      })
+    : undefined;
+  if (metrics) broadcaster.add(metrics.changes);
   const confirming = new Set(config.applications.filter((a) => a.dokploy?.apiUrl).map((a) => a.id));
   const jobs = new JobQueue(db, traits, {
     onError: (err, job) => log.warn({ err, job: job?.id, type: job?.type }, err instanceof ClaimLostError ? 'job claim lost: this attempt is discarded' : 'job attempt failed'),
@@ -111,6 +125,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     followUps: [confirmation.onAccepted],
     onRejected: () => retention.noteRejected(),
     log,
+    metrics,
   });
   const applications = new ApplicationRegistry(config.applications);
   const pushEvents = new PushEvents();
@@ -120,6 +135,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
   const runner = config.runner
     ? createLocalRunner({ db, traits, dataDir: config.dataDir, pushEvents, applications, secret: () => webhookSecrets[0] ?? '', env: config.env, log, sandbox })
     : undefined;
+  const publisher = new GitBranchPublisher({ dataDir: config.dataDir, env: config.env });
   const modules = new ModulesService({
     db,
     store: modulesStore,
@@ -127,13 +143,17 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     deployments,
     jobs,
     broadcaster,
-    publisher: new GitBranchPublisher({ dataDir: config.dataDir, env: config.env }),
+    publisher: metrics ? timedPublisher(publisher, metrics) : publisher,
     builds: runner,
     services: runner,
     repositoryPacks: new GitRepositoryPacks({ dataDir: config.dataDir, env: config.env, sandbox }),
     branchPrefix: config.moduleBranchPrefix,
     publishWaitMs: config.publishWaitMs,
   });
+  const metricsServer =
+    metrics && config.metrics.port !== undefined
+      ? new MetricsServer({ metrics, port: config.metrics.port, token: config.metrics.token, onError: (err) => log.error({ err }, 'metrics scrape failed') })
+      : undefined;
   if (config.demo) {
     try {
       await setupDemoApps({ reposDir: join(config.dataDir, 'repos'), configured: config.applications, register: (a) => applications.add(a) });
@@ -160,7 +180,10 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     webhookSecrets,
     runner,
     controls: new DeploymentControls({ db, deployments, broadcaster, applications, runner }),
+    metrics,
+    metricsServer,
     async close() {
+      await metricsServer?.close();
       await runner?.stop();
       await leader.stop();
       await watchdog.stop();

@@ -35,6 +35,8 @@ export async function startServer(config: Config, opts: { print?: (line: string)
     await ensureInitialAdmin(ctx.auth, config.admin, opts.print ?? ((l) => process.stdout.write(`${l}\n`)));
     app = await buildApp(ctx, logger);
     await app.listen({ port: config.port, host: config.host });
+    // SLIPWAY_METRICS_PORT: /metrics on a listener of its own (closed by ctx.close).
+    await ctx.metricsServer?.listen(config.host);
     ctx.jobs.start();
     // The watchdog and the retention sweep, on the instance that holds the leader lock.
     ctx.leader.start();

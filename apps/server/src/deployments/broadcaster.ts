@@ -6,6 +6,8 @@ export interface DeploymentChange {
   /** The user who owns the deployment (their private channel), or null when nobody does. */
   ownerId: number | null;
   sequence: number;
+  /** When Slipway published the deployment (its creation by a module publish); null when CI started it. For metrics. */
+  publishedAt?: string | null;
   payload: DeploymentStatusUpdated;
 }
 

@@ -252,10 +252,16 @@ export class DeploymentsService {
     const event = await this.store.appendEvent(db, { deploymentId: deployment.id, sequence, targetId: e.targetId, status: e.status, message: e.message, logs: e.logs, now: e.now });
     // The first event of a deployment is its whole history: no need to read it back.
     const events = sequence === 1 ? [event] : await this.store.recentEvents(db, deployment.id);
-    return { deploymentId: String(deployment.id), ownerId: deployment.owner_id, sequence, payload: toPayload(deployment, targets, events) };
+    const publishedAt = deployment.publish_key === null ? null : deployment.created_at;
+    return { deploymentId: String(deployment.id), ownerId: deployment.owner_id, sequence, publishedAt, payload: toPayload(deployment, targets, events) };
   }
 
   // ---- reads, with visibility ----
+
+  /** Deployments per status across every instance (they share the database), for /metrics. */
+  census(db: Db) {
+    return this.store.census(db);
+  }
 
   async active(db: Db, viewer: Viewer): Promise<DeploymentView[]> {
     return this.views(db, await this.store.active(db, viewer));

@@ -279,6 +279,15 @@ export class DeploymentsStore {
     return this.visible(db, viewer).where('status', 'in', UNFINISHED).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(inline(limit)).execute();
   }
 
+  /** How many deployments are in each status, and the oldest last change of an unfinished one (for /metrics). */
+  async census(db: Db): Promise<{ byStatus: { status: DeploymentStatus; count: number }[]; oldestUnfinishedUpdate: string | null }> {
+    const [byStatus, oldest] = await Promise.all([
+      db.selectFrom('deployments').select(['status', (eb) => eb.fn.countAll<number | string>().as('count')]).groupBy('status').execute(),
+      db.selectFrom('deployments').select((eb) => eb.fn.min('updated_at').as('at')).where('status', 'in', UNFINISHED).executeTakeFirst(),
+    ]);
+    return { byStatus: byStatus.map((r) => ({ status: r.status, count: Number(r.count) })), oldestUnfinishedUpdate: oldest?.at ?? null };
+  }
+
   /** Unfinished deployments with no news since `before` (for the watchdog). */
   stale(db: Db, before: string, limit = 100): Promise<DeploymentRow[]> {
     return db.selectFrom('deployments').selectAll().where('status', 'in', UNFINISHED).where('updated_at', '<', before).orderBy('updated_at').limit(inline(limit)).execute();

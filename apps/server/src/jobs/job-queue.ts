@@ -142,6 +142,11 @@ export class JobQueue {
     this.kinds.set(type, { handler, concurrency, running: this.kinds.get(type)?.running ?? 0 });
   }
 
+  /** The kinds of job this queue runs (registered handlers). */
+  get kindNames(): string[] {
+    return [...this.kinds.keys()];
+  }
+
   private iso(offsetMs = 0) {
     return new Date(this.clock() + offsetMs).toISOString();
   }

@@ -22,6 +22,8 @@ import type { RealtimeEvent } from './event-bus.ts';
 /** What a connection needs from the server that accepted it. */
 export interface ConnectionHost {
   readonly config: RealtimeConfig;
+  /** Frames received from and sent to clients, counted for /metrics. */
+  readonly traffic: { in: number; out: number };
   /** Joins a channel whose auth was checked; `member` for presence channels. Answers the client itself. */
   subscribe(conn: Connection, channel: string, member?: PresenceMember): Promise<void>;
   unsubscribe(conn: Connection, channel: string): Promise<void>;
@@ -89,6 +91,7 @@ export class Connection {
     }
     // Text frames: browsers hand binary ones to pusher-js as Blobs, which it cannot parse.
     this.ws.send(frame, { binary: false });
+    this.host.traffic.out++;
     return true;
   }
 
@@ -148,6 +151,7 @@ export class Connection {
 
   private onFrame(data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): void {
     const now = Date.now();
+    this.host.traffic.in++;
     this.lastSeen = now;
     this.pingSentAt = 0;
     if (!this.bucket.take(now)) {

@@ -13,7 +13,7 @@ import { configRoutes } from './config.routes.ts';
 import { LocalBus, type EventBus } from './event-bus.ts';
 import { ExternalBroadcaster } from './external-broadcaster.ts';
 import { httpApiRoutes, type ChannelDirectory } from './http-api.routes.ts';
-import { PusherServer, type ClientAddressFn } from './pusher-server.ts';
+import { PusherServer, type ClientAddressFn, type PusherServerStats } from './pusher-server.ts';
 import { keepRawJson } from './raw-body.ts';
 import { RedisBus } from './redis-bus.ts';
 import { RedisChannelState } from './redis-channel-state.ts';
@@ -60,10 +60,17 @@ const pathOnlyRequest = {
   }),
 } as unknown as Record<string, (value: unknown) => string>;
 
+/** This instance's sockets and traffic, and whether it is on the Redis bus (when REDIS_URL is set). */
+export interface RealtimeStats extends PusherServerStats {
+  redisBusConnected?: boolean;
+}
+
 export interface Realtime {
   broadcaster: Broadcaster;
   /** The embedded server (null with an external service): stats, and direct delivery for tests. */
   server: PusherServer | null;
+  /** For /metrics; null with an external service (no sockets here). */
+  stats(): RealtimeStats | null;
   close(): Promise<void>;
 }
 
@@ -191,5 +198,9 @@ export async function registerRealtime(app: FastifyInstance, opts: RealtimeOptio
 
   if (cfg.driver === 'embedded' && cfg.secretGenerated) log.info('PUSHER_APP_SECRET not set: generated one for this process (set it to use the Pusher HTTP API)');
   log.info({ driver: cfg.driver, key: cfg.key }, 'realtime ready');
-  return { broadcaster, server, close };
+  const stats = () => {
+    if (!server) return null;
+    return bus instanceof RedisBus ? { ...server.stats(), redisBusConnected: bus.connected } : server.stats();
+  };
+  return { broadcaster, server, stats, close };
 }

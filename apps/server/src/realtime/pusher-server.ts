@@ -47,6 +47,11 @@ export const TERMINATE_EVENT = 'slipway_internal:terminate_connections';
 export interface PusherServerStats {
   connections: number;
   channels: number;
+  /** Subscriptions of this instance's sockets (a socket on three channels counts three). */
+  subscriptions: number;
+  /** Frames received from clients, and sent to them, since start. */
+  messagesIn: number;
+  messagesOut: number;
 }
 
 /**
@@ -62,6 +67,7 @@ export class PusherServer implements ConnectionHost {
   private readonly users = new Map<string, Set<Connection>>();
   private readonly addresses: AddressLimits;
   private readonly sweepTimer: NodeJS.Timeout;
+  readonly traffic = { in: 0, out: 0 };
   /** Set by the composition: where events go to reach every instance (the bus). */
   toBus: (event: RealtimeEvent) => void = (e) => this.deliver(e);
   /** Set by the composition: webhooks to the application, when configured. */
@@ -291,7 +297,9 @@ export class PusherServer implements ConnectionHost {
   // ---- queries ------------------------------------------------------------------------------
 
   stats(): PusherServerStats {
-    return { connections: this.connections.size, channels: this.registry.size };
+    let subscriptions = 0;
+    for (const [, n] of this.registry.occupied()) subscriptions += n;
+    return { connections: this.connections.size, channels: this.registry.size, subscriptions, messagesIn: this.traffic.in, messagesOut: this.traffic.out };
   }
 
   /** Open sockets counted against a client address (as `limitKey` writes it). */

@@ -114,6 +114,11 @@ export class RedisBus implements EventBus {
     return bus;
   }
 
+  /** Both connections are up and the subscription is complete (for /metrics). */
+  get connected(): boolean {
+    return !this.closed && !this.offBus && this.pub.status === 'ready' && this.sub.status === 'ready';
+  }
+
   private get topics(): string[] {
     return [this.topic, this.queryTopic, this.replyTopic];
   }

@@ -10,11 +10,24 @@ import { parseReport, toReportInput } from './parse-report.ts';
 import { verifySignature, type Headers } from './signature.ts';
 import { errorText, signedBodyText, signedHeaders, storable, unsignedHeaders } from './delivery-record.ts';
 
+/** What became of a delivery (the `outcome` of `webhook_deliveries`). */
+export type DeliveryOutcome = 'accepted' | 'ignored' | 'duplicate' | 'rejected';
+
 export interface IntakeAnswer {
   status: number;
+  outcome: DeliveryOutcome;
   body: Record<string, unknown>;
   /** The delivery carried a valid signature. Those without one count against the client's reject limit. */
   signed: boolean;
+}
+
+/** Where the intake reports each delivery (metrics/ implements it); optional. */
+export interface IntakeMetrics {
+  /**
+   * One delivery answered (or `failed`: not stored, a 500), and how long the intake took.
+   * `reason`: the error code of a rejected one (`invalid_signature`, `malformed_json`, …).
+   */
+  delivery(outcome: DeliveryOutcome | 'failed', seconds: number, reason?: string): void;
 }
 
 export interface WebhookIntakeDeps {
@@ -37,6 +50,7 @@ export interface WebhookIntakeDeps {
   followUps?: ((db: Db, accepted: AcceptedReport) => Promise<void>)[];
   clock?: () => number;
   log: FastifyBaseLogger;
+  metrics?: IntakeMetrics;
 }
 
 /** A CI report that changed a deployment (inside the delivery's transaction). */
@@ -66,7 +80,31 @@ export class WebhookIntake {
   }
 
   /** `client`: the sender's address, for the log line of a delivery without a valid signature. */
-  async receive(raw: Buffer, headers: Headers, client?: string): Promise<IntakeAnswer> {
+  receive(raw: Buffer, headers: Headers, client?: string): Promise<IntakeAnswer> {
+    return this.timed(() => this.handle(raw, headers, client));
+  }
+
+  /** A delivery refused before its body could be read (too large): its signature is unknown. */
+  refuse(headers: Headers, client: string | undefined, status: number, error: string, message: string): Promise<IntakeAnswer> {
+    return this.timed(() => this.rejectUnsigned(this.clock(), headers, client, undefined, status, error, message));
+  }
+
+  private async timed(work: () => Promise<IntakeAnswer>): Promise<IntakeAnswer> {
+    const metrics = this.deps.metrics;
+    if (!metrics) return work();
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const a = await work();
+      metrics.delivery(a.outcome, seconds(), a.outcome === 'rejected' ? String(a.body.error) : undefined);
+      return a;
+    } catch (err) {
+      metrics.delivery('failed', seconds());
+      throw err;
+    }
+  }
+
+  private async handle(raw: Buffer, headers: Headers, client?: string): Promise<IntakeAnswer> {
     const { writes, deliveries, log } = this.deps;
     const nowMs = this.clock();
     const now = new Date(nowMs).toISOString();
@@ -116,23 +154,19 @@ export class WebhookIntake {
 
     if (result === 'duplicate') {
       await writes.run((trx) => deliveries.record(trx, { ...base, outcome: 'duplicate', http_status: 200, error: null, idempotency_key: null, deployment_id: null }));
-      return { status: 200, body: { ok: true, outcome: 'duplicate', message: 'already received; nothing changed' }, signed: true };
+      return { status: 200, outcome: 'duplicate', body: { ok: true, outcome: 'duplicate', message: 'already received; nothing changed' }, signed: true };
     }
     if (result.kind === 'ignored') {
-      return { status: 200, body: { ok: true, outcome: 'ignored', deployment_id: String(result.deploymentId), message: result.reason }, signed: true };
+      return { status: 200, outcome: 'ignored', body: { ok: true, outcome: 'ignored', deployment_id: String(result.deploymentId), message: result.reason }, signed: true };
     }
     this.deps.broadcaster.publish(result.change);
     const p = result.change.payload;
     return {
       status: 200,
+      outcome: 'accepted',
       body: { ok: true, outcome: 'accepted', deployment_id: p.deployment_id, status: p.status, progress: p.progress, sequence: p.sequence },
       signed: true,
     };
-  }
-
-  /** A delivery refused before its body could be read (too large): its signature is unknown. */
-  refuse(headers: Headers, client: string | undefined, status: number, error: string, message: string): Promise<IntakeAnswer> {
-    return this.rejectUnsigned(this.clock(), headers, client, undefined, status, error, message);
   }
 
   /**
@@ -152,7 +186,7 @@ export class WebhookIntake {
     const rejected: DeliveryRecord = { ...base, outcome: 'rejected', http_status: status, error: errorText(error, message), idempotency_key: null, deployment_id: null };
     await this.deps.writes.run((trx) => this.deps.deliveries.record(trx, rejected));
     this.deps.onRejected?.();
-    return { status, body: details ? { error, message, details } : { error, message }, signed: base.signature_valid === 1 };
+    return { status, outcome: 'rejected', body: details ? { error, message, details } : { error, message }, signed: base.signature_valid === 1 };
   }
 }
 
