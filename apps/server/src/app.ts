@@ -17,6 +17,7 @@ import { requestAuthenticator } from './auth/auth.hooks.ts';
 import { applicationRoutes } from './applications/applications.routes.ts';
 import { moduleRoutes } from './modules/modules.routes.ts';
 import { webRoutes } from './web/web.routes.ts';
+import { registerOpenApi } from './openapi/openapi.ts';
 import { gitHttpRoutes, RepoPermissions } from './git/index.ts';
 import { metricsRoutes } from './metrics/index.ts';
 
@@ -39,6 +40,8 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
   await app.register(helmet, securityHeaders(realtimeConfig));
   app.decorateRequest('user', null);
   await app.register(cookie);
+  // Before the routes: the OpenAPI document (/api/openapi.json) collects them as they are added.
+  await registerOpenApi(app);
 
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, req, reply) => {
     if (err.statusCode && err.statusCode < 500) {

@@ -1,8 +1,31 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import {
+  apiErrorSchema,
+  generateModuleResponseSchema,
+  listResponseSchema,
+  moduleDeleteResponseSchema,
+  moduleInputSchema,
+  modulePreviewResponseSchema,
+  moduleViewSchema,
+} from '@slipway/contracts';
 import type { AuthService } from '../auth/auth.service.ts';
 import { requireUser } from '../auth/auth.hooks.ts';
 import { ModuleError } from './module-errors.ts';
 import type { ModulesService } from './modules.service.ts';
+import { SIGNED_IN, SIGNED_IN_ERRORS, answer, describeOnly } from '../openapi/route-schemas.ts';
+
+// Route schemas (the OpenAPI document): the service parses bodies itself, with moduleInputSchema.
+const tags = ['modules'];
+const slugParams = z.object({ slug: z.string().describe("The module's slug") });
+const invalid = answer('invalid_input: `details` names each bad field', apiErrorSchema);
+const notFound = answer('No such module that you can see', apiErrorSchema);
+const generateErrors = {
+  ...SIGNED_IN_ERRORS,
+  409: answer('The slug or branch is taken, or the base branch is refused', apiErrorSchema),
+  422: invalid,
+  502: answer('Saved, but publishing failed (waiting for the publish only)', apiErrorSchema),
+};
 
 export interface ModuleRoutesOptions {
   auth: AuthService;
@@ -11,29 +34,69 @@ export interface ModuleRoutesOptions {
 
 /** Module manager API: CRUD, preview (dry run), and create/update that publish and deploy. */
 export const moduleRoutes: FastifyPluginAsync<ModuleRoutesOptions> = async (app, { auth, modules }) => {
+  describeOnly(app);
   app.addHook('preHandler', requireUser(auth));
   app.setErrorHandler((err, _req, reply) => {
     if (!(err instanceof ModuleError)) throw err; // the app's handler answers the rest
     return reply.code(err.status).send(err.details ? { error: err.code, message: err.message, details: err.details } : { error: err.code, message: err.message });
   });
 
-  app.get('/api/admin/modules', async (req) => ({ data: await modules.list(req.user!) }));
+  app.get('/api/admin/modules', { schema: { tags, summary: 'Modules you can see', security: SIGNED_IN, response: { 200: listResponseSchema(moduleViewSchema), ...SIGNED_IN_ERRORS } } }, async (req) => ({ data: await modules.list(req.user!) }));
 
-  app.post('/api/admin/modules/preview', async (req) => ({ files: await modules.preview(req.body) }));
+  app.post(
+    '/api/admin/modules/preview',
+    { schema: { tags, summary: 'The files a module would generate (dry run)', security: SIGNED_IN, body: moduleInputSchema, response: { 200: modulePreviewResponseSchema, ...SIGNED_IN_ERRORS, 422: invalid } } },
+    async (req) => ({ files: await modules.preview(req.body) }),
+  );
 
-  app.post('/api/admin/modules', async (req, reply) => {
+  const created = answer('Created, and published (SLIPWAY_PUBLISH_WAIT_MS > 0), or git publishing off', generateModuleResponseSchema);
+  const queued = answer('Saved and queued: `deployment` is pending and `branches` empty; follow it live', generateModuleResponseSchema);
+  const createSchema = { tags, summary: 'Create a module, publish its branch, start its deployment', security: SIGNED_IN, body: moduleInputSchema, response: { 201: created, 202: queued, ...generateErrors } };
+  app.post('/api/admin/modules', { schema: createSchema }, async (req, reply) => {
     const r = await modules.create(req.user!, req.body);
     // 202: saved and queued, but publishing outlasted the wait; the deployment follows over realtime.
     const pending = r.module.git.enabled && r.branches.length === 0;
     return reply.code(pending ? 202 : 201).send(r);
   });
 
-  app.get<{ Params: { slug: string } }>('/api/admin/modules/:slug', async (req) => modules.get(req.user!, req.params.slug));
+  app.get<{ Params: { slug: string } }>(
+    '/api/admin/modules/:slug',
+    { schema: { tags, summary: 'A module, with its latest deployment', security: SIGNED_IN, params: slugParams, response: { 200: moduleViewSchema, ...SIGNED_IN_ERRORS, 404: notFound } } },
+    async (req) => modules.get(req.user!, req.params.slug),
+  );
 
-  app.put<{ Params: { slug: string } }>('/api/admin/modules/:slug', async (req) => modules.update(req.user!, req.params.slug, req.body));
+  app.put<{ Params: { slug: string } }>(
+    '/api/admin/modules/:slug',
+    {
+      schema: {
+        tags,
+        summary: 'Change a module, publish it again',
+        security: SIGNED_IN,
+        params: slugParams,
+        body: moduleInputSchema,
+        response: { 200: generateModuleResponseSchema, ...generateErrors, 404: notFound },
+      },
+    },
+    async (req) => modules.update(req.user!, req.params.slug, req.body),
+  );
 
   // ?deleteBranches=true also deletes the module's branch in each target repository (docs/web.md).
-  app.delete<{ Params: { slug: string }; Querystring: { deleteBranches?: string } }>('/api/admin/modules/:slug', async (req, reply) => {
+  const deleteSchema = {
+    tags,
+    summary: 'Delete a module (and its branches)',
+    security: SIGNED_IN,
+    params: slugParams,
+    querystring: z.object({ deleteBranches: z.enum(['true', 'false']).optional().describe("'true': also delete the module's branch in each target repository") }),
+    response: {
+      200: answer('Deleted, with its branches (deleteBranches=true)', moduleDeleteResponseSchema),
+      204: z.undefined().describe('Deleted'),
+      400: answer("deleteBranches is neither 'true' nor 'false'", apiErrorSchema),
+      ...SIGNED_IN_ERRORS,
+      404: notFound,
+      502: answer('A branch could not be deleted: the module is kept', apiErrorSchema),
+    },
+  };
+  app.delete<{ Params: { slug: string }; Querystring: { deleteBranches?: string } }>('/api/admin/modules/:slug', { schema: deleteSchema }, async (req, reply) => {
     const flag = req.query.deleteBranches;
     if (flag !== undefined && flag !== 'true' && flag !== 'false') {
       return reply.code(400).send({ error: 'bad_request', message: "deleteBranches must be 'true' or 'false'" });
