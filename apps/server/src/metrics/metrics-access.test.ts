@@ -97,6 +97,11 @@ describe('SLIPWAY_METRICS_PORT', () => {
     expect(post.headers.get('allow')).toBe('GET, HEAD');
   });
 
+  it('refuses to start on a port in use, naming the setting', async () => {
+    const taken = new URL(url).port;
+    await expect(startTestServer('sqlite', { SLIPWAY_METRICS_PORT: taken })).rejects.toThrow(new RegExp(`SLIPWAY_METRICS_PORT: cannot listen on 127\\.0\\.0\\.1:${taken}: .*EADDRINUSE`));
+  });
+
   it('stops listening when the server closes', async () => {
     const other = await startTestServer('sqlite', { SLIPWAY_METRICS_PORT: '0' });
     const otherUrl = other.ctx.metricsServer!.url!;

@@ -42,9 +42,10 @@ export class MetricsServer {
 
   async listen(host: string): Promise<string> {
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
+      const failed = (err: Error) => reject(new Error(`SLIPWAY_METRICS_PORT: cannot listen on ${host}:${this.o.port}: ${err.message}`));
+      this.server.once('error', failed);
       this.server.listen(this.o.port, host, () => {
-        this.server.off('error', reject);
+        this.server.off('error', failed);
         resolve();
       });
     });

@@ -1,5 +1,5 @@
 /**
- * Issue 14, item 1: `/metrics` scraped after a real deployment. A real server on SQLite publishes a
+ * Issue 14, item 1: `/metrics` scraped after a real deployment. A real server (SQLite, PostgreSQL) publishes a
  * module to two git repositories, CI's signed webhooks take it to success, a websocket client
  * subscribes; the scrape must show each of those in its counters, histograms and gauges.
  */
@@ -11,12 +11,12 @@ import { WebSocket } from 'ws';
 import { ensureBareRepo } from '../git/index.ts';
 import { DEFAULT_APP_KEY } from '../realtime/index.ts';
 import { call, sendWebhook } from '../test-support/http.ts';
-import { ADMIN, startTestServer, TEST_SECRET, type TestServer } from '../test-support/server.ts';
+import { ADMIN, DIALECTS, startTestServer, TEST_SECRET, type TestServer } from '../test-support/server.ts';
 import { sample, scrape, type Samples } from './testing.ts';
 
 const mod = { name: 'Gauges', fields: [{ name: 'title', type: 'string', required: true }], applications: ['backend', 'frontend'] };
 
-describe('GET /metrics after a real deployment (SQLite)', () => {
+describe.each(DIALECTS)('GET /metrics after a real deployment, on %s', (dialect) => {
   let s: TestServer;
   let admin: string;
   const dir = mkdtempSync(join(tmpdir(), 'slipway-metrics-'));
@@ -27,7 +27,7 @@ describe('GET /metrics after a real deployment (SQLite)', () => {
     for (const app of ['backend', 'frontend']) await ensureBareRepo(repos, app, { initialFiles: [{ path: 'README.md', content: `# ${app}\n` }] });
     writeFileSync(join(dir, 'apps.yaml'), `applications:\n  - id: backend\n    repoUrl: ${join(repos, 'backend.git')}\n  - id: frontend\n    repoUrl: ${join(repos, 'frontend.git')}\n`);
     // The create call waits for its publish, so the pushes are done when it answers.
-    s = await startTestServer('sqlite', { SLIPWAY_CONFIG: join(dir, 'apps.yaml'), SLIPWAY_PUBLISH_WAIT_MS: '60000' });
+    s = await startTestServer(dialect, { SLIPWAY_CONFIG: join(dir, 'apps.yaml'), SLIPWAY_PUBLISH_WAIT_MS: '60000' });
     admin = await s.ctx.auth.createToken(ADMIN.email, 't');
     before = await scrape(`${s.url}/metrics`);
   });
