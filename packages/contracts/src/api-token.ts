@@ -4,20 +4,26 @@ import { z } from 'zod';
  * Personal access tokens as `GET/POST /api/auth/tokens` show them. The token itself is answered once,
  * by the create call; afterwards only its name and dates are shown (the server keeps a hash).
  */
-export interface ApiToken {
-  id: number;
-  name: string;
-  created_at: string;
-  /** Updated at most once a minute per token. */
-  last_used_at: string | null;
-  /** null: never expires. */
-  expires_at: string | null;
-}
+export const apiTokenSchema = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    created_at: z.string(),
+    /** Updated at most once a minute per token. */
+    last_used_at: z.string().nullable().describe('Updated at most once a minute per token'),
+    /** null: never expires. */
+    expires_at: z.string().nullable().describe('null: never expires'),
+  })
+  .meta({ id: 'ApiToken' });
+export type ApiToken = z.infer<typeof apiTokenSchema>;
 
-export interface CreatedApiToken extends ApiToken {
-  /** `slp_…`: shown once, never again. */
-  token: string;
-}
+export const createdApiTokenSchema = apiTokenSchema
+  .extend({
+    /** `slp_…`: shown once, never again. */
+    token: z.string().describe('`slp_…`: shown once, never again'),
+  })
+  .meta({ id: 'CreatedApiToken' });
+export type CreatedApiToken = z.infer<typeof createdApiTokenSchema>;
 
 export const API_TOKEN_NAME_MAX = 200;
 export const API_TOKEN_MAX_DAYS = 3650;

@@ -5,3 +5,4 @@ export * from './module.ts';
 export * from './module-api.ts';
 export * from './image-tags.ts';
 export * from './api-token.ts';
+export * from './api.ts';

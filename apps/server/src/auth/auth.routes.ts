@@ -3,12 +3,16 @@ import rateLimit from '@fastify/rate-limit';
 import { limitKey } from '../http/client-address.ts';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { createApiTokenSchema } from '@slipway/contracts';
+import { apiErrorSchema, apiTokenSchema, createApiTokenSchema, createdApiTokenSchema, listResponseSchema, loginRequestSchema, loginResponseSchema, okSchema, userSchema } from '@slipway/contracts';
 import { AuthError, type AuthService } from './auth.service.ts';
 import { CSRF_COOKIE, SESSION_COOKIE, requireUser } from './auth.hooks.ts';
 import { sendValidationError } from '../http/errors.ts';
+import { SIGNED_IN, SIGNED_IN_ERRORS, answer, describeOnly } from '../openapi/route-schemas.ts';
 
-const loginBody = z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1000) });
+// Route schemas (the OpenAPI document); the handlers parse bodies themselves, with the same schemas.
+const tags = ['auth'];
+const invalid = answer('invalid_input: `details` names each bad field', apiErrorSchema);
+const tooMany = answer('Too many attempts: from this address, or for this account (Retry-After says when to try again)', apiErrorSchema);
 const ID = /^\d{1,15}$/;
 
 export interface AuthRoutesOptions {
@@ -22,6 +26,7 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
 /** Sign-in, sign-out, who-am-I, and the signed-in user's personal access tokens. */
 export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, secureCookie, loginPerAddressPerMinute }) => {
+  describeOnly(app);
   // Per address (an IPv6 address's /64), in memory: bounds what one client can try across every
   // account. The per-account lock (auth.login) lives in the database, so it holds across instances.
   await app.register(rateLimit, { global: false });
@@ -40,8 +45,14 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
     }),
   });
 
-  app.post('/api/auth/login', { onRequest: perAddress }, async (req, reply) => {
-    const body = loginBody.safeParse(req.body);
+  const loginSchema = {
+    tags,
+    summary: 'Sign in: sets the session cookie and the XSRF-TOKEN cookie',
+    body: loginRequestSchema,
+    response: { 200: loginResponseSchema, 401: answer('Wrong email or password', apiErrorSchema), 422: invalid, 429: tooMany },
+  };
+  app.post('/api/auth/login', { onRequest: perAddress, schema: loginSchema }, async (req, reply) => {
+    const body = loginRequestSchema.safeParse(req.body);
     if (!body.success) return sendValidationError(reply, body.error);
     const s = await auth.login(body.data.email, body.data.password);
     if (!s.ok && s.reason === 'locked') {
@@ -59,7 +70,8 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
     return { user: s.user, csrf_token: s.csrfToken };
   });
 
-  app.post('/api/auth/logout', { preHandler: requireUser(auth) }, async (req, reply) => {
+  const logoutSchema = { tags, summary: 'Sign out: ends the session', security: SIGNED_IN, response: { 200: okSchema, ...SIGNED_IN_ERRORS } };
+  app.post('/api/auth/logout', { preHandler: requireUser(auth), schema: logoutSchema }, async (req, reply) => {
     const sid = req.cookies[SESSION_COOKIE];
     if (sid) await auth.logout(sid);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -67,12 +79,20 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
     return { ok: true };
   });
 
-  app.get('/api/auth/me', { preHandler: requireUser(auth) }, async (req) => req.user);
+  app.get('/api/auth/me', { preHandler: requireUser(auth), schema: { tags, summary: 'Who is signed in', security: SIGNED_IN, response: { 200: userSchema, ...SIGNED_IN_ERRORS } } }, async (req) => req.user);
 
-  app.get('/api/auth/tokens', { preHandler: requireUser(auth) }, async (req) => ({ data: await auth.listTokens(req.user!.id) }));
+  const listSchema = { tags, summary: 'Your personal access tokens (never the tokens themselves)', security: SIGNED_IN, response: { 200: listResponseSchema(apiTokenSchema), ...SIGNED_IN_ERRORS } };
+  app.get('/api/auth/tokens', { preHandler: requireUser(auth), schema: listSchema }, async (req) => ({ data: await auth.listTokens(req.user!.id) }));
 
   // A session, not a token: a leaked token must not be able to mint its own successors.
-  app.post('/api/auth/tokens', { preHandler: requireUser(auth, { session: true }) }, async (req, reply) => {
+  const createSchema = {
+    tags,
+    summary: 'Create a personal access token (with a session only); the token is answered once',
+    security: [{ session: [] }],
+    body: createApiTokenSchema,
+    response: { 201: createdApiTokenSchema, ...SIGNED_IN_ERRORS, 409: answer('You hold API_TOKENS_MAX_PER_USER tokens already', apiErrorSchema), 422: invalid },
+  };
+  app.post('/api/auth/tokens', { preHandler: requireUser(auth, { session: true }), schema: createSchema }, async (req, reply) => {
     const body = createApiTokenSchema.safeParse(req.body);
     if (!body.success) return sendValidationError(reply, body.error);
     try {
@@ -83,7 +103,14 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
     }
   });
 
-  app.delete<{ Params: { id: string } }>('/api/auth/tokens/:id', { preHandler: requireUser(auth) }, async (req, reply) => {
+  const revokeSchema = {
+    tags,
+    summary: 'Revoke one of your tokens',
+    security: SIGNED_IN,
+    params: z.object({ id: z.string().describe("The token's id") }),
+    response: { 204: z.undefined().describe('Revoked'), ...SIGNED_IN_ERRORS, 404: answer('No such token of yours', apiErrorSchema) },
+  };
+  app.delete<{ Params: { id: string } }>('/api/auth/tokens/:id', { preHandler: requireUser(auth), schema: revokeSchema }, async (req, reply) => {
     const revoked = ID.test(req.params.id) ? await auth.revokeToken(Number(req.params.id), req.user!.id) : undefined;
     if (!revoked) return reply.code(404).send({ error: 'not_found', message: `no token ${req.params.id} of yours` });
     return reply.code(204).send();

@@ -1,13 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DEPLOYMENT_EVENT_NAME } from '@slipway/contracts';
+import { clientConfigSchema, DEPLOYMENT_EVENT_NAME, type RealtimeClientConfig } from '@slipway/contracts';
 import type { RealtimeConfig } from './config.ts';
+import { describeOnly } from '../openapi/route-schemas.ts';
 
 /**
  * `GET /api/config` (realtime part): what the browser gives `new Echo({...})`. With the embedded
  * server the socket is on Slipway's own origin, so host/port/scheme follow the request (behind a
  * proxy: set Fastify's trustProxy); with an external service they are PUSHER_HOST/PORT/SCHEME.
  */
-export function realtimeClientConfig(cfg: RealtimeConfig, req: FastifyRequest) {
+export function realtimeClientConfig(cfg: RealtimeConfig, req: FastifyRequest): RealtimeClientConfig {
     let host: string | null = cfg.host;
     let scheme = cfg.scheme;
     let port = cfg.port;
@@ -52,5 +53,7 @@ export function realtimeClientConfig(cfg: RealtimeConfig, req: FastifyRequest) {
 }
 
 export async function configRoutes(scope: FastifyInstance, opts: { config: RealtimeConfig }): Promise<void> {
-  scope.get('/api/config', async (req) => ({ realtime: realtimeClientConfig(opts.config, req) }));
+  describeOnly(scope);
+  const schema = { tags: ['realtime'], summary: 'What the browser gives `new Echo({...})` (docs/realtime.md)', response: { 200: clientConfigSchema } };
+  scope.get('/api/config', { schema }, async (req) => ({ realtime: realtimeClientConfig(opts.config, req) }));
 }

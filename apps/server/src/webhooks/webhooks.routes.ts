@@ -1,6 +1,31 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { IntakeAnswer, WebhookIntake } from './webhook-intake.service.ts';
 import { registerRejectLimit } from './reject-limit.ts';
+import { apiErrorSchema, ciReportSchema, webhookAnswerSchema } from '@slipway/contracts';
+import { answer as documented, describeOnly } from '../openapi/route-schemas.ts';
+
+/**
+ * The route's schema (the OpenAPI document). The intake reads the raw bytes itself (the signature
+ * covers them) and parses them with ciReportSchema: its refusals keep their order and shapes.
+ */
+const schema = {
+  tags: ['webhook'],
+  summary: "CI's signed status report (docs/contracts.md, section 1)",
+  description:
+    'Authenticated by its signature: `X-Webhook-Signature: sha256=<hex HMAC-SHA256 of the exact raw body>`, or Standard Webhooks headers ' +
+    '(`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`). Only `status` is required; unknown fields are ignored.',
+  security: [{ webhookSignature: [] }],
+  body: ciReportSchema,
+  response: {
+    200: documented('Committed (`accepted`), a repeated delivery (`duplicate`: nothing changed), or `ignored` (an earlier attempt, a finished target)', webhookAnswerSchema),
+    400: documented('malformed_json: the body is not JSON', apiErrorSchema),
+    401: documented('invalid_signature: missing or wrong signature, or a stale timestamp', apiErrorSchema),
+    413: documented('payload_too_large: over WEBHOOK_MAX_BODY_BYTES', apiErrorSchema),
+    422: documented('invalid_payload: an unknown status or a field of the wrong type; `details` names each', apiErrorSchema),
+    429: documented('rate_limited: too many deliveries without a valid signature from this address (Retry-After)', apiErrorSchema),
+    500: documented('internal: the delivery was not stored; send it again', apiErrorSchema),
+  },
+};
 
 export interface WebhookRoutesOptions {
   intake: WebhookIntake;
@@ -11,6 +36,7 @@ export interface WebhookRoutesOptions {
 
 /** `POST /api/webhooks/dokploy/deployment` (docs/contracts.md §1). The HMAC needs the exact raw bytes. */
 export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, { intake, maxBodyBytes, rejectLimitPerMinute }) => {
+  describeOnly(app);
   const limit = rejectLimitPerMinute > 0 ? await registerRejectLimit(app, rejectLimitPerMinute) : undefined;
 
   app.removeAllContentTypeParsers();
@@ -47,7 +73,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
   // `rateLimit: false`: no application-wide limit may ever slow signed deliveries.
   app.post(
     '/api/webhooks/dokploy/deployment',
-    { bodyLimit: maxBodyBytes, logLevel: 'warn', config: { rateLimit: false }, ...(limit ? { onRequest: refuseOverLimit } : {}) },
+    { schema, bodyLimit: maxBodyBytes, logLevel: 'warn', config: { rateLimit: false }, ...(limit ? { onRequest: refuseOverLimit } : {}) },
     async (req, reply) => {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       return answer(req, reply, await intake.receive(raw, req.headers, req.ip));

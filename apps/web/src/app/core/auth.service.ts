@@ -1,13 +1,11 @@
 import { HttpClient, HttpErrorResponse } from '@angular/common/http';
 import { Injectable, computed, inject, signal } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
+import type { AuthUser, LoginRequest, LoginResponse } from '@slipway/contracts';
 import { apiProblem } from './api-error';
 
-export interface User {
-  id: number;
-  email: string;
-  role: 'admin' | 'member';
-}
+/** `GET /api/auth/me`: the contracts' `userSchema`, as the server's route declares it. */
+export type User = AuthUser;
 
 /**
  * The signed-in user, from the server's cookie session (`slipway_session`, httpOnly). Mutating
@@ -41,7 +39,7 @@ export class AuthService {
   }
 
   async signIn(email: string, password: string): Promise<User> {
-    const r = await firstValueFrom(this.http.post<{ user: User }>('/api/auth/login', { email, password }));
+    const r = await firstValueFrom(this.http.post<LoginResponse>('/api/auth/login', { email, password } satisfies LoginRequest));
     this.problem.set(null);
     this.user.set(r.user);
     return r.user;

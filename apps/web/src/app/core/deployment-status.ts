@@ -1,17 +1,13 @@
-import type { DeploymentStatusUpdated, DeploymentTargetView } from '@slipway/contracts';
+import type { DeploymentDetail, DeploymentStatusUpdated, DeploymentTargetView, DeploymentView } from '@slipway/contracts';
 import { DEPLOYMENT_STATUSES, isTerminal, statusRank, type DeploymentStatus } from '@slipway/contracts/status';
 
 export { DEPLOYMENT_STATUSES, isTerminal, statusRank, type DeploymentStatus };
-export type { DeploymentStatusUpdated, DeploymentTargetView } from '@slipway/contracts';
-
-/** A deployment as the list endpoints return it (DeploymentView on the server). */
-export type DeploymentView = DeploymentStatusUpdated & { created_at: string; updated_at: string; owner_id: number | null };
-
-/** `GET /api/admin/deployments/:id` and `/:slug/status`: the view plus its recent history. */
-export type DeploymentDetail = DeploymentView & {
-  all_logs: string[];
-  events: { sequence: number; application_id?: string | null; status: DeploymentStatus; message: string | null; logs: string[]; created_at: string }[];
-};
+/**
+ * A deployment as the list endpoints return it, and with its recent history (`GET
+ * /api/admin/deployments/:id` and `/:slug/status`): the contracts' schemas, the ones the server's
+ * routes declare (types only: no zod in the page).
+ */
+export type { DeploymentDetail, DeploymentStatusUpdated, DeploymentTargetView, DeploymentView };
 
 /** The stages a deployment goes through, in order; the last one is how it ended. */
 export const STAGES = ['pending', 'building', 'deploying'] as const;

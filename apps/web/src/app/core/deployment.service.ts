@@ -1,6 +1,7 @@
 import { HttpClient, HttpParams } from '@angular/common/http';
 import { DestroyRef, Injectable, type Signal, computed, inject, signal } from '@angular/core';
 import { Subject, firstValueFrom } from 'rxjs';
+import type { DeploymentPage, ListResponse } from '@slipway/contracts';
 import { apiProblem } from './api-error';
 import {
   type DeploymentDetail,
@@ -147,8 +148,8 @@ export class DeploymentService {
       if (filter.status) params = params.set('status', filter.status);
       if (filter.module) params = params.set('module', filter.module);
       const [active, recent] = await Promise.all([
-        firstValueFrom(this.http.get<{ data: DeploymentView[] }>('/api/admin/deployments/active')),
-        firstValueFrom(this.http.get<{ data: DeploymentView[] }>('/api/admin/deployments', { params })),
+        firstValueFrom(this.http.get<ListResponse<DeploymentView>>('/api/admin/deployments/active')),
+        firstValueFrom(this.http.get<DeploymentPage>('/api/admin/deployments', { params })),
       ]);
       for (const d of [...active.data, ...recent.data]) this.apply(d, 'snapshot');
       this.problem.set(null);
@@ -228,7 +229,7 @@ export class DeploymentService {
   private async refetchShown(): Promise<void> {
     const ids = new Set([...this.watched.keys(), ...this.active().map((d) => d.deployment_id)]);
     try {
-      const active = await firstValueFrom(this.http.get<{ data: DeploymentView[] }>('/api/admin/deployments/active'));
+      const active = await firstValueFrom(this.http.get<ListResponse<DeploymentView>>('/api/admin/deployments/active'));
       for (const d of active.data) this.apply(d, 'snapshot');
       await Promise.all([...ids].map((id) => this.refresh(id).catch(() => undefined)));
       this.problem.set(null);

@@ -4,24 +4,11 @@ import Echo from 'laravel-echo';
 import Pusher from 'pusher-js';
 import { RESYNC_EVENT_NAME } from '@slipway/contracts/realtime';
 import { Subject, firstValueFrom } from 'rxjs';
+import type { ChannelAuthResponse, ClientConfig, RealtimeClientConfig } from '@slipway/contracts';
 import type { DeploymentStatusUpdated } from './deployment-status';
 
-/** `GET /api/config` → `realtime` (docs/realtime.md): what pusher-js and Echo need. */
-export interface RealtimeClientConfig {
-  key: string;
-  cluster: string;
-  echo: {
-    wsHost: string;
-    wsPort: number;
-    wssPort: number;
-    forceTLS: boolean;
-    enabledTransports: ('ws' | 'wss')[];
-    authEndpoint: string;
-  };
-  userChannelPattern: string;
-  adminChannel: string | null;
-  event: string;
-}
+/** `GET /api/config` → `realtime` (docs/realtime.md): what pusher-js and Echo need, as the server's route declares it. */
+export type { RealtimeClientConfig };
 
 /**
  * - `offline`: not started (signed out) or stopped;
@@ -70,7 +57,7 @@ export class WebsocketService {
     this.problem.set(null);
     let cfg: RealtimeClientConfig;
     try {
-      cfg = (await firstValueFrom(this.http.get<{ realtime: RealtimeClientConfig }>('/api/config'))).realtime;
+      cfg = (await firstValueFrom(this.http.get<ClientConfig>('/api/config'))).realtime;
     } catch {
       if (gen !== this.generation) return;
       this.state.set('failed');
@@ -91,7 +78,7 @@ export class WebsocketService {
         transport: 'ajax',
         customHandler: ({ socketId, channelName }, callback) => {
           const body = new HttpParams().set('socket_id', socketId).set('channel_name', channelName);
-          this.http.post<{ auth: string }>(cfg.echo.authEndpoint, body).subscribe({
+          this.http.post<ChannelAuthResponse>(cfg.echo.authEndpoint, body).subscribe({
             next: (r) => callback(null, r),
             error: (err: unknown) => callback(err instanceof Error ? err : new Error('channel authorization failed'), null),
           });
