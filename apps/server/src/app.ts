@@ -56,10 +56,10 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
   const { db } = ctx.database;
   await app.register(healthRoutes, { db });
   await app.register(authRoutes, { auth: ctx.auth, secureCookie: ctx.config.session.secureCookie, loginPerAddressPerMinute: ctx.config.login.perAddressPerMinute });
-  await app.register(deploymentRoutes, { db, auth: ctx.auth, deployments: ctx.deployments });
+  await app.register(deploymentRoutes, { db, auth: ctx.auth, deployments: ctx.deployments, live: ctx.live });
   await app.register(deploymentControlRoutes, { auth: ctx.auth, controls: ctx.controls });
   await app.register(applicationRoutes, { auth: ctx.auth, registry: ctx.applications });
-  await app.register(moduleRoutes, { auth: ctx.auth, modules: ctx.modules });
+  await app.register(moduleRoutes, { auth: ctx.auth, modules: ctx.modules, live: ctx.live });
   await app.register(webhookRoutes, {
     intake: ctx.intake,
     maxBodyBytes: ctx.config.webhook.maxBodyBytes,
