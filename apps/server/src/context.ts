@@ -25,6 +25,7 @@ import { ModulesService } from './modules/modules.service.ts';
 import { ModulesStore } from './modules/modules.store.ts';
 import { GitRepositoryPacks } from './modules/repository-packs.ts';
 import { DeploymentControls } from './deployments/deployment-controls.ts';
+import { LiveServices } from './deployments/live-services.ts';
 import { createLocalRunner, Sandbox, sandboxHidden, type LocalRunner } from './runner/index.ts';
 import { setupDemoApps } from './demo/demo-apps.ts';
 import { jobBacklog } from './jobs/job-backlog.ts';
@@ -57,6 +58,8 @@ export interface AppContext {
   runner?: LocalRunner;
   /** Cancel (and later Retry, Redeploy) on a deployment, for its owner and admins. */
   controls: DeploymentControls;
+  /** `live` of a deployment: whether the services Slipway runs for it answer now. */
+  live: LiveServices;
   /** Prometheus metrics (SLIPWAY_METRICS); undefined when turned off. */
   metrics?: SlipwayMetrics;
   /** `/metrics` on its own port (SLIPWAY_METRICS_PORT); startServer makes it listen. */
@@ -100,6 +103,8 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
   const reporter = new TargetReporter({ db, traits, deployments, broadcaster });
   const confirmation = new DokployConfirmation({ db, jobs, reporter, applications: config.applications, env: config.env, settings: config, log });
   confirmation.register();
+  // The watchdog reads GitHub Actions runs with it, and Cancel cancels them.
+  const github = config.github.token ? new GitHubRunsClient({ token: config.github.token, apiUrl: config.github.apiUrl, timeoutMs: config.dokploy.requestTimeoutMs }) : undefined;
   const watchdog = new Watchdog({
     db,
     traits,
@@ -108,7 +113,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     applications: config.applications,
     env: config.env,
     settings: { ...config.watchdog, confirmTimeoutMs: config.dokploy.confirmTimeoutMs },
-    github: config.github.token ? new GitHubRunsClient({ token: config.github.token, apiUrl: config.github.apiUrl, timeoutMs: config.dokploy.requestTimeoutMs }) : undefined,
+    github,
     log,
   });
   const retention = new RetentionSweep({ db, deliveries: new DeliveriesStore(), deployments: new DeploymentsStore(traits), jobs, settings: config.retention, log });
@@ -154,6 +159,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     metrics && config.metrics.port !== undefined
       ? new MetricsServer({ metrics, port: config.metrics.port, token: config.metrics.token, onError: (err) => log.error({ err }, 'metrics scrape failed') })
       : undefined;
+  const live = new LiveServices({ applications, probe: runner });
   if (config.demo) {
     try {
       await setupDemoApps({ reposDir: join(config.dataDir, 'repos'), configured: config.applications, register: (a) => applications.add(a) });
@@ -179,7 +185,8 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     intake,
     webhookSecrets,
     runner,
-    controls: new DeploymentControls({ db, deployments, broadcaster, applications, runner }),
+    controls: new DeploymentControls({ db, deployments, broadcaster, applications, runner, github, env: config.env, live }),
+    live,
     metrics,
     metricsServer,
     async close() {

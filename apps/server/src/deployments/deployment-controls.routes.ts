@@ -8,7 +8,7 @@ export interface DeploymentControlRoutesOptions {
   controls: DeploymentControls;
 }
 
-/** Cancel, Retry (deployments) and Redeploy (modules), docs/web.md "Controls". */
+/** Cancel, Retry (deployments), Redeploy and Start (modules), docs/web.md "Controls". */
 export const deploymentControlRoutes: FastifyPluginAsync<DeploymentControlRoutesOptions> = async (app, { auth, controls }) => {
   app.addHook('preHandler', requireUser(auth));
   app.setErrorHandler((err, _req, reply) => {
@@ -24,4 +24,6 @@ export const deploymentControlRoutes: FastifyPluginAsync<DeploymentControlRoutes
   // A new deployment: 201 with it.
   app.post<{ Params: { id: string } }>('/api/admin/deployments/:id/retry', async (req, reply) => reply.code(201).send(await controls.retry(req.user!, idOf(req.params.id))));
   app.post<{ Params: { slug: string } }>('/api/admin/modules/:slug/redeploy', async (req, reply) => reply.code(201).send(await controls.redeploy(req.user!, req.params.slug)));
+  // Start the module's stopped services again (the local runner's kept releases): 200 with its deployment and `live`.
+  app.post<{ Params: { slug: string } }>('/api/admin/modules/:slug/services/start', async (req) => controls.startServices(req.user!, req.params.slug));
 };

@@ -1,7 +1,10 @@
 import { isTerminal } from '@slipway/contracts';
 import type { ApplicationConfig } from '../config/config.ts';
 import type { Db } from '../db/database.ts';
+import { dokployApiProblem, dokployClientFor } from '../dokploy/dokploy.client.ts';
 import type { Broadcaster } from './broadcaster.ts';
+import { runIdOf } from './github-runs.client.ts';
+import type { LiveServices } from './live-services.ts';
 import type { DeploymentsService } from './deployments.service.ts';
 import type { Viewer } from './deployments.store.ts';
 
@@ -10,6 +13,22 @@ export interface RunControl {
   cancelRun(db: Db, app: ApplicationConfig, run: RunRef, reason: string): Promise<boolean>;
   /** Queues a new run of the commit for `run.deploymentId`; false when the repository is not Slipway's. */
   rerun(db: Db, app: ApplicationConfig, run: RunRef): Promise<boolean>;
+  /** Starts the kept service of `branch` of `app` again; undefined when Slipway runs none for it. */
+  startService?(app: ApplicationConfig, branch: string): Promise<'running' | 'started' | 'missing' | undefined>;
+}
+
+/** GitHub's cancel of a workflow run (github-runs.client.ts). */
+export interface RunCanceller {
+  cancel(repository: string, runId: string): Promise<'cancelled' | 'completed'>;
+}
+
+/** What a cancel asked of CI outside Slipway, per application (the answer's `ci_cancels`). */
+export interface CiCancel {
+  application_id: string;
+  ci: 'github' | 'dokploy';
+  /** `cancelled`: accepted; `completed`: the run had finished already; `failed`: the call failed. */
+  outcome: 'cancelled' | 'completed' | 'failed';
+  message: string;
 }
 
 interface RunRef {
@@ -34,6 +53,14 @@ export interface DeploymentControlsDeps {
   broadcaster: Broadcaster;
   applications: { get(id: string): ApplicationConfig | undefined };
   runner?: RunControl;
+  /** GitHub Actions runs are cancelled through it (GITHUB_TOKEN); without it they run on, ignored. */
+  github?: RunCanceller;
+  /** Environment the applications' Dokploy API keys are read from (`dokploy.apiKeyEnv`). */
+  env?: Record<string, string | undefined>;
+  /** Dokploy's client for an application (default: its configured API, a 10 s timeout). */
+  dokploy?: (app: ApplicationConfig) => { cancelDeployment(applicationId: string): Promise<string | undefined> };
+  /** Adds `live` to what Start answers. */
+  live?: LiveServices;
   clock?: () => number;
 }
 
@@ -46,16 +73,23 @@ export class DeploymentControls {
 
   /**
    * Cancel: every unfinished target ends `cancelled` and its local-runner run is ended, in one
-   * transaction, so a restart neither resumes the run nor forgets the cancel. CI elsewhere is not
-   * stopped here (docs/web.md): its later reports are ignored, the target being final.
+   * transaction, so a restart neither resumes the run nor forgets the cancel. A GitHub Actions run
+   * is cancelled through GitHub's API, and a Dokploy build through Dokploy's, before that
+   * transaction (their answers go into the reason); whatever they report later is ignored, the
+   * target being final (docs/web.md, "Controls").
    */
   async cancel(viewer: Viewer & { email?: string }, id: number) {
     const now = new Date((this.d.clock ?? Date.now)()).toISOString();
+    const before = await this.d.deployments.detail(this.d.db, viewer, id);
+    if (!before) throw new ControlError(404, 'not_found', `no deployment ${id} that you can see`);
+    if (isTerminal(before.status)) throw new ControlError(409, 'finished', `deployment ${id} is ${before.status} already`);
+    const ciCancels = await this.cancelOutside(before);
     const changes = await this.d.db.transaction().execute(async (trx) => {
       const d = await this.d.deployments.detail(trx, viewer, id);
       if (!d) throw new ControlError(404, 'not_found', `no deployment ${id} that you can see`);
       if (isTerminal(d.status)) throw new ControlError(409, 'finished', `deployment ${id} is ${d.status} already`);
-      const reason = `Cancelled${viewer.email ? ` by ${viewer.email}` : ''}`;
+      const notes = ciCancels.filter((c) => c.outcome !== 'cancelled').map((c) => c.message);
+      const reason = `Cancelled${viewer.email ? ` by ${viewer.email}` : ''}${notes.length ? `; ${notes.join('; ')}` : ''}`;
       for (const t of d.targets) {
         const app = this.d.applications.get(t.application_id);
         if (isTerminal(t.status) || !app || !t.commit_sha || !d.branch_name) continue;
@@ -64,7 +98,74 @@ export class DeploymentControls {
       return this.d.deployments.failUnfinished(trx, id, reason, now, 'cancelled');
     });
     for (const c of changes) await this.d.broadcaster.publish(c);
-    return (await this.d.deployments.detail(this.d.db, viewer, id))!;
+    return { ...(await this.d.deployments.detail(this.d.db, viewer, id))!, ci_cancels: ciCancels };
+  }
+
+  /**
+   * Cancels the unfinished targets' runs outside Slipway: a GitHub Actions run (`gh-<run id>`, the
+   * application's `github.repository`), and a Dokploy build (application with a Dokploy API) when
+   * the target waits for Dokploy (`deploying`) or has no GitHub run. Never throws: each answer is an outcome.
+   */
+  private async cancelOutside(d: Deployment): Promise<CiCancel[]> {
+    const out: CiCancel[] = [];
+    await Promise.all(
+      d.targets.map(async (t) => {
+        const app = this.d.applications.get(t.application_id);
+        if (isTerminal(t.status) || !app) return;
+        const runId = runIdOf(t.external_id);
+        const repository = app.github?.repository;
+        if (runId && repository && this.d.github) {
+          try {
+            const r = await this.d.github.cancel(repository, runId);
+            out.push({
+              application_id: t.application_id,
+              ci: 'github',
+              outcome: r,
+              message: r === 'cancelled' ? `${t.application_id}: GitHub run ${runId} cancelled` : `${t.application_id}: GitHub run ${runId} had already completed (GitHub answered 409), so it was not stopped; its result is ignored`,
+            });
+          } catch (err) {
+            out.push({ application_id: t.application_id, ci: 'github', outcome: 'failed', message: `${t.application_id}: GitHub run ${runId} could not be cancelled (${(err as Error).message}); its result is ignored` });
+          }
+        }
+        const dokployId = app.dokploy?.applicationId;
+        if (dokployId && !dokployApiProblem(app, this.d.env ?? {}) && (t.status === 'deploying' || !runId)) {
+          try {
+            const client = this.d.dokploy ? this.d.dokploy(app) : dokployClientFor(app, this.d.env ?? {});
+            const said = await client.cancelDeployment(dokployId);
+            out.push({ application_id: t.application_id, ci: 'dokploy', outcome: 'cancelled', message: `${t.application_id}: Dokploy application ${dokployId}: ${said ?? 'cancel requested'}` });
+          } catch (err) {
+            out.push({ application_id: t.application_id, ci: 'dokploy', outcome: 'failed', message: `${t.application_id}: Dokploy could not cancel (${(err as Error).message}); its build finishes on its own and its result is ignored` });
+          }
+        }
+      }),
+    );
+    return out.sort((a, b) => a.application_id.localeCompare(b.application_id) || a.ci.localeCompare(b.ci));
+  }
+
+  /**
+   * Start: the module's services that Slipway runs (local runner) and that do not answer are
+   * started again from their kept releases, on their ports, when its latest deployment succeeded.
+   * Answers that deployment with its `live` state.
+   */
+  async startServices(viewer: Viewer & { email?: string }, slug: string) {
+    const d = await this.d.deployments.statusBySlug(this.d.db, viewer, slug);
+    if (!d) throw new ControlError(404, 'not_found', `no deployment of module '${slug}' that you can see`);
+    if (d.status !== 'success') throw new ControlError(409, 'not_deployed', `module '${slug}''s latest deployment (${d.deployment_id}) is ${d.status}: only a successful deployment's services are started; Redeploy it instead`);
+    const outcomes: { app: string; outcome: string | undefined }[] = [];
+    for (const t of d.targets) {
+      const app = this.d.applications.get(t.application_id);
+      if (!app || t.status !== 'success' || !d.branch_name) continue;
+      try {
+        outcomes.push({ app: t.application_id, outcome: await this.d.runner?.startService?.(app, d.branch_name) });
+      } catch (err) {
+        throw new ControlError(409, 'start_failed', `${t.application_id}: ${(err as Error).message}`);
+      }
+    }
+    const ours = outcomes.filter((o) => o.outcome !== undefined);
+    if (!ours.length) throw new ControlError(409, 'not_startable', `module '${slug}''s services are not run by Slipway (CI outside Slipway deploys them): start them there`);
+    const missing = ours.filter((o) => o.outcome === 'missing');
+    if (missing.length) throw new ControlError(409, 'no_release', `${missing.map((o) => o.app).join(', ')}: the kept release is gone; Redeploy the module`);
+    return this.d.live ? this.d.live.annotate(d) : d;
   }
 
   /** Retry: a NEW deployment of the failed targets of finished deployment `id`, same commits, through the pipeline. */

@@ -6,6 +6,7 @@ import { requireUser } from '../auth/auth.hooks.ts';
 import type { Db } from '../db/database.ts';
 import { sendValidationError } from '../http/errors.ts';
 import type { DeploymentsService } from './deployments.service.ts';
+import type { LiveServices } from './live-services.ts';
 import { SIGNED_IN, SIGNED_IN_ERRORS, answer, describeOnly } from '../openapi/route-schemas.ts';
 
 const listQuery = z.object({
@@ -24,10 +25,12 @@ export interface DeploymentRoutesOptions {
   db: Db;
   auth: AuthService;
   deployments: DeploymentsService;
+  /** Adds `live` (do the services Slipway runs for it answer?) to a deployment's detail. */
+  live?: LiveServices;
 }
 
 /** The admin API (docs/contracts.md, section 2): members see their own deployments, admins all. */
-export const deploymentRoutes: FastifyPluginAsync<DeploymentRoutesOptions> = async (app, { db, auth, deployments }) => {
+export const deploymentRoutes: FastifyPluginAsync<DeploymentRoutesOptions> = async (app, { db, auth, deployments, live }) => {
   describeOnly(app);
   app.addHook('preHandler', requireUser(auth));
 
@@ -52,13 +55,13 @@ export const deploymentRoutes: FastifyPluginAsync<DeploymentRoutesOptions> = asy
     const id = /^\d{1,15}$/.test(req.params.id) ? Number(req.params.id) : NaN;
     const d = Number.isFinite(id) ? await deployments.detail(db, req.user!, id) : undefined;
     if (!d) return reply.code(404).send({ error: 'not_found', message: `no deployment ${req.params.id} that you can see` });
-    return d;
+    return live ? live.annotate(d) : d;
   });
 
   const bySlug = { tags, summary: "A module's latest deployment, with its history (docs/contracts.md, section 2)", params: z.object({ slug: z.string().describe("The module's slug") }), ...detail };
   app.get<{ Params: { slug: string } }>('/api/admin/deployments/:slug/status', { schema: bySlug }, async (req, reply) => {
     const d = await deployments.statusBySlug(db, req.user!, req.params.slug);
     if (!d) return reply.code(404).send({ error: 'not_found', message: `no deployment of module '${req.params.slug}' that you can see` });
-    return d;
+    return live ? live.annotate(d) : d;
   });
 };

@@ -78,6 +78,16 @@ export class DokployClient {
     await this.api('POST', 'application.deploy', undefined, { applicationId });
   }
 
+  /**
+   * `POST /api/application.cancelDeployment {applicationId}`: Dokploy drops the application's queued
+   * deployments and ends the running one (its newer versions; older self-hosted ones answer without
+   * doing anything: docs/dokploy.md, "Cancel"). Returns Dokploy's message, if it gave one.
+   */
+  async cancelDeployment(applicationId: string): Promise<string | undefined> {
+    const text = await this.api('POST', 'application.cancelDeployment', undefined, { applicationId });
+    return answerMessage(text) || undefined;
+  }
+
   /** The application's newest deployment (`GET /api/deployment.all`), or undefined when it has none. */
   async latestDeployment(applicationId: string): Promise<DokployDeployment | undefined> {
     const text = await this.api('GET', 'deployment.all', { applicationId });

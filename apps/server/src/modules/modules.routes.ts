@@ -13,6 +13,7 @@ import type { AuthService } from '../auth/auth.service.ts';
 import { requireUser } from '../auth/auth.hooks.ts';
 import { ModuleError } from './module-errors.ts';
 import type { ModulesService } from './modules.service.ts';
+import type { LiveServices } from '../deployments/live-services.ts';
 import { SIGNED_IN, SIGNED_IN_ERRORS, answer, describeOnly } from '../openapi/route-schemas.ts';
 
 // Route schemas (the OpenAPI document): the service parses bodies itself, with moduleInputSchema.
@@ -30,18 +31,22 @@ const generateErrors = {
 export interface ModuleRoutesOptions {
   auth: AuthService;
   modules: ModulesService;
+  /** Adds `live` to each module's latest deployment (do its services answer?). */
+  live?: LiveServices;
 }
 
 /** Module manager API: CRUD, preview (dry run), and create/update that publish and deploy. */
-export const moduleRoutes: FastifyPluginAsync<ModuleRoutesOptions> = async (app, { auth, modules }) => {
+export const moduleRoutes: FastifyPluginAsync<ModuleRoutesOptions> = async (app, { auth, modules, live }) => {
   describeOnly(app);
   app.addHook('preHandler', requireUser(auth));
+  const withLive = async <M extends { latest_deployment: Parameters<LiveServices['annotate']>[0] | null }>(m: M): Promise<M> =>
+    live && m.latest_deployment ? { ...m, latest_deployment: await live.annotate(m.latest_deployment) } : m;
   app.setErrorHandler((err, _req, reply) => {
     if (!(err instanceof ModuleError)) throw err; // the app's handler answers the rest
     return reply.code(err.status).send(err.details ? { error: err.code, message: err.message, details: err.details } : { error: err.code, message: err.message });
   });
 
-  app.get('/api/admin/modules', { schema: { tags, summary: 'Modules you can see', security: SIGNED_IN, response: { 200: listResponseSchema(moduleViewSchema), ...SIGNED_IN_ERRORS } } }, async (req) => ({ data: await modules.list(req.user!) }));
+  app.get('/api/admin/modules', { schema: { tags, summary: 'Modules you can see', security: SIGNED_IN, response: { 200: listResponseSchema(moduleViewSchema), ...SIGNED_IN_ERRORS } } }, async (req) => ({ data: await Promise.all((await modules.list(req.user!)).map(withLive)) }));
 
   app.post(
     '/api/admin/modules/preview',
@@ -62,7 +67,7 @@ export const moduleRoutes: FastifyPluginAsync<ModuleRoutesOptions> = async (app,
   app.get<{ Params: { slug: string } }>(
     '/api/admin/modules/:slug',
     { schema: { tags, summary: 'A module, with its latest deployment', security: SIGNED_IN, params: slugParams, response: { 200: moduleViewSchema, ...SIGNED_IN_ERRORS, 404: notFound } } },
-    async (req) => modules.get(req.user!, req.params.slug),
+    async (req) => withLive(await modules.get(req.user!, req.params.slug)),
   );
 
   app.put<{ Params: { slug: string } }>(

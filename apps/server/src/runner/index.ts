@@ -9,7 +9,7 @@ import { LocalRunner, type ApplicationLookup, type RunnerLog } from './local-run
 import type { Sandbox } from './sandbox.ts';
 import { ServiceSupervisor } from './services.ts';
 
-export { LocalRunner, RUNNER_JOB, type RunJob } from './local-runner.ts';
+export { LocalRunner, RUNNER_JOB, RELAUNCH_JOB, type RunJob } from './local-runner.ts';
 export { ServiceSupervisor } from './services.ts';
 export { Sandbox, sandboxHidden, type IsolationMode, type SandboxLimits, type SandboxOptions } from './sandbox.ts';
 export { parsePipelineFile, PipelineFileError, PIPELINE_PATH, type Pipeline } from './pipeline-file.ts';
@@ -44,11 +44,26 @@ export function createLocalRunner(o: CreateRunnerOptions): LocalRunner {
     applications: o.applications,
     reposDir: join(o.dataDir, 'repos'),
     workDir: join(o.dataDir, 'runner'),
-    supervisor: new ServiceSupervisor({ sandbox: o.sandbox }),
+    // Ports and start commands kept in runner/services: a restart starts the services again (docs/runner.md).
+    supervisor: new ServiceSupervisor({ sandbox: o.sandbox, stateDir: join(o.dataDir, 'runner', 'services') }),
     sandbox: o.sandbox,
     secret: o.secret,
     env: o.env,
     log: o.log,
     deployed: async (db, run) => Boolean(await store.targetOfCommit(db, { branch: run.branch, applicationId: run.app, commit: run.commit })),
+    deploymentOutcome: async (db, run) =>
+      (
+        await db
+          .selectFrom('deployment_targets as t')
+          .innerJoin('deployments as d', 'd.id', 't.deployment_id')
+          .select('t.status')
+          .where('d.branch_name', '=', run.branch)
+          .where('t.application_id', '=', run.app)
+          .where('t.commit_sha', '=', run.commit)
+          .where('t.status', 'in', ['success', 'failed'])
+          .orderBy('t.id', 'desc')
+          .limit(1)
+          .executeTakeFirst()
+      )?.status,
   });
 }

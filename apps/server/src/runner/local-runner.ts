@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApplicationConfig } from '../config/config.ts';
+import type { LiveState } from '../deployments/live-services.ts';
 import type { Db } from '../db/database.ts';
 import { hostedAppOf, localRepoPath, ZERO_SHA, type PushEvent, type PushEvents } from '../git/index.ts';
 import type { BuildTrigger, ServiceStopper } from '../modules/branch-publisher.ts';
@@ -19,6 +20,15 @@ export const RUNNER_JOB = 'runner.pipeline';
 export const runnerJobKey = (app: string, branch: string, commit: string, deploymentId?: number) =>
   `runner:${app}:${branch}:${commit}${deploymentId ? `:d${deploymentId}` : ''}`;
 export const WEBHOOK_PATH = '/api/webhooks/dokploy/deployment';
+/** Starts a kept service again after a restart: one job per service file and start, so one instance does it. */
+export const RELAUNCH_JOB = 'runner.relaunch';
+export const relaunchJobKey = (key: string, startedAt: string) => `runner.relaunch:${key}:${startedAt}`;
+
+
+interface RelaunchJob {
+  key: string;
+  startedAt: string;
+}
 
 export interface RunJob {
   app: string;
@@ -64,6 +74,13 @@ export interface LocalRunnerOptions {
    * recorded it): the reconciliation builds only module branch heads that nothing follows.
    */
   deployed?: (db: Db, run: RunJob) => Promise<boolean>;
+  /**
+   * The outcome of the latest finished deployment target of `commit` on `branch` of `app`
+   * (success, failed), undefined when none: a kept service is relaunched only when it is `success`.
+   */
+  deploymentOutcome?: (db: Db, run: { app: string; branch: string; commit: string }) => Promise<string | undefined>;
+  /** How long a live-state probe waits for the service's answer (default 1.5 s). */
+  probeTimeoutMs?: number;
   /** How often every instance reconciles the hosted module branches with their builds (default 1 min). */
   reconcileIntervalMs?: number;
   pipeline?: Partial<Pick<PipelineRunDeps, 'dockerAvailable' | 'defaultStepTimeoutMs'>>;
@@ -88,6 +105,7 @@ export class LocalRunner implements BuildTrigger, ServiceStopper {
 
   constructor(private readonly o: LocalRunnerOptions) {
     o.jobs.register(RUNNER_JOB, (p: RunJob, ctx: JobContext) => this.runJob(p, ctx), { concurrency: o.concurrency ?? 2 });
+    o.jobs.register(RELAUNCH_JOB, (p: RelaunchJob) => this.relaunchJob(p), { concurrency: 4 });
     this.reconciliation = new PeriodicPass({
       name: 'local runner: reconciliation of module branches',
       intervalMs: o.reconcileIntervalMs ?? 60_000,
@@ -108,6 +126,7 @@ export class LocalRunner implements BuildTrigger, ServiceStopper {
         this.reconciliation.start();
         this.o.jobs.start();
       });
+    void this.queueRelaunches().catch((err) => this.o.log?.error({ err }, 'local runner: queueing the relaunch of kept services failed'));
   }
 
   /** Stops taking work, cancels the running pipeline (its job runs again at the next start), stops the services. */
@@ -137,7 +156,85 @@ export class LocalRunner implements BuildTrigger, ServiceStopper {
   /** ServiceStopper: ends the service `branch` of `app` runs, when Slipway hosts that repository (a deleted module). */
   async stopServices(app: ApplicationConfig, branch: string): Promise<void> {
     const hosted = app.repoUrl ? hostedAppOf(this.o.reposDir, app.repoUrl) : null;
-    if (hosted) await this.o.supervisor.stop(serviceKey(hosted, branch));
+    if (hosted) await this.o.supervisor.stop(serviceKey(hosted, branch), { forget: true });
+  }
+
+  /**
+   * The service `branch` of `app` runs here, as it is now: `running` when it answers HTTP (below
+   * 500) on its port, else `starting` while this instance starts it, else `stopped`. Undefined when
+   * Slipway runs no service for it (another CI deploys it, or its pipeline has no `deploy.start`).
+   */
+  async liveState(app: ApplicationConfig, branch: string, url: string | null): Promise<{ state: LiveState; url: string | null } | undefined> {
+    const hosted = app.repoUrl ? hostedAppOf(this.o.reposDir, app.repoUrl) : null;
+    if (!hosted) return undefined;
+    const key = serviceKey(hosted, branch);
+    const record = await this.o.supervisor.record(key);
+    if (!record?.spec) return undefined;
+    const answers = await probeService(this.o.supervisor.host, record.port, url, this.o.probeTimeoutMs ?? 1500);
+    if (answers) return { state: 'running', url };
+    return { state: this.o.supervisor.isStarting(key) ? 'starting' : 'stopped', url };
+  }
+
+  /**
+   * Starts the kept service of `branch` of `app` again (a person's Start): `running` when it
+   * answers already, `started`, `missing` when nothing is kept to start (no release folder:
+   * Redeploy), undefined when Slipway runs no service for it.
+   */
+  async startService(app: ApplicationConfig, branch: string): Promise<'running' | 'started' | 'missing' | undefined> {
+    const hosted = app.repoUrl ? hostedAppOf(this.o.reposDir, app.repoUrl) : null;
+    if (!hosted) return undefined;
+    const key = serviceKey(hosted, branch);
+    const record = await this.o.supervisor.record(key);
+    if (!record?.spec) return undefined;
+    if (await probeService(this.o.supervisor.host, record.port, null, this.o.probeTimeoutMs ?? 1500)) return 'running';
+    const started = await this.o.supervisor.relaunch(key);
+    if (!started) return 'missing';
+    this.o.log?.info({ key, pid: started.pid, port: record.port }, `local runner: started ${key} again on port ${record.port}`);
+    return 'started';
+  }
+
+  /**
+   * One relaunch job per kept service (its service file names how to start it): the job's key
+   * (service and start time) makes one instance do it, however many start together.
+   */
+  async queueRelaunches(): Promise<number[]> {
+    const ids: number[] = [];
+    for (const r of await this.o.supervisor.records()) {
+      if (!r.spec || !r.startedAt) continue;
+      ids.push(
+        await this.o.jobs.enqueue(this.o.db, {
+          type: RELAUNCH_JOB,
+          payload: { key: r.key, startedAt: r.startedAt } satisfies RelaunchJob,
+          key: relaunchJobKey(r.key, r.startedAt),
+          maxAttempts: 1,
+        }),
+      );
+    }
+    return ids;
+  }
+
+  /** Relaunches a kept service whose deployment succeeded, unless it answers already or was replaced since. */
+  private async relaunchJob(p: RelaunchJob): Promise<{ outcome: string }> {
+    const r = await this.o.supervisor.record(p.key);
+    if (!r?.spec || r.startedAt !== p.startedAt) return { outcome: 'replaced' };
+    const app = r.spec.env.SLIPWAY_APP ?? '';
+    const branch = r.spec.env.SLIPWAY_BRANCH ?? '';
+    const commit = r.spec.commit ?? r.spec.env.SLIPWAY_COMMIT ?? '';
+    if (await probeService(this.o.supervisor.host, r.port, null, this.o.probeTimeoutMs ?? 1500)) return { outcome: 'running' };
+    const outcome = await this.o.deploymentOutcome?.(this.o.db, { app, branch, commit });
+    if (this.o.deploymentOutcome && outcome !== 'success') {
+      this.o.log?.info({ key: p.key, outcome: outcome ?? 'none' }, `local runner: ${p.key} is not started again: its deployment of ${commit.slice(0, 7)} did not succeed`);
+      return { outcome: `not relaunched (${outcome ?? 'no deployment'})` };
+    }
+    try {
+      const started = await this.o.supervisor.relaunch(p.key);
+      if (!started) return { outcome: 'no release folder' };
+      this.o.log?.info({ key: p.key, pid: started.pid, port: r.port }, `local runner: started ${p.key} again on port ${r.port}`);
+      return { outcome: 'relaunched' };
+    } catch (err) {
+      this.o.log?.warn({ err, key: p.key }, `local runner: ${p.key} could not be started again`);
+      return { outcome: `failed: ${(err as Error).message}` };
+    }
   }
 
   /**
@@ -250,5 +347,25 @@ export class LocalRunner implements BuildTrigger, ServiceStopper {
       await reporter.finish('error', { message: `The local runner failed: ${(err as Error).message}` });
       return { outcome: 'error' };
     }
+  }
+}
+
+/**
+ * Whether a service answers HTTP below 500 on `host:port`: at `url` when it is on that port (the
+ * link a person opens), else at `/`. A refused connection, a timeout or a 5xx: no.
+ */
+export async function probeService(host: string, port: number, url: string | null, timeoutMs: number): Promise<boolean> {
+  let target = `http://${host}:${port}/`;
+  try {
+    if (url && new URL(url).host === `${host}:${port}`) target = url;
+  } catch {
+    /* not a URL: the root */
+  }
+  try {
+    const res = await fetch(target, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel().catch(() => undefined);
+    return res.status < 500;
+  } catch {
+    return false;
   }
 }

@@ -209,7 +209,7 @@ export async function runPipeline(req: PipelineRunRequest, deps: PipelineRunDeps
         const logFile = join(logs, `${req.app.id}-${branchKey(req.branch)}.log`);
         hooks.line(`▶ Start: ${deploy.start} (port ${port})`);
         try {
-          const { pid } = await deps.supervisor.start(key, { command: deploy.start, cwd: release, env, logFile });
+          const { pid } = await deps.supervisor.start(key, { command: deploy.start, cwd: release, env, logFile, commit: req.commit });
           hooks.line(`✓ Started (pid ${pid}, port ${port})`);
         } catch (err) {
           await rm(release, { recursive: true, force: true });

@@ -15,7 +15,9 @@
  *   here: plain globs; an empty list matches everything).
  * - API, header `x-api-key` (else 401): `POST /api/application.deploy {applicationId}` (empty answer,
  *   no deployment id), `GET /api/deployment.all?applicationId=` (newest first),
- *   `GET /api/deployment.readLogs?deploymentId=&tail=`; deployment statuses running/done/error/cancelled.
+ *   `GET /api/deployment.readLogs?deploymentId=&tail=`, `POST /api/application.cancelDeployment
+ *   {applicationId}` (its running deployments end `cancelled`; `{success, message}` as Dokploy's
+ *   router answers); deployment statuses running/done/error/cancelled.
  *
  * Tests script it: add applications, move a deployment running → done/error with log lines, make the
  * next calls of a procedure fail. Every request is recorded in `calls`.
@@ -172,6 +174,15 @@ export class DokployStub {
       if (typeof applicationId !== 'string' || !this.apps.has(applicationId)) return { status: 404, body: { message: 'Application not found' } };
       this.addDeployment(applicationId, { title: 'Rebuild deployment' });
       return { status: 200 };
+    }
+    if (method === 'POST' && u.pathname === '/api/application.cancelDeployment') {
+      // Dokploy drops the queued deployments and ends the running one; the application goes idle.
+      const applicationId = parseJson(body)?.applicationId;
+      if (typeof applicationId !== 'string' || !this.apps.has(applicationId)) return { status: 404, body: { message: 'Application not found' } };
+      for (const d of this.deployments) {
+        if (d.applicationId === applicationId && d.status === 'running') Object.assign(d, { status: 'cancelled', finishedAt: new Date().toISOString() });
+      }
+      return { status: 200, body: { success: true, message: 'Deployment cancellation requested' } };
     }
     if (method === 'GET' && u.pathname === '/api/deployment.all') {
       const applicationId = u.searchParams.get('applicationId') ?? '';
