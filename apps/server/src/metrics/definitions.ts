@@ -1,8 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { DEPLOYMENT_STATUSES } from '@slipway/contracts';
 
-/** Every outcome of a webhook delivery (`failed`: not stored, answered 500). */
-export const DELIVERY_OUTCOMES = ['accepted', 'ignored', 'duplicate', 'rejected', 'failed'] as const;
+/** Every outcome of a webhook delivery (`failed`: not stored, answered 500; `rate_limited`: 429 before the intake). */
+export const DELIVERY_OUTCOMES = ['accepted', 'ignored', 'duplicate', 'rejected', 'failed', 'rate_limited'] as const;
 
 /**
  * Slipway's metrics, on a registry of their own (never prom-client's global one: several servers
@@ -14,7 +14,7 @@ export function defineMetrics(registry: Registry) {
   const m = {
     webhookDeliveries: new Counter({
       name: 'slipway_webhook_deliveries_total',
-      help: 'Webhook deliveries answered by the intake, by outcome (accepted, ignored, duplicate, rejected, failed)',
+      help: 'Webhook deliveries by outcome (accepted, ignored, duplicate, rejected, failed; rate_limited: refused with 429 before the intake)',
       labelNames: ['outcome'] as const,
       registers,
     }),

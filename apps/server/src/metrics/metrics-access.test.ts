@@ -4,7 +4,7 @@
  * and the Redis bus gauge against a real Redis that goes away.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call } from '../test-support/http.ts';
+import { call, sendWebhook } from '../test-support/http.ts';
 import { startRedis, type RedisServer } from '../test-support/redis.ts';
 import { startTestServer, type TestServer } from '../test-support/server.ts';
 import { bearerMatches } from './access.ts';
@@ -108,6 +108,23 @@ describe('SLIPWAY_METRICS_PORT', () => {
     expect((await call(new URL(otherUrl).origin, 'GET', '/metrics')).status).toBe(200);
     await other.close();
     await expect(fetch(otherUrl)).rejects.toThrow();
+  });
+});
+
+describe('webhook deliveries refused by the reject limit', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer('sqlite', { WEBHOOK_REJECT_LIMIT_PER_MINUTE: '2' });
+  });
+  afterAll(async () => s?.close());
+
+  it('count as rate_limited, apart from the rejected ones', async () => {
+    const bad = () => sendWebhook(s.url, { deploymentId: 'x', status: 'done', branch: 'module/x' }, 'not-the-secret-at-all');
+    expect([(await bad()).status, (await bad()).status, (await bad()).status, (await bad()).status]).toEqual([401, 401, 429, 429]);
+    const m = await scrape(`${s.url}/metrics`);
+    expect(sample(m, 'slipway_webhook_deliveries_total', { outcome: 'rejected' })).toBe(2);
+    expect(sample(m, 'slipway_webhook_deliveries_total', { outcome: 'rate_limited' })).toBe(2);
+    expect(sample(m, 'slipway_webhook_intake_duration_seconds_count', { outcome: 'rejected' })).toBe(2);
   });
 });
 

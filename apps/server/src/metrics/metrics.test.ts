@@ -37,7 +37,7 @@ describe.each(DIALECTS)('GET /metrics after a real deployment, on %s', (dialect)
   });
 
   it('starts with every outcome and status at zero, and the process defaults', () => {
-    for (const outcome of ['accepted', 'ignored', 'duplicate', 'rejected', 'failed']) expect(sample(before, 'slipway_webhook_deliveries_total', { outcome })).toBe(0);
+    for (const outcome of ['accepted', 'ignored', 'duplicate', 'rejected', 'failed', 'rate_limited']) expect(sample(before, 'slipway_webhook_deliveries_total', { outcome })).toBe(0);
     for (const status of ['pending', 'building', 'deploying', 'success', 'failed', 'cancelled']) expect(sample(before, 'slipway_deployments', { status })).toBe(0);
     expect(sample(before, 'slipway_deployment_publish_to_live_seconds_count')).toBe(0);
     expect(sample(before, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);

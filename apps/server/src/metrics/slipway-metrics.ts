@@ -47,6 +47,10 @@ export class SlipwayMetrics implements IntakeMetrics, PublishMetrics {
     this.m.intakeDuration.observe({ outcome }, seconds);
   }
 
+  rateLimited(): void {
+    this.m.webhookDeliveries.inc({ outcome: 'rate_limited' });
+  }
+
   published(application: string, outcome: 'ok' | 'error', seconds: number): void {
     this.m.publishDuration.observe({ application, outcome }, seconds);
   }

@@ -28,6 +28,8 @@ export interface IntakeMetrics {
    * `reason`: the error code of a rejected one (`invalid_signature`, `malformed_json`, …).
    */
   delivery(outcome: DeliveryOutcome | 'failed', seconds: number, reason?: string): void;
+  /** A delivery refused with 429 by the reject limit, before the intake saw it. */
+  rateLimited(): void;
 }
 
 export interface WebhookIntakeDeps {
@@ -87,6 +89,11 @@ export class WebhookIntake {
   /** A delivery refused before its body could be read (too large): its signature is unknown. */
   refuse(headers: Headers, client: string | undefined, status: number, error: string, message: string): Promise<IntakeAnswer> {
     return this.timed(() => this.rejectUnsigned(this.clock(), headers, client, undefined, status, error, message));
+  }
+
+  /** The routes refused a delivery with 429 (the client's reject limit): counted, never stored. */
+  noteRateLimited(): void {
+    this.deps.metrics?.rateLimited();
   }
 
   private async timed(work: () => Promise<IntakeAnswer>): Promise<IntakeAnswer> {

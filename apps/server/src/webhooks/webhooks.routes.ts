@@ -63,6 +63,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
   const refuseOverLimit = async (req: FastifyRequest, reply: FastifyReply) => {
     const wait = await limit?.blockedFor(req);
     if (wait === undefined) return;
+    intake.noteRateLimited();
     return reply
       .code(429)
       .header('retry-after', String(wait))
