@@ -72,7 +72,7 @@ export async function startSlipway(opts = {}) {
     await waitFor(
       async () => {
         if (child.exitCode !== null) throw new Error(`slipway exited (${child.exitCode}):\n${out}`);
-        return (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) })).ok;
+        return (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) })).ok;
       },
       { timeoutMs: 60_000, what: 'slipway start' },
     );

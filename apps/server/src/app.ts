@@ -6,11 +6,13 @@ import helmet from '@fastify/helmet';
 import { securityHeaders } from './http/security-headers.ts';
 import { clientAddressOf, trustFunction } from './http/client-address.ts';
 import { logEachRequestOnce } from './logging/request-log.ts';
+import { requestIdOf, requestLoggerFactory, trackRequestIds } from './logging/request-context.ts';
 import type { AppContext } from './context.ts';
 import { authRoutes } from './auth/auth.routes.ts';
 import { deploymentRoutes } from './deployments/deployments.routes.ts';
 import { deploymentControlRoutes } from './deployments/deployment-controls.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
+import { Readiness } from './health/readiness.ts';
 import { webhookRoutes } from './webhooks/webhooks.routes.ts';
 import { readRealtimeConfig, registerRealtime } from './realtime/index.ts';
 import { requestAuthenticator } from './auth/auth.hooks.ts';
@@ -34,7 +36,11 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
     trustProxy: ctx.config.trustProxy === false ? false : trust,
     // Fastify logs two lines per request; logEachRequestOnce logs one.
     logController: new LogController({ disableRequestLogging: true }),
+    // A well-formed X-Request-Id is kept, else a UUID; echoed back, and on every line of the request.
+    genReqId: requestIdOf,
+    childLoggerFactory: requestLoggerFactory,
   });
+  trackRequestIds(app);
   logEachRequestOnce(app);
   const realtimeConfig = readRealtimeConfig(ctx.config.env);
   await app.register(helmet, securityHeaders(realtimeConfig));
@@ -54,7 +60,9 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
   const { db } = ctx.database;
-  await app.register(healthRoutes, { db });
+  // Redis's check joins once the realtime server (which owns the bus) is registered, below.
+  const readiness = new Readiness({ database: ctx.database, redisConfigured: realtimeConfig.driver === 'redis' });
+  await app.register(healthRoutes, { readiness });
   await app.register(authRoutes, { auth: ctx.auth, secureCookie: ctx.config.session.secureCookie, loginPerAddressPerMinute: ctx.config.login.perAddressPerMinute });
   await app.register(deploymentRoutes, { db, auth: ctx.auth, deployments: ctx.deployments, live: ctx.live });
   await app.register(deploymentControlRoutes, { auth: ctx.auth, controls: ctx.controls });
@@ -82,6 +90,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
   });
   ctx.broadcaster.add(realtime.broadcaster);
   ctx.metrics?.observeRealtime(realtime.stats);
+  readiness.useRedis(realtime.redisCheck);
   app.addHook('onClose', () => realtime.close());
   // On the app's port unless SLIPWAY_METRICS_PORT gives it one of its own (context.ts).
   if (ctx.metrics && !ctx.metricsServer) await app.register(metricsRoutes, { metrics: ctx.metrics, token: ctx.config.metrics.token });

@@ -11,7 +11,16 @@ export interface RunningServer {
   ctx: AppContext;
   /** http://host:port as it listens (the real port when PORT=0). */
   url: string;
-  close(): Promise<void>;
+  /**
+   * Stops in reverse order. `jobGraceMs` (a shutdown): the queue claims nothing more at once, its
+   * running jobs get that long to finish while HTTP drains, and the rest go back to the queue.
+   */
+  close(opts?: { jobGraceMs?: number }): Promise<CloseReport>;
+}
+
+export interface CloseReport {
+  /** Jobs given back to the queue unfinished (their ids). */
+  releasedJobs: number[];
 }
 
 /**
@@ -48,10 +57,13 @@ export async function startServer(config: Config, opts: { print?: (line: string)
       app,
       ctx,
       url: `http://${host}:${port}`,
-      async close() {
-        await app?.close();
+      async close(o = {}) {
+        // Side by side: the jobs' grace runs while app.close() stops accepting, closes the
+        // websockets (4200: reconnect at once) and waits for the requests under way.
+        const [, releasedJobs] = await Promise.all([app?.close(), ctx.jobs.stop({ graceMs: o.jobGraceMs })]);
         await ctx.close();
         serverLock?.release();
+        return { releasedJobs };
       },
     };
   } catch (err) {

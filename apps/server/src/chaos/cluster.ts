@@ -38,7 +38,7 @@ export class Cluster {
     return instance;
   }
 
-  /** Starts (or restarts) the instance on its port and waits until /healthz answers. */
+  /** Starts (or restarts) the instance on its port and waits until it is ready (/readyz answers 200). */
   async start(i: Instance, timeoutMs = 60_000): Promise<void> {
     const child = spawn(process.execPath, [BIN, 'start'], {
       env: { ...process.env, ...this.env, PORT: String(i.port), HOST: '127.0.0.1' },
@@ -55,9 +55,9 @@ export class Cluster {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${i.name} exited at start (${child.exitCode ?? child.signalCode}): ${i.stderrTail.join('\n')}`);
-      const ok = await fetch(`${i.url}/healthz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(`${i.url}/readyz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
       if (ok) return;
-      if (Date.now() > deadline) throw new Error(`${i.name} did not answer /healthz within ${timeoutMs} ms: ${i.stderrTail.join('\n')}`);
+      if (Date.now() > deadline) throw new Error(`${i.name} was not ready (/readyz) within ${timeoutMs} ms: ${i.stderrTail.join('\n')}`);
       await sleep(100);
     }
   }

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/config.ts';
 import { openDatabase } from '../db/database.ts';
 import { startServer } from '../main.ts';
 import { databaseLabel, listenFailure, migrationSummary } from './server-messages.ts';
+import { shutdownOnSignals } from './shutdown.ts';
 
 export function registerServerCommands(program: Command): void {
   program
@@ -14,18 +15,7 @@ export function registerServerCommands(program: Command): void {
         throw listenFailure(err, config.host, config.port) ?? err;
       });
       server.app.log.info(`Slipway is listening on ${server.url}`);
-      let closing = false;
-      const stop = async (signal: string) => {
-        if (closing) return;
-        closing = true;
-        server.app.log.info(`${signal}: shutting down`);
-        const force = setTimeout(() => process.exit(1), 10_000);
-        force.unref();
-        await server.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', () => void stop('SIGINT'));
-      process.once('SIGTERM', () => void stop('SIGTERM'));
+      shutdownOnSignals(server, { timeoutMs: config.shutdownTimeoutMs, log: server.app.log });
     });
 
   program

@@ -16,6 +16,8 @@ export interface DatabaseHandle {
   db: Db;
   traits: DialectTraits;
   migrate(): Promise<MigrationResultSet>;
+  /** Migrations this code ships that the database has not run (readiness: `/readyz`). */
+  pendingMigrations(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -73,17 +75,17 @@ export function openDatabase(
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     traits = postgresTraits;
   }
+  const migrator = () => new Migrator({ db, provider: { getMigrations: async () => migrations(traits) } });
   return {
     db,
     traits,
     async migrate() {
-      const migrator = new Migrator({
-        db,
-        provider: { getMigrations: async () => migrations(traits) },
-      });
-      const result = await migrator.migrateToLatest();
+      const result = await migrator().migrateToLatest();
       if (result.error) throw result.error;
       return result;
+    },
+    async pendingMigrations() {
+      return (await migrator().getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
     },
     async close() {
       await checkpointer?.stop();

@@ -9,6 +9,7 @@ import { DeploymentsStore, type DeploymentRow, type TargetRow } from './deployme
 import { runIdOf, runVerdict, type GitHubRunsClient } from './github-runs.client.ts';
 import type { TargetReporter } from './target-reporter.ts';
 import { PeriodicPass } from '../jobs/periodic-pass.ts';
+import { deploymentLogger } from './deployment-log.ts';
 
 export interface WatchdogSettings {
   /** A deployment with no news for this long is reconciled, else failed. */
@@ -88,14 +89,17 @@ export class Watchdog {
     for (const d of await this.store.stale(this.deps.db, before)) {
       for (const t of await this.store.targetsOf(this.deps.db, d.id)) {
         if (isTerminal(t.status)) continue;
+        // Its lines name the deployment and the CI run the target follows.
+        const log = deploymentLogger(this.deps.log, d.id, t.external_id);
         try {
-          actions.push(await this.reconcile(d, t, now));
+          const a = await this.reconcile(d, t, now);
+          actions.push(a);
+          if (a.action !== 'alive') log.info(a, 'watchdog');
         } catch (err) {
-          this.deps.log.error({ err, deployment: d.id, application: t.application_id }, 'watchdog could not reconcile a target');
+          log.error({ err, deployment: d.id, application: t.application_id }, 'watchdog could not reconcile a target');
         }
       }
     }
-    for (const a of actions) if (a.action !== 'alive') this.deps.log.info(a, 'watchdog');
     return actions;
   }
 

@@ -9,6 +9,7 @@ import type { AcceptedReport } from '../webhooks/webhook-intake.service.ts';
 import { DokployApiError, dokployApiProblem, dokployClientFor, type DokployClient, type FetchLike } from './dokploy.client.ts';
 import { deploymentSince, type DokployDeployment } from './dokploy-answers.ts';
 import { checkHealthOnce, healthUrlOf, publicUrlOf } from './health-check.ts';
+import { deploymentLogger } from '../deployments/deployment-log.ts';
 
 export const CONFIRM_JOB = 'dokploy.confirm';
 
@@ -154,7 +155,7 @@ export class DokployConfirmation {
     } catch (err) {
       if (!(err instanceof DokployApiError)) throw err;
       if (err.permanent || late) return this.finish(p, { status: 'failed', message: `Cannot confirm the deployment with Dokploy: ${err.message}` });
-      this.deps.log.warn({ deployment: p.deploymentId, application: p.applicationId, err: err.message }, 'Dokploy API unavailable; will ask again');
+      deploymentLogger(this.deps.log, p.deploymentId, target.external_id).warn({ deployment: p.deploymentId, application: p.applicationId, err: err.message }, 'Dokploy API unavailable; will ask again');
       return this.next(p, {}, this.deps.settings.dokploy.pollIntervalMs);
     }
 

@@ -253,12 +253,54 @@ export class JobQueue {
     this.schedule(0);
   }
 
-  /** Claims no more jobs and waits for the running handlers (their leases renewed until they end). */
-  async stop(): Promise<void> {
+  /**
+   * Claims no more jobs and waits for the running handlers (their leases renewed until they end).
+   * With `graceMs` (a shutdown), handlers still running after it are released: their jobs go back
+   * to the queue, due at once and with the attempt given back, so another instance takes them now
+   * rather than when the lease runs out; their handlers' signals abort, and whatever they return is
+   * discarded. Answers the released jobs' ids.
+   */
+  async stop(o: { graceMs?: number } = {}): Promise<number[]> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.pumping;
-    while (this.claims.size > 0) await once(this.events, 'idle');
+    if (o.graceMs === undefined) {
+      while (this.claims.size > 0) await once(this.events, 'idle');
+      return [];
+    }
+    const deadline = Date.now() + o.graceMs;
+    while (this.claims.size > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      const timeout = AbortSignal.timeout(left);
+      await once(this.events, 'idle', { signal: timeout }).catch(() => undefined);
+    }
+    return this.release([...this.claims]);
+  }
+
+  /** Gives claimed jobs back to the queue (see stop): only those this queue still owns in that attempt. */
+  private async release(claims: Claim[]): Promise<number[]> {
+    const live = claims.filter((c) => !c.settling && !c.abort.signal.aborted);
+    if (live.length === 0) return [];
+    const now = this.iso();
+    const rows = await this.db
+      .updateTable('jobs')
+      .set((eb) => ({ status: 'queued', owner: null, locked_until: null, run_at: now, updated_at: now, attempts: eb('attempts', '-', 1) }))
+      .where('owner', '=', this.owner)
+      .where('status', '=', 'running')
+      .where((eb) => eb.or(live.map((c) => eb.and([eb('id', '=', c.job.id), eb('attempts', '=', c.attempt)]))))
+      .returning('id')
+      .execute();
+    for (const c of live) {
+      // Not lose(): a release is no error. The handler may stop early; its result is discarded.
+      c.abort.abort(new ClaimLostError(c.job.id, c.attempt, 'released: this instance is shutting down; the job went back to the queue'));
+      this.claims.delete(c);
+    }
+    if (this.claims.size === 0) {
+      clearInterval(this.heartbeatTimer);
+      this.heartbeatTimer = undefined;
+    }
+    return rows.map((r) => r.id);
   }
 
   private kick() {

@@ -71,6 +71,8 @@ export interface Realtime {
   server: PusherServer | null;
   /** For /metrics; null with an external service (no sockets here). */
   stats(): RealtimeStats | null;
+  /** Readiness of the Redis bus (PING); null when there is none (embedded or external driver). */
+  redisCheck: (() => Promise<void>) | null;
   close(): Promise<void>;
 }
 
@@ -202,5 +204,6 @@ export async function registerRealtime(app: FastifyInstance, opts: RealtimeOptio
     if (!server) return null;
     return bus instanceof RedisBus ? { ...server.stats(), redisBusConnected: bus.connected } : server.stats();
   };
-  return { broadcaster, server, stats, close };
+  const redisBus = bus instanceof RedisBus ? bus : null;
+  return { broadcaster, server, stats, redisCheck: redisBus ? () => redisBus.ping() : null, close };
 }

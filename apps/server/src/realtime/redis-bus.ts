@@ -119,6 +119,24 @@ export class RedisBus implements EventBus {
     return !this.closed && !this.offBus && this.pub.status === 'ready' && this.sub.status === 'ready';
   }
 
+  /**
+   * Readiness (`/readyz`): both connections up, the subscription complete, and a PING answered
+   * within `timeoutMs`. Rejects saying what is wrong.
+   */
+  async ping(timeoutMs = 2_000): Promise<void> {
+    if (this.closed) throw new Error('the Redis bus is closed');
+    if (this.pub.status !== 'ready' || this.sub.status !== 'ready' || this.offBus) {
+      throw new Error(`not connected to Redis (${redactUrl(this.opts.url)}): publishing connection ${this.pub.status}, subscription ${this.offBus ? 'lost' : this.sub.status}`);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Redis did not answer PING within ${timeoutMs} ms`)), timeoutMs)));
+    try {
+      await Promise.race([this.pub.ping(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private get topics(): string[] {
     return [this.topic, this.queryTopic, this.replyTopic];
   }

@@ -148,7 +148,7 @@ describe('Slipway server end to end', () => {
       const deadline = Date.now() + 45_000;
       for (;;) {
         if (child.exitCode !== null) throw new Error(`instance ${name} exited (${child.exitCode}): ${stderr}`);
-        const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+        const ok = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
         if (ok) return base;
         if (Date.now() > deadline) throw new Error(`instance ${name} did not start within 45 s: ${stderr}`);
         await new Promise((r) => setTimeout(r, 200));

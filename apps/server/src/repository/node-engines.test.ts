@@ -28,6 +28,15 @@ describe('what npm ci installs', () => {
     for (const v of nodes) expect(semver.satisfies(v, engines)).toBe(true);
   });
 
+  it('declares the LTS lines 20, 22 and 24, in the root and in the server workspace alike', () => {
+    const root = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    const server = (JSON.parse(read('apps/server/package.json')) as { engines?: { node: string } }).engines?.node;
+    expect(server).toBe(root);
+    for (const v of ['20.19.0', '22.13.0', '24.0.0', '24.11.0']) expect(semver.satisfies(v, root), v).toBe(true);
+    // Nothing older than the versions the dependencies need (Angular 21, Kysely, better-sqlite3).
+    for (const v of ['18.20.0', '20.18.0', '21.0.0', '22.12.0']) expect(semver.satisfies(v, root), v).toBe(false);
+  });
+
   it('has no package whose engines refuse a Node the repository promises (npm warns EBADENGINE)', () => {
     const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { version?: string; engines?: { node?: string } | string[] }> };
     const refused: string[] = [];

@@ -64,10 +64,11 @@ export async function startTestServer(dialect: DialectName, env: Record<string, 
     dataDir,
     secret: config.webhook.secrets[0] ?? '',
     printed,
-    async close() {
-      await server.close();
+    async close(o) {
+      const report = await server.close(o);
       await pgDb?.drop();
       rmSync(dataDir, { recursive: true, force: true });
+      return report;
     },
   };
 }

@@ -9,7 +9,7 @@ export interface WebRoutesOptions {
 }
 
 /** Paths that belong to the server; never answered with the web app. */
-const SERVER_PREFIXES = ['/api', '/apps', '/broadcasting', '/git', '/healthz', '/metrics'];
+const SERVER_PREFIXES = ['/api', '/apps', '/broadcasting', '/git', '/healthz', '/readyz', '/metrics'];
 
 const isServerPath = (path: string) => SERVER_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
 

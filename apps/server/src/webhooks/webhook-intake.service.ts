@@ -9,6 +9,7 @@ import type { DeliveriesStore, DeliveryRecord } from './deliveries.store.ts';
 import { parseReport, toReportInput } from './parse-report.ts';
 import { verifySignature, type Headers } from './signature.ts';
 import { errorText, signedBodyText, signedHeaders, storable, unsignedHeaders } from './delivery-record.ts';
+import { deploymentLogFields } from '../deployments/deployment-log.ts';
 
 /** What became of a delivery (the `outcome` of `webhook_deliveries`). */
 export type DeliveryOutcome = 'accepted' | 'ignored' | 'duplicate' | 'rejected';
@@ -112,7 +113,7 @@ export class WebhookIntake {
   }
 
   private async handle(raw: Buffer, headers: Headers, client?: string): Promise<IntakeAnswer> {
-    const { writes, deliveries, log } = this.deps;
+    const { log } = this.deps;
     const nowMs = this.clock();
     const now = new Date(nowMs).toISOString();
     const verification = verifySignature(raw, headers, this.deps.secrets(), nowMs, this.deps.toleranceSeconds);
@@ -121,15 +122,29 @@ export class WebhookIntake {
     }
     const shown = signedHeaders(headers);
     const base: RecordBase = { received_at: now, headers: JSON.stringify(shown), body: signedBodyText(raw), signature_valid: 1 };
-    log.info({ headers: shown, body: bodyForLog(raw), signature_valid: true }, 'Dokploy webhook received');
-
     const parsed = parseReport(raw, nowMs, this.deps.toleranceSeconds);
+    // One line per delivery, once its outcome is known: with the deployment it changed and CI's id
+    // of the run (the request id comes from the request's context).
+    const line = { headers: shown, body: bodyForLog(raw), signature_valid: true };
     if (!parsed.ok) {
+      log.info({ ...line, error: errorText(parsed.error, parsed.message) }, 'Dokploy webhook received');
       return this.reject(base, parsed.status, parsed.error, parsed.message, parsed.details);
     }
+    try {
+      const answer = await this.apply(parsed.report, base, verification.idempotencyKey, now);
+      const id = answer.body.deployment_id as string | undefined;
+      log.info({ ...line, outcome: answer.outcome, ...deploymentLogFields(id, parsed.report.deploymentId) }, 'Dokploy webhook received');
+      return answer;
+    } catch (err) {
+      log.info({ ...line, ...deploymentLogFields(undefined, parsed.report.deploymentId), error: `not stored: ${(err as Error).message}` }, 'Dokploy webhook received');
+      throw err;
+    }
+  }
 
-    const key = verification.idempotencyKey;
-    const input = toReportInput(parsed.report, this.deps.awaitConfirmation);
+  /** Applies a signed, well-formed report: the deployment change and the delivery record commit together. */
+  private async apply(report: CiReport, base: RecordBase, key: string, now: string): Promise<IntakeAnswer> {
+    const { writes, deliveries } = this.deps;
+    const input = toReportInput(report, this.deps.awaitConfirmation);
     let result: ReportResult | 'duplicate' | undefined;
     // A unique violation is another writer's concurrent commit (a copy of this delivery, or a
     // target of this run that another instance created): the unit runs once more and sees it.
@@ -149,7 +164,7 @@ export class WebhookIntake {
           // delivery a query).
           if (!first) throw DUPLICATE;
           if (r.kind === 'changed') {
-            for (const followUp of this.deps.followUps ?? []) await followUp(trx, { deploymentId: r.deploymentId, report: parsed.report, input, change: r.change });
+            for (const followUp of this.deps.followUps ?? []) await followUp(trx, { deploymentId: r.deploymentId, report, input, change: r.change });
           }
           return r;
         });

@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/config.ts';
+import { startServer, type RunningServer } from '../main.ts';
+import { call, sendWebhook } from '../test-support/http.ts';
+import { createLogger } from './logger.ts';
+import { acceptedRequestId } from './request-context.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+describe('acceptedRequestId', () => {
+  it('keeps a short id of safe characters', () => {
+    for (const id of ['abc', 'req-1', 'ci-run_42.attempt:1', 'A'.repeat(64), '0f8fad5b-d9cb-469f-a165-70867728950e']) expect(acceptedRequestId(id)).toBe(id);
+  });
+  it('refuses anything else: too long, unsafe characters, empty, several values', () => {
+    for (const id of ['', 'A'.repeat(65), 'has space', 'new\nline', '<script>', 'a"b', 'x=1;y', '-leading', 'é']) expect(acceptedRequestId(id)).toBeUndefined();
+    expect(acceptedRequestId(['a', 'b'])).toBeUndefined();
+    expect(acceptedRequestId(undefined)).toBeUndefined();
+  });
+});
+
+describe('request ids of a running server', () => {
+  const lines: string[] = [];
+  let rest = '';
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      const parts = (rest + String(chunk)).split('\n');
+      rest = parts.pop() ?? '';
+      lines.push(...parts);
+      done();
+    },
+  });
+  const dataDir = mkdtempSync(join(tmpdir(), 'slipway-reqid-'));
+  const secret = 'request-id-test-secret-0123456789';
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      SLIPWAY_DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      DOKPLOY_WEBHOOK_SECRET: secret,
+      SLIPWAY_ADMIN_EMAIL: 'admin@example.com',
+      SLIPWAY_ADMIN_PASSWORD: 'admin-password',
+      SLIPWAY_DEMO: 'false',
+      SLIPWAY_RUNNER: 'false',
+    });
+    server = await startServer(config, { print: () => {}, log: { pretty: false, destination: stream } });
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** The lines written since `from`, parsed; each raw line must name `reqId` at most once. */
+  const since = (from: number) =>
+    lines.slice(from).map((l) => {
+      expect(l.match(/"reqId"/g)?.length ?? 0).toBeLessThanOrEqual(1);
+      return JSON.parse(l) as Record<string, any>;
+    });
+
+  it("keeps a well-formed X-Request-Id, echoes it, and puts it on the webhook intake's line with the deployment and CI's run id", async () => {
+    const from = lines.length;
+    const r = await sendWebhook(server.url, { deploymentId: 'gh-run-77', applicationId: 'backend', status: 'running', branch: 'module/ids' }, secret, { 'x-request-id': 'proxy-req.42' });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-request-id')).toBe('proxy-req.42');
+    const intake = since(from).filter((l) => l.msg === 'Dokploy webhook received');
+    expect(intake).toHaveLength(1);
+    expect(intake[0]).toMatchObject({ reqId: 'proxy-req.42', outcome: 'accepted', deploymentId: r.body.deployment_id, correlationId: 'gh-run-77', signature_valid: true });
+  });
+
+  it('generates a UUID for a request without an id or with a malformed one, and uses it on every line of that request', async () => {
+    for (const sent of [undefined, 'not ok; "quoted"', 'x'.repeat(200)]) {
+      const from = lines.length;
+      const r = await sendWebhook(server.url, { deploymentId: `gh-${from}`, applicationId: 'backend', status: 'running', branch: 'module/ids2' }, secret, sent ? { 'x-request-id': sent } : {});
+      const id = r.headers.get('x-request-id') ?? '';
+      expect(id).toMatch(UUID);
+      const own = since(from);
+      expect(own.length).toBeGreaterThan(0);
+      for (const l of own) expect(l.reqId).toBe(id);
+    }
+  });
+
+  it('puts the id on the request line of other routes, and on lines a rejected delivery logs', async () => {
+    let from = lines.length;
+    const r = await call(server.url, 'GET', '/api/admin/deployments', { headers: { 'x-request-id': 'abc-123' } });
+    expect(r.status).toBe(401);
+    expect(r.headers.get('x-request-id')).toBe('abc-123');
+    expect(since(from)).toEqual([expect.objectContaining({ reqId: 'abc-123', http: expect.objectContaining({ path: '/api/admin/deployments', status: 401 }) })]);
+
+    from = lines.length;
+    const bad = await sendWebhook(server.url, { deploymentId: 'x', status: 'running' }, 'a-wrong-secret-0123456789', { 'x-request-id': 'unsigned-1' });
+    expect(bad.status).toBe(401);
+    expect(since(from)).toEqual([expect.objectContaining({ reqId: 'unsigned-1', msg: 'Dokploy webhook received', signature_valid: false })]);
+  });
+
+  it('leaves lines logged outside any request without a request id', () => {
+    const out: string[] = [];
+    const log = createLogger('info', { pretty: false, destination: new Writable({ write: (c, _e, d) => (out.push(String(c)), d()) }) });
+    log.info('outside');
+    expect(JSON.parse(out[0] ?? '{}').reqId).toBeUndefined();
+  });
+});
