@@ -71,6 +71,19 @@ export const deploymentDetailSchema = deploymentViewSchema
   .meta({ id: 'DeploymentDetail' });
 export type DeploymentDetail = z.infer<typeof deploymentDetailSchema>;
 
+/** What a cancel asked of CI outside Slipway, for one application. */
+export const ciCancelSchema = z.object({
+  application_id: z.string(),
+  ci: z.enum(['github', 'dokploy']),
+  outcome: z.enum(['cancelled', 'completed', 'failed']).describe('cancelled: accepted; completed: the run had finished already; failed: the call failed'),
+  message: z.string(),
+});
+export type CiCancel = z.infer<typeof ciCancelSchema>;
+
+/** `POST /api/admin/deployments/:id/cancel`: the deployment as it ended, and what CI outside Slipway was asked. */
+export const cancelResponseSchema = deploymentDetailSchema.extend({ ci_cancels: z.array(ciCancelSchema) });
+export type CancelResponse = z.infer<typeof cancelResponseSchema>;
+
 /** `GET /api/admin/deployments`: a page of deployments, newest first. */
 export const deploymentPageSchema = z.object({
   data: z.array(deploymentViewSchema),

@@ -2,6 +2,25 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AuthService } from '../auth/auth.service.ts';
 import { requireUser } from '../auth/auth.hooks.ts';
 import { ControlError, type DeploymentControls } from './deployment-controls.ts';
+import { z } from 'zod';
+import { apiErrorSchema, cancelResponseSchema, deploymentDetailSchema } from '@slipway/contracts';
+import { SIGNED_IN, SIGNED_IN_ERRORS, answer, describeOnly } from '../openapi/route-schemas.ts';
+
+// Route schemas (the OpenAPI document); the controls refuse with ControlError, answered below.
+const idParams = z.object({ id: z.string().describe("The deployment's id") });
+const slugParams = z.object({ slug: z.string().describe("The module's slug") });
+const control = (summary: string, params: z.ZodType, ok: 200 | 201, okText: string, conflict: string, answered: z.ZodType = deploymentDetailSchema) => ({
+  tags: ['deployments'],
+  summary,
+  security: SIGNED_IN,
+  params,
+  response: {
+    [ok]: answer(okText, answered),
+    ...SIGNED_IN_ERRORS,
+    404: answer('No such deployment or module that you can see', apiErrorSchema),
+    409: answer(conflict, apiErrorSchema),
+  },
+});
 
 export interface DeploymentControlRoutesOptions {
   auth: AuthService;
@@ -10,6 +29,7 @@ export interface DeploymentControlRoutesOptions {
 
 /** Cancel, Retry (deployments), Redeploy and Start (modules), docs/web.md "Controls". */
 export const deploymentControlRoutes: FastifyPluginAsync<DeploymentControlRoutesOptions> = async (app, { auth, controls }) => {
+  describeOnly(app);
   app.addHook('preHandler', requireUser(auth));
   app.setErrorHandler((err, _req, reply) => {
     if (!(err instanceof ControlError)) throw err;
@@ -20,10 +40,10 @@ export const deploymentControlRoutes: FastifyPluginAsync<DeploymentControlRoutes
     if (!/^\d{1,15}$/.test(raw)) throw new ControlError(404, 'not_found', `no deployment ${raw} that you can see`);
     return Number(raw);
   };
-  app.post<{ Params: { id: string } }>('/api/admin/deployments/:id/cancel', async (req) => controls.cancel(req.user!, idOf(req.params.id)));
+  app.post<{ Params: { id: string } }>('/api/admin/deployments/:id/cancel', { schema: control('Cancel a running deployment', idParams, 200, 'Cancelled: the deployment as it ended, and what CI outside Slipway was asked (`ci_cancels`)', 'finished: it has ended already', cancelResponseSchema) }, async (req) => controls.cancel(req.user!, idOf(req.params.id)));
   // A new deployment: 201 with it.
-  app.post<{ Params: { id: string } }>('/api/admin/deployments/:id/retry', async (req, reply) => reply.code(201).send(await controls.retry(req.user!, idOf(req.params.id))));
-  app.post<{ Params: { slug: string } }>('/api/admin/modules/:slug/redeploy', async (req, reply) => reply.code(201).send(await controls.redeploy(req.user!, req.params.slug)));
+  app.post<{ Params: { id: string } }>('/api/admin/deployments/:id/retry', { schema: control("Retry a finished deployment's failed applications: a new deployment", idParams, 201, 'The new deployment', 'running, nothing_failed or no_commit: nothing to retry') }, async (req, reply) => reply.code(201).send(await controls.retry(req.user!, idOf(req.params.id))));
+  app.post<{ Params: { slug: string } }>('/api/admin/modules/:slug/redeploy', { schema: control("Deploy a module's current commits again: a new deployment", slugParams, 201, 'The new deployment', 'running or no_commit: nothing to redeploy now') }, async (req, reply) => reply.code(201).send(await controls.redeploy(req.user!, req.params.slug)));
   // Start the module's stopped services again (the local runner's kept releases): 200 with its deployment and `live`.
-  app.post<{ Params: { slug: string } }>('/api/admin/modules/:slug/services/start', async (req) => controls.startServices(req.user!, req.params.slug));
+  app.post<{ Params: { slug: string } }>('/api/admin/modules/:slug/services/start', { schema: control("Start a module's stopped services again (the local runner's kept releases)", slugParams, 200, 'Started: the deployment, with `live`', 'not_deployed, not_startable, no_release or start_failed') }, async (req) => controls.startServices(req.user!, req.params.slug));
 };

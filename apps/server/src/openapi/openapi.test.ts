@@ -34,10 +34,6 @@ const hidden = (method: string, url: string) => HIDDEN.some((h) => h(method, url
 const PENDING = new Set<string>([
   'GET /healthz',
   'GET /readyz',
-  'POST /api/admin/deployments/:id/cancel',
-  'POST /api/admin/deployments/:id/retry',
-  'POST /api/admin/modules/:slug/redeploy',
-  'POST /api/admin/modules/:slug/services/start',
 ]);
 const docPath = (url: string) => url.replace(/:([A-Za-z_]+)/g, '{$1}');
 
@@ -250,9 +246,20 @@ describe('answers match their declared schemas', () => {
     await check('GET', '/api/admin/deployments', '/api/admin/deployments?per_page=2&status=success', { expect: 200 });
     await check('GET', '/api/admin/deployments', '/api/admin/deployments?per_page=1000', { expect: 422 });
 
+    // The controls: a finished deployment cannot be cancelled; a successful one has nothing to retry.
+    const id = status.json().deployment_id;
+    await check('POST', '/api/admin/deployments/{id}/cancel', `/api/admin/deployments/${id}/cancel`, { expect: 409 });
+    await check('POST', '/api/admin/deployments/{id}/retry', `/api/admin/deployments/${id}/retry`, { expect: 409 });
+    await check('POST', '/api/admin/deployments/{id}/retry', '/api/admin/deployments/x/retry', { expect: 404 });
+    await check('POST', '/api/admin/modules/{slug}/redeploy', '/api/admin/modules/nothing/redeploy', { expect: 404 });
+    // Built by CI outside Slipway: there is nothing Slipway can build again.
+    await check('POST', '/api/admin/modules/{slug}/redeploy', '/api/admin/modules/products/redeploy', { expect: 409 });
+    await check('POST', '/api/admin/modules/{slug}/services/start', '/api/admin/modules/products/services/start', { expect: 409 });
+
     await check('DELETE', '/api/admin/modules/{slug}', '/api/admin/modules/products?deleteBranches=maybe', { expect: 400 });
     await check('DELETE', '/api/admin/modules/{slug}', '/api/admin/modules/products?deleteBranches=true', { expect: 200 });
-    await check('POST', '/api/admin/modules', '/api/admin/modules', { body: { ...products, name: 'Invoices', applications: ['backend'] }, expect: 201 });
+    const invoices = await check('POST', '/api/admin/modules', '/api/admin/modules', { body: { ...products, name: 'Invoices', applications: ['backend'] }, expect: 201 });
+    await check('POST', '/api/admin/deployments/{id}/cancel', `/api/admin/deployments/${invoices.json().deployment.deployment_id}/cancel`, { expect: 200 });
     await check('DELETE', '/api/admin/modules/{slug}', '/api/admin/modules/invoices', { expect: 204 });
     await check('GET', '/api/admin/modules', '/api/admin/modules', { session: false, expect: 401 });
   });

@@ -68,6 +68,14 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           'Mutating calls with a session cookie also send the XSRF-TOKEN cookie back as the X-XSRF-TOKEN header; a Bearer token needs no CSRF header.',
         license: { name: 'MIT', identifier: 'MIT' },
       },
+      tags: [
+        { name: 'webhook', description: "CI's signed status reports (docs/contracts.md, section 1)" },
+        { name: 'deployments', description: 'The admin API (section 2), history, and the Cancel, Retry and Redeploy controls' },
+        { name: 'modules', description: 'Module definitions: preview, create and update (which publish and deploy), delete; deploy targets' },
+        { name: 'auth', description: 'Sign-in (cookie session with CSRF double submit) and personal access tokens' },
+        { name: 'realtime', description: 'Channel and user auth for the Pusher protocol, and what the browser needs to connect (docs/realtime.md)' },
+        { name: 'health', description: 'Liveness and readiness' },
+      ],
       components: {
         securitySchemes: {
           session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'Set by POST /api/auth/login' },
