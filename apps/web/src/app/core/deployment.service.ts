@@ -16,7 +16,7 @@ import { WebsocketService } from './websocket.service';
 
 /** What the app knows of one deployment: the newest snapshot or event, with every log line seen. */
 export type TrackedDeployment = DeploymentStatusUpdated &
-  Partial<Pick<DeploymentView, 'created_at' | 'updated_at' | 'owner_id'>> & {
+  Partial<Pick<DeploymentView, 'created_at' | 'updated_at' | 'owner_id' | 'live'>> & {
     /** The furthest stage seen before the end (where a failure happened), when known. */
     reached?: DeploymentStatus | null;
     /** The same, per application: where the application that failed stopped. */
@@ -174,6 +174,14 @@ export class DeploymentService {
   /** Redeploy the module's current commits through its pipeline: answers the NEW deployment's id. */
   redeploy(slug: string): Promise<string> {
     return this.control(`/api/admin/modules/${encodeURIComponent(slug)}/redeploy`);
+  }
+
+  /**
+   * Start the module's stopped services again (Slipway's local runner; its owner and admins only):
+   * answers its latest deployment's id, whose `live` says how they are now.
+   */
+  startServices(slug: string): Promise<string> {
+    return this.control(`/api/admin/modules/${encodeURIComponent(slug)}/services/start`);
   }
 
   private async control(url: string): Promise<string> {

@@ -157,12 +157,25 @@ export class DeploymentStatusComponent {
   protected readonly runLinks = computed(() =>
     (this.deployment()?.targets ?? []).filter((t) => t.run_url).map((t) => ({ application: t.application_id, url: t.run_url! })),
   );
-  /** Only a deployment that succeeded offers its live module. */
+  /**
+   * Whether the services Slipway runs for it answer now (`live`, from the API's health probe):
+   * null when Slipway cannot say (CI elsewhere deployed it, or it did not succeed).
+   */
+  protected readonly liveState = computed(() => {
+    const d = this.deployment();
+    return d?.status === 'success' ? (d.live?.state ?? null) : null;
+  });
+  /** Only a deployment that succeeded, and whose services are not known to be down, offers its live module. */
   protected readonly liveUrl = computed(() => {
     const d = this.deployment();
-    if (d?.status !== 'success') return null;
+    if (d?.status !== 'success' || (this.liveState() !== null && this.liveState() !== 'running')) return null;
     return d.url ?? d.targets.find((t) => t.url)?.url ?? null;
   });
+  /** A target's own live link: not when its service is known not to answer. */
+  protected targetLive(applicationId: string): boolean {
+    const s = this.deployment()?.live?.services.find((x) => x.application_id === applicationId);
+    return !s || s.state === 'running';
+  }
   /** Each application's commit (the deployment's own when it has no targets). */
   protected readonly commits = computed(() => {
     const d = this.deployment();
@@ -252,6 +265,17 @@ export class DeploymentStatusComponent {
 
   protected async cancel(): Promise<void> {
     await this.control(() => this.deployments.cancel(this.data.deploymentId), 'Deployment cancelled');
+  }
+
+  /** Starts the stopped services again; the dialog asks again until they answer (or 30 s). */
+  protected async startServices(): Promise<void> {
+    const slug = this.deployment()?.module_slug;
+    if (!slug) return;
+    await this.control(() => this.deployments.startServices(slug), 'Starting the live module');
+    for (let i = 0; i < 15 && this.liveState() === 'starting'; i++) {
+      await new Promise((r) => setTimeout(r, 2000));
+      await this.reload();
+    }
   }
 
   /** A NEW deployment of the failed applications: the dialog moves to it. */
