@@ -94,7 +94,9 @@ export class Watchdog {
         try {
           const a = await this.reconcile(d, t, now);
           actions.push(a);
-          if (a.action !== 'alive') log.info(a, 'watchdog');
+          // The child logger names the deployment (as a string, the API's way); the action says the rest.
+          const { deploymentId: _, ...rest } = a;
+          if (a.action !== 'alive') log.info(rest, 'watchdog');
         } catch (err) {
           log.error({ err, deployment: d.id, application: t.application_id }, 'watchdog could not reconcile a target');
         }

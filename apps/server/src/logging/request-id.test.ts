@@ -48,6 +48,9 @@ describe('request ids of a running server', () => {
       SLIPWAY_ADMIN_PASSWORD: 'admin-password',
       SLIPWAY_DEMO: 'false',
       SLIPWAY_RUNNER: 'false',
+      // A deployment CI stops reporting on goes stale at once; the test runs the watchdog itself.
+      DEPLOYMENT_STALE_AFTER_SECONDS: '0.2',
+      WATCHDOG_INTERVAL_SECONDS: '3600',
     });
     server = await startServer(config, { print: () => {}, log: { pretty: false, destination: stream } });
   });
@@ -96,6 +99,18 @@ describe('request ids of a running server', () => {
     const bad = await sendWebhook(server.url, { deploymentId: 'x', status: 'running' }, 'a-wrong-secret-0123456789', { 'x-request-id': 'unsigned-1' });
     expect(bad.status).toBe(401);
     expect(since(from)).toEqual([expect.objectContaining({ reqId: 'unsigned-1', msg: 'Dokploy webhook received', signature_valid: false })]);
+  });
+
+  it("names the deployment and CI's run on the watchdog's lines (a child logger), outside any request", async () => {
+    const r = await sendWebhook(server.url, { deploymentId: 'gh-silent-9', applicationId: 'quiet', status: 'running', branch: 'module/silent' }, secret);
+    expect(r.body.outcome).toBe('accepted');
+    await new Promise((done) => setTimeout(done, 400));
+    const from = lines.length;
+    const actions = await server.ctx.watchdog.runOnce();
+    expect(actions.find((a) => String(a.deploymentId) === r.body.deployment_id)?.action).toBe('failed');
+    const own = since(from).filter((l) => l.msg === 'watchdog' && l.deploymentId === r.body.deployment_id);
+    expect(own).toEqual([expect.objectContaining({ deploymentId: r.body.deployment_id, correlationId: 'gh-silent-9', action: 'failed' })]);
+    expect(own[0]!.reqId).toBeUndefined();
   });
 
   it('leaves lines logged outside any request without a request id', () => {
