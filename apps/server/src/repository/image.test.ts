@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../test-support/postgres.ts';
 
@@ -70,6 +71,35 @@ describe('the Dockerfile', () => {
     // Production dependencies only, and no compiler in what is copied.
     const copies = keyword('COPY').map((i) => args(i)[0]);
     expect(copies.some((p) => p?.includes('/src'))).toBe(false);
+  });
+});
+
+describe('compose.yaml', () => {
+  interface Service {
+    build?: string;
+    environment?: Record<string, string>;
+    volumes?: string[];
+    command?: string[];
+  }
+  const compose = parseYaml(readFileSync(join(ROOT, 'compose.yaml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+  const replicas = Object.entries(compose.services).filter(([, s]) => s.build === '.');
+
+  it('runs two replicas of this image on one PostgreSQL, one Redis and one data volume, with shared secrets', () => {
+    expect(replicas.length).toBeGreaterThanOrEqual(2);
+    const [[, first]] = replicas as [[string, Service]];
+    for (const [, s] of replicas) expect(s).toEqual(first);
+    const env = first.environment!;
+    expect(env.DATABASE_URL).toMatch(/^postgres:\/\/.*@postgres:5432\//);
+    expect(env.REDIS_URL).toBe('redis://redis:6379');
+    // A replica with its own secret would refuse the other's signatures: compose must refuse to start.
+    for (const name of ['DOKPLOY_WEBHOOK_SECRET', 'PUSHER_APP_SECRET']) expect(env[name]).toMatch(new RegExp(`^\\$\\{${name}:\\?`));
+    expect(first.volumes).toContain('slipway-data:/data');
+  });
+
+  it('puts every replica behind the one address', () => {
+    const proxy = compose.services.caddy!.command!;
+    const targets = proxy.filter((_, i) => proxy[i - 1] === '--to');
+    expect(targets.sort()).toEqual(replicas.map(([name]) => `${name}:3000`).sort());
   });
 });
 
