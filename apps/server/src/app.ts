@@ -6,7 +6,7 @@ import helmet from '@fastify/helmet';
 import { securityHeaders } from './http/security-headers.ts';
 import { clientAddressOf, trustFunction } from './http/client-address.ts';
 import { logEachRequestOnce } from './logging/request-log.ts';
-import { requestIdOf, requestLoggerFactory, trackRequestIds } from './logging/request-context.ts';
+import { echoRequestIds, requestIdOf } from './logging/request-context.ts';
 import type { AppContext } from './context.ts';
 import { authRoutes } from './auth/auth.routes.ts';
 import { deploymentRoutes } from './deployments/deployments.routes.ts';
@@ -38,9 +38,8 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
     logController: new LogController({ disableRequestLogging: true }),
     // A well-formed X-Request-Id is kept, else a UUID; echoed back, and on every line of the request.
     genReqId: requestIdOf,
-    childLoggerFactory: requestLoggerFactory,
   });
-  trackRequestIds(app);
+  echoRequestIds(app);
   logEachRequestOnce(app);
   const realtimeConfig = readRealtimeConfig(ctx.config.env);
   await app.register(helmet, securityHeaders(realtimeConfig));

@@ -1,6 +1,5 @@
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
-import { requestIdMixin } from './request-context.ts';
 
 /** Never written to the log, whoever logs a request's or a webhook's headers. */
 const REDACTED = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'];
@@ -20,8 +19,7 @@ export interface LoggerOptions {
 
 /** The process's logger: JSON for collectors and pipes, pino-pretty's lines on a terminal. */
 export function createLogger(level: string, opts: LoggerOptions = {}): Logger {
-  // The mixin adds the request id to lines logged during a request through a logger that lacks it.
-  const options = { level, redact: { paths: REDACTED, remove: true }, mixin: requestIdMixin };
+  const options = { level, redact: { paths: REDACTED, remove: true } };
   const readable = opts.pretty ?? process.stdout.isTTY === true;
   if (readable) {
     // Synchronous, in this thread: a line logged just before process.exit is not lost.

@@ -1,7 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 
 /** The header a request id comes in (from a proxy or a client) and goes back out in. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -19,41 +18,15 @@ export function requestIdOf(req: IncomingMessage): string {
   return acceptedRequestId(req.headers[REQUEST_ID_HEADER]) ?? randomUUID();
 }
 
-interface RequestContext {
-  reqId: string;
-}
-
-const context = new AsyncLocalStorage<RequestContext>();
-
-/** Marks a logger that binds `reqId` itself (Fastify's request logger, and its children). */
-const BINDS_REQ_ID = Symbol('slipway.bindsReqId');
-
 /**
- * Runs the rest of each request (its other hooks, its handler, and what they start) in a context
- * that knows the request id, and echoes the id in `X-Request-Id`. Register it first: hooks before
- * it would run outside the context.
+ * Echoes each request's id in `X-Request-Id`. Fastify's request logger (`req.log`) puts it on
+ * every line as `reqId`; a service that logs for a request through its own logger is given the id
+ * (the webhook intake). Not AsyncLocalStorage: on Node 20 its promise hooks cost the webhook intake
+ * about a fifth of its throughput (docs/decisions.md).
  */
-export function trackRequestIds(app: FastifyInstance): void {
+export function echoRequestIds(app: FastifyInstance): void {
   app.addHook('onRequest', (req, reply, done) => {
     reply.header(REQUEST_ID_HEADER, req.id);
-    context.run({ reqId: req.id }, done);
+    done();
   });
-}
-
-/** Fastify's `childLoggerFactory`: its request loggers, marked so the mixin does not add `reqId` twice. */
-export function requestLoggerFactory(logger: FastifyBaseLogger, bindings: object, opts: object): FastifyBaseLogger {
-  const child = logger.child(bindings, opts);
-  (child as unknown as Record<symbol, boolean>)[BINDS_REQ_ID] = true;
-  return child;
-}
-
-/**
- * pino's `mixin`: a line logged during a request through any logger that does not carry the
- * request id itself (the root logger a service was given, or a child of it) gets `reqId`.
- * pino's children inherit from their parent's object, so a request logger's children are marked too.
- */
-export function requestIdMixin(_obj: object, _level: number, logger?: object): object {
-  const store = context.getStore();
-  if (!store || (logger && (logger as Record<symbol, unknown>)[BINDS_REQ_ID])) return {};
-  return { reqId: store.reqId };
 }

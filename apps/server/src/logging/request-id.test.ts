@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.ts';
 import { startServer, type RunningServer } from '../main.ts';
 import { call, sendWebhook } from '../test-support/http.ts';
-import { createLogger } from './logger.ts';
 import { acceptedRequestId } from './request-context.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -111,12 +110,5 @@ describe('request ids of a running server', () => {
     const own = since(from).filter((l) => l.msg === 'watchdog' && l.deploymentId === r.body.deployment_id);
     expect(own).toEqual([expect.objectContaining({ deploymentId: r.body.deployment_id, correlationId: 'gh-silent-9', action: 'failed' })]);
     expect(own[0]!.reqId).toBeUndefined();
-  });
-
-  it('leaves lines logged outside any request without a request id', () => {
-    const out: string[] = [];
-    const log = createLogger('info', { pretty: false, destination: new Writable({ write: (c, _e, d) => (out.push(String(c)), d()) }) });
-    log.info('outside');
-    expect(JSON.parse(out[0] ?? '{}').reqId).toBeUndefined();
   });
 });

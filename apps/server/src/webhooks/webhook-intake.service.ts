@@ -82,14 +82,17 @@ export class WebhookIntake {
     this.clock = deps.clock ?? Date.now;
   }
 
-  /** `client`: the sender's address, for the log line of a delivery without a valid signature. */
-  receive(raw: Buffer, headers: Headers, client?: string): Promise<IntakeAnswer> {
-    return this.timed(() => this.handle(raw, headers, client));
+  /**
+   * `client`: the sender's address, for the log line of a delivery without a valid signature.
+   * `reqId`: the HTTP request's id, on the delivery's log line (as on the request's own lines).
+   */
+  receive(raw: Buffer, headers: Headers, client?: string, reqId?: string): Promise<IntakeAnswer> {
+    return this.timed(() => this.handle(raw, headers, client, reqId));
   }
 
   /** A delivery refused before its body could be read (too large): its signature is unknown. */
-  refuse(headers: Headers, client: string | undefined, status: number, error: string, message: string): Promise<IntakeAnswer> {
-    return this.timed(() => this.rejectUnsigned(this.clock(), headers, client, undefined, status, error, message));
+  refuse(headers: Headers, client: string | undefined, status: number, error: string, message: string, reqId?: string): Promise<IntakeAnswer> {
+    return this.timed(() => this.rejectUnsigned(this.clock(), headers, client, undefined, status, error, message, reqId));
   }
 
   /** The routes refused a delivery with 429 (the client's reject limit): counted, never stored. */
@@ -112,20 +115,20 @@ export class WebhookIntake {
     }
   }
 
-  private async handle(raw: Buffer, headers: Headers, client?: string): Promise<IntakeAnswer> {
+  private async handle(raw: Buffer, headers: Headers, client?: string, reqId?: string): Promise<IntakeAnswer> {
     const { log } = this.deps;
     const nowMs = this.clock();
     const now = new Date(nowMs).toISOString();
     const verification = verifySignature(raw, headers, this.deps.secrets(), nowMs, this.deps.toleranceSeconds);
     if (!verification.ok) {
-      return this.rejectUnsigned(nowMs, headers, client, raw.length, 401, 'invalid_signature', verification.reason);
+      return this.rejectUnsigned(nowMs, headers, client, raw.length, 401, 'invalid_signature', verification.reason, reqId);
     }
     const shown = signedHeaders(headers);
     const base: RecordBase = { received_at: now, headers: JSON.stringify(shown), body: signedBodyText(raw), signature_valid: 1 };
     const parsed = parseReport(raw, nowMs, this.deps.toleranceSeconds);
-    // One line per delivery, once its outcome is known: with the deployment it changed and CI's id
-    // of the run (the request id comes from the request's context).
-    const line = { headers: shown, body: bodyForLog(raw), signature_valid: true };
+    // One line per delivery, once its outcome is known: with the request's id, the deployment it
+    // changed and CI's id of the run.
+    const line = { reqId, headers: shown, body: bodyForLog(raw), signature_valid: true };
     if (!parsed.ok) {
       log.info({ ...line, error: errorText(parsed.error, parsed.message) }, 'Dokploy webhook received');
       return this.reject(base, parsed.status, parsed.error, parsed.message, parsed.details);
@@ -195,10 +198,10 @@ export class WebhookIntake {
    * Anyone can send these: a bounded record and log line (a few short headers, the size, the
    * reason), never the body (docs/security.md, "Unauthenticated input").
    */
-  private rejectUnsigned(nowMs: number, headers: Headers, client: string | undefined, bytes: number | undefined, status: number, error: string, message: string) {
+  private rejectUnsigned(nowMs: number, headers: Headers, client: string | undefined, bytes: number | undefined, status: number, error: string, message: string, reqId?: string) {
     const kept = unsignedHeaders(headers);
     this.deps.log.info(
-      { client: client === undefined ? undefined : storable(client, MAX_CLIENT_CHARS), headers: kept, bytes, signature_valid: false, error: errorText(error, message) },
+      { reqId, client: client === undefined ? undefined : storable(client, MAX_CLIENT_CHARS), headers: kept, bytes, signature_valid: false, error: errorText(error, message) },
       'Dokploy webhook received',
     );
     return this.reject({ received_at: new Date(nowMs).toISOString(), headers: JSON.stringify(kept), body: null, signature_valid: 0 }, status, error, message);

@@ -52,7 +52,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
   app.setErrorHandler(async (err, req, reply) => {
     const e = err as { statusCode?: number; code?: string; message: string };
     if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return answer(req, reply, await intake.refuse(req.headers, req.ip, 413, 'payload_too_large', `body is larger than ${maxBodyBytes} bytes`));
+      return answer(req, reply, await intake.refuse(req.headers, req.ip, 413, 'payload_too_large', `body is larger than ${maxBodyBytes} bytes`, req.id));
     }
     if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: 'bad_request', message: e.message });
     req.log.error({ err }, 'webhook intake failed');
@@ -77,7 +77,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
     { schema, bodyLimit: maxBodyBytes, logLevel: 'warn', config: { rateLimit: false }, ...(limit ? { onRequest: refuseOverLimit } : {}) },
     async (req, reply) => {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      return answer(req, reply, await intake.receive(raw, req.headers, req.ip));
+      return answer(req, reply, await intake.receive(raw, req.headers, req.ip, req.id));
     },
   );
 };
