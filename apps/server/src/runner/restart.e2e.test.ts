@@ -121,6 +121,12 @@ describe('services of the local runner across a restart of Slipway', () => {
     expect(stopped.body.status).toBe('success');
     expect(stopped.body.live).toMatchObject({ state: 'stopped', services: [{ application_id: 'backend', state: 'stopped' }] });
 
+    // Only its owner and admins: anyone else gets the 404 of a module they cannot see, and nothing starts.
+    await s.ctx.auth.addUser('mallory@example.com', 'mallory-password', 'member');
+    const mallory = await s.ctx.auth.createToken('mallory@example.com', 'm');
+    expect((await call(s.url, 'POST', '/api/admin/modules/parcels/services/start', { token: mallory })).status).toBe(404);
+    expect(await answers(url)).toBe(0);
+
     // Start, from the API: the same URL answers again.
     const started = await call(s.url, 'POST', '/api/admin/modules/parcels/services/start', { token });
     expect(started.status, JSON.stringify(started.body)).toBe(200);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync, existsSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, readlinkSync, realpathSync, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
@@ -111,7 +111,7 @@ export class ServiceSupervisor {
       }
       if (this.o.stateDir) {
         const before = await this.record(key);
-        const port = this.ports.get(key) ?? Number(spec.env.PORT);
+        const port = this.ports.get(key) ?? (Number(spec.env.PORT) || 0);
         await this.writeRecord({ key, port, spec, startedAt: new Date().toISOString(), pid: child.pid });
         // A release kept from before a restart and not relaunched (its process is not in the map): replaced now.
         if (before?.spec && before.spec.cwd !== spec.cwd) await rm(before.spec.cwd, { recursive: true, force: true });
@@ -148,6 +148,10 @@ export class ServiceSupervisor {
       await stopGroup(s, this.o.stopGraceMs ?? 5000);
       if (s.cwd !== o.keepDir) await rm(s.cwd, { recursive: true, force: true });
     }
+    // The key's process this supervisor never started: left by a Slipway killed with -9, or started
+    // by another instance on this host. Its service file names it; ended too, or its port stays taken.
+    const r = await this.record(key);
+    if (r?.pid && r.spec && r.pid !== s?.child.pid) await stopStray(r.pid, r.spec.cwd, this.o.stopGraceMs ?? 5000);
     if (o.forget) {
       const r = await this.record(key);
       if (r?.spec && r.spec.cwd !== o.keepDir) await rm(r.spec.cwd, { recursive: true, force: true });
@@ -237,6 +241,39 @@ async function stopGroup(s: Service, graceMs: number): Promise<void> {
   const ended = await Promise.race([s.exited.then(() => true), delay(graceMs).then(() => false)]);
   signal('SIGKILL');
   if (!ended) await Promise.race([s.exited, delay(2000)]);
+}
+
+/**
+ * Ends process group `pid` if it is still the service that ran from `cwd`: its working directory
+ * (the spawned process's, bwrap's included) is that release folder, unique per start, so a pid the
+ * system reused for something else is left alone.
+ */
+async function stopStray(pid: number, cwd: string, graceMs: number): Promise<void> {
+  let want = cwd;
+  try {
+    want = realpathSync(cwd);
+  } catch {
+    /* gone: nothing can run from it */
+  }
+  const same = () => {
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`) === want;
+    } catch {
+      return false; // gone, a zombie, or not ours to read
+    }
+  };
+  if (!same()) return;
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      /* gone */
+    }
+  };
+  signal('SIGTERM');
+  for (const end = Date.now() + graceMs; same() && Date.now() < end; ) await delay(100);
+  if (same()) signal('SIGKILL');
+  for (const end = Date.now() + 2000; same() && Date.now() < end; ) await delay(50);
 }
 
 function delay(ms: number): Promise<void> {
