@@ -11,15 +11,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.ts';
 import { startServer, type RunningServer } from '../main.ts';
 import { call } from '../test-support/http.ts';
-import { ADMIN, TEST_SECRET } from '../test-support/server.ts';
+import { ADMIN, createPgDatabase, TEST_SECRET } from '../test-support/server.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'slipway-restart-'));
 
-async function start(): Promise<RunningServer> {
+async function start(o: { dataDir?: string; databaseUrl?: string } = {}): Promise<RunningServer> {
   const config = loadConfig({
+    ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : {}),
     PORT: '0',
     HOST: '127.0.0.1',
-    SLIPWAY_DATA_DIR: dataDir,
+    SLIPWAY_DATA_DIR: o.dataDir ?? dataDir,
     LOG_LEVEL: 'silent',
     DOKPLOY_WEBHOOK_SECRET: TEST_SECRET,
     SLIPWAY_ADMIN_EMAIL: ADMIN.email,
@@ -137,5 +138,57 @@ describe('services of the local runner across a restart of Slipway', () => {
     const again = await call(s.url, 'POST', '/api/admin/modules/parcels/services/start', { token });
     expect(again.status).toBe(200);
     expect(again.body.live.state).toBe('running');
+  });
+});
+
+/** Two instances (PostgreSQL, one data folder) start together: one relaunch job, one start of the service. */
+describe('relaunch with several instances', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-restart-pg-'));
+  let pgDb: Awaited<ReturnType<typeof createPgDatabase>>;
+  const servers: RunningServer[] = [];
+  afterAll(async () => {
+    for (const x of servers) await x.close().catch(() => undefined);
+    await pgDb?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('only one of them starts the kept service again', { timeout: 240_000 }, async () => {
+    pgDb = await createPgDatabase();
+    const first = await start({ dataDir: dir, databaseUrl: pgDb.url });
+    const token = await first.ctx.auth.createToken(ADMIN.email, 'pg');
+    await call(first.url, 'POST', '/api/admin/modules', { token, body: { name: 'Crates', fields: [{ name: 'label', type: 'string' }], applications: ['backend'] } });
+    const db = first.ctx.database.db;
+    const done = await until(
+      'the deployment and its runner jobs finished',
+      async () => {
+        const d = (await call(first.url, 'GET', '/api/admin/deployments/crates/status', { token })).body;
+        const open = await db.selectFrom('jobs').select('id').where('type', 'like', 'runner.%').where('status', 'in', ['queued', 'running']).execute();
+        return d.status === 'success' && open.length === 0 ? d : undefined;
+      },
+      150_000,
+    );
+    const url: string = done.targets[0].url;
+    const recordFile = join(dir, 'runner', 'services', `${encodeURIComponent('backend/module-crates')}.json`);
+    const before = JSON.parse(readFileSync(recordFile, 'utf8'));
+    await first.close();
+    expect(await answers(url)).toBe(0);
+
+    // Two instances at once, on the same database and data folder.
+    servers.push(...(await Promise.all([start({ dataDir: dir, databaseUrl: pgDb.url }), start({ dataDir: dir, databaseUrl: pgDb.url })])));
+    await until('the service answers again', async () => ((await answers(url)) === 200 ? true : undefined), 60_000);
+    const db2 = servers[0]!.ctx.database.db;
+    const relaunches = () => db2.selectFrom('jobs').select(['status', 'result', 'dedupe_key']).where('type', '=', 'runner.relaunch').where('dedupe_key', 'like', '%backend/module-crates%').execute();
+    await until('the relaunch job ended', async () => ((await relaunches()).every((j) => j.status === 'done') ? true : undefined));
+    // Both asked; the key made it one job, which one instance ran.
+    expect((await relaunches()).map((j) => [j.dedupe_key, JSON.parse(j.result!).outcome])).toEqual([[`runner.relaunch:backend/module-crates:${before.startedAt}`, 'relaunched']]);
+    const after = JSON.parse(readFileSync(recordFile, 'utf8'));
+    expect(after.port).toBe(before.port);
+    // Started once: a second start would have replaced the first (a new start time in the file).
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(JSON.parse(readFileSync(recordFile, 'utf8')).startedAt).toBe(after.startedAt);
+    for (const x of servers) {
+      const t = await x.ctx.auth.createToken(ADMIN.email, 'pg2');
+      expect((await call(x.url, 'GET', '/api/admin/deployments/crates/status', { token: t })).body.live.state).toBe('running');
+    }
   });
 });
