@@ -194,6 +194,12 @@ describe('answers match their declared schemas', () => {
     await check('GET', '/api/auth/tokens', '/api/auth/tokens', { expect: 200 });
     await check('DELETE', '/api/auth/tokens/{id}', `/api/auth/tokens/${created.json().id}`, { expect: 204 });
     await check('DELETE', '/api/auth/tokens/{id}', `/api/auth/tokens/${created.json().id}`, { expect: 404 });
+    // Refused sign-ins until the account is locked, then the address is limited: both 429s as declared.
+    const statuses: number[] = [];
+    for (let i = 0; i < 25 && statuses.filter((x) => x === 429).length < 2; i++) {
+      statuses.push((await check('POST', '/api/auth/login', '/api/auth/login', { body: { email: 'nobody@example.com', password: 'wrong' }, session: false })).statusCode);
+    }
+    expect(statuses).toContain(429);
   });
 
   it('modules, deployments and the webhook', async () => {
