@@ -74,6 +74,16 @@ export class ModuleManagersPageComponent {
     }
   }
 
+  /** Starts the module's stopped services again (its latest deployment succeeded; Slipway runs them). */
+  protected async start(m: ModuleView): Promise<void> {
+    try {
+      await this.deployments.startServices(m.slug);
+      this.snackBar.open(`Starting '${m.slug}'`, undefined, { duration: 3000 });
+    } catch (err) {
+      this.snackBar.open(`Could not start '${m.slug}': ${apiProblem(err).message}`, 'OK', { duration: 8000 });
+    }
+  }
+
   protected remove(m: ModuleView): void {
     this.dialog
       .open<ConfirmDeleteComponent, ConfirmDeleteData, ConfirmDeleteResult | false>(ConfirmDeleteComponent, { data: deleteDialogData(m) })
