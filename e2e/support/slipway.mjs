@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const WEB_ROOT = join(ROOT, 'apps', 'web', 'dist', 'web', 'browser');
 
+const ADMIN = { email: 'admin@example.com', password: 'e2e-password-123' };
+const SECRET = 'e2e-webhook-secret';
+
 export function freePort() {
   return new Promise((res, rej) => {
     const s = createServer();
@@ -37,22 +40,49 @@ export async function waitFor(check, { timeoutMs = 30_000, intervalMs = 200, wha
 }
 
 /**
+ * `restart()` kills the process (SIGKILL, as a crash would) and starts a new one on the same port and
+ * data folder.
  * @param {{ env?: Record<string, string>, log?: (line: string) => void, serverDir?: string }} opts
- * @returns {Promise<{ url: string, port: number, dataDir: string, admin: { email: string, password: string }, secret: string, output: () => string, stop: () => Promise<void> }>}
+ * @returns {Promise<{ url: string, port: number, dataDir: string, admin: { email: string, password: string }, secret: string, output: () => string, restart: () => Promise<void>, stop: () => Promise<void> }>}
  */
 export async function startSlipway(opts = {}) {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'slipway-e2e-'));
-  const admin = { email: 'admin@example.com', password: 'e2e-password-123' };
-  const secret = 'e2e-webhook-secret';
+  let proc;
+  try {
+    proc = await launch(opts, port, dataDir);
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    dataDir,
+    admin: ADMIN,
+    secret: SECRET,
+    output: () => proc.output(),
+    async restart() {
+      await proc.kill('SIGKILL');
+      proc = await launch(opts, port, dataDir);
+    },
+    async stop() {
+      await proc.kill('SIGTERM');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One `slipway start` process on `port` and `dataDir`, once it answers /readyz. */
+async function launch(opts, port, dataDir) {
   const env = {
     ...process.env,
     PORT: String(port),
     HOST: '127.0.0.1',
     SLIPWAY_DATA_DIR: dataDir,
-    SLIPWAY_ADMIN_EMAIL: admin.email,
-    SLIPWAY_ADMIN_PASSWORD: admin.password,
-    DOKPLOY_WEBHOOK_SECRET: secret,
+    SLIPWAY_ADMIN_EMAIL: ADMIN.email,
+    SLIPWAY_ADMIN_PASSWORD: ADMIN.password,
+    DOKPLOY_WEBHOOK_SECRET: SECRET,
     SLIPWAY_COOKIE_SECURE: 'false',
     LOG_LEVEL: 'warn',
     ...opts.env,
@@ -78,24 +108,17 @@ export async function startSlipway(opts = {}) {
     );
   } catch (err) {
     child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
   return {
-    url,
-    port,
-    dataDir,
-    admin,
-    secret,
     output: () => out,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
         const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
         await exited;
         clearTimeout(t);
       }
-      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
