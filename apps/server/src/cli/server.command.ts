@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.ts';
-import { openDatabase } from '../db/database.ts';
-import { startServer } from '../main.ts';
 import { databaseLabel, listenFailure, migrationSummary } from './server-messages.ts';
 import { shutdownOnSignals } from './shutdown.ts';
 
@@ -11,6 +9,8 @@ export function registerServerCommands(program: Command): void {
     .description('run the Slipway server (migrates the database first)')
     .action(async () => {
       const config = loadConfig();
+      // Loaded here, not at the top: `slipway --help` and the other commands need none of the server.
+      const { startServer } = await import('../main.ts');
       const server = await startServer(config).catch((err: unknown) => {
         throw listenFailure(err, config.host, config.port) ?? err;
       });
@@ -23,6 +23,7 @@ export function registerServerCommands(program: Command): void {
     .description('apply pending database migrations and exit')
     .action(async () => {
       const config = loadConfig();
+      const { openDatabase } = await import('../db/database.ts');
       const database = openDatabase(config);
       try {
         const { results } = await database.migrate();
