@@ -112,7 +112,8 @@ export const moduleDefinitionSchema = z.object({
   git: z.object({ enabled: z.boolean(), createBranch: z.boolean(), branchName: z.string(), baseBranch: z.string() }),
 });
 // Every parsed definition fits the answer's schema: a field added to the parser and not here fails the build.
-export const definitionFitsAnswer = (m: ModuleDefinition): z.output<typeof moduleDefinitionSchema> => m;
+type FitsAnswer<T extends z.output<typeof moduleDefinitionSchema>> = T;
+export type StoredModuleDefinition = FitsAnswer<ModuleDefinition>;
 
 /**
  * A module: `GET /api/admin/modules/:slug`, and each item of `GET /api/admin/modules` → `{ data }`.
