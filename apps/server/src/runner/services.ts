@@ -72,7 +72,7 @@ export class ServiceSupervisor {
     this.ports.set(key, port);
     if (this.o.stateDir) await this.writeRecord({ key, port }, { exclusive: true }).catch(() => undefined);
     // Another instance sharing the data folder may have recorded one first: theirs wins.
-    const recorded = (await this.record(key))?.port ?? port;
+    const recorded = (await this.record(key))?.port || port;
     this.ports.set(key, recorded);
     return recorded;
   }
