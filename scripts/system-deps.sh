@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use when they are missing: real PostgreSQL and Redis
-# servers, php-cli (lints the Laravel template pack), git, curl and openssl (the spec's own test),
-# bubblewrap (the runner's sandbox), and Chromium for the browser tests (driven by playwright-core;
-# no browser is ever downloaded).
+# servers, php-cli, php-laravel-framework and php-sqlite3 (lint the Laravel template pack's output
+# and run it in Laravel 8), git, curl and openssl (the spec's own test), bubblewrap (the runner's
+# sandbox), and Chromium for the browser tests (driven by playwright-core; no browser is ever
+# downloaded).
 set -euo pipefail
 
 missing=()
@@ -10,6 +11,9 @@ have() { command -v "$1" >/dev/null 2>&1; }
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 have redis-server || missing+=(redis-server)
 have php || missing+=(php-cli)
+# Laravel 8.83 and SQLite for PHP: the laravel pack's output runs in a real Laravel (laravel.stack.test.ts).
+[ -e /usr/share/php/Illuminate/autoload.php ] || missing+=(php-laravel-framework)
+{ have php && php -m 2>/dev/null | grep -x pdo_sqlite >/dev/null; } || missing+=(php-sqlite3)
 have git || missing+=(git)
 have curl || missing+=(curl)
 have openssl || missing+=(openssl)

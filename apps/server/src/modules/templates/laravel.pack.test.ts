@@ -36,7 +36,7 @@ describe('laravel pack', () => {
     expect(file(files, '_create_items_table.php')).toContain(`            ${column}\n`);
     expect(file(files, 'ItemController.php')).toContain(`            ${rules}\n`);
     const model = file(files, 'Models/Item.php');
-    if (cast) expect(model).toContain(`            ${cast},\n`);
+    if (cast) expect(model).toContain(`        ${cast},\n`);
     else expect(model).not.toContain("'f' =>");
   });
 
@@ -44,6 +44,32 @@ describe('laravel pack', () => {
     const model = file(render(), 'Models/Product.php');
     expect(model).toContain("return $this->belongsTo(Customer::class, 'customer_id');");
     expect(model).toContain('public function parent(): BelongsTo');
+  });
+
+  // Laravel 8 to 10 never call a casts() method: booleans would come back as 1/0 there.
+  it('declares casts as the $casts property, which Laravel 8 to 12 all read', () => {
+    const model = file(render(), 'Models/Product.php');
+    expect(model).toContain('    protected $casts = [\n');
+    expect(model).not.toContain('function casts()');
+  });
+
+  it('stores date-times with an offset as UTC and sends them with a Z', () => {
+    const model = file(render(), 'Models/Product.php');
+    expect(model).toContain('public function setPublishedAtAttribute(mixed $value): void');
+    expect(model).toContain("Carbon::parse($value)->utc()->format($this->getDateFormat())");
+    expect(model).toContain("return Carbon::instance($date)->utc()->format('Y-m-d\\\\TH:i:s.v\\\\Z');");
+  });
+
+  it('answers 409 with a message when a delete breaks a foreign key', () => {
+    const controller = file(render(), 'ProductController.php');
+    expect(controller).toContain("'message' => 'This product is still referenced by other records: change or delete them first.',");
+    expect(controller).toContain("in_array((string) $e->getCode(), ['23503', '23000'], true)");
+  });
+
+  it('says in the route file itself how routes/api.php must load it', () => {
+    expect(file(render(), 'routes/modules/products.php')).toContain(
+      "Add this line to routes/api.php once; it loads every module's route file, this one included:\n *\n *     foreach (glob(__DIR__.'/modules/*.php') as $file) { require $file; }\n",
+    );
   });
 
   it('refuses a module whose class name is a PHP reserved word', () => {
