@@ -150,3 +150,33 @@ e2e('partial failure (390 px): the deployments list fits, the dialog says the ba
   await dialog(page).getByTestId('deployment-log').evaluate((b) => b.closest('.mat-mdc-dialog-content')?.scrollTo(0, 0));
   await shot(page, 'partial-failure-phone.png');
 });
+
+e2e('retry failed (390 px): a new deployment of the failed application only, followed live to its real end', async () => {
+  const page = await slipway.signIn(PHONE);
+  await page.getByRole('link', { name: /Deployments/ }).click();
+  const row = page.locator('tr[data-deployment]').first();
+  await row.waitFor();
+  const failedId = await row.getAttribute('data-deployment');
+  await row.click();
+  await dialog(page).locator('[data-testid=deployment-status] [data-status=failed]').waitFor();
+  const retry = dialog(page).getByTestId('retry-deployment');
+  const box = await retry.boundingBox();
+  assert.ok(box && box.x >= 0 && box.x + box.width <= PHONE.width, `Retry is inside the screen: ${JSON.stringify(box)}`);
+  await retry.click();
+  // The dialog moves to the NEW deployment (statuses only move forward; the old one stays failed).
+  await page.waitForURL((u) => u.searchParams.get('deployment') && u.searchParams.get('deployment') !== failedId);
+  await page.waitForFunction(() => document.querySelectorAll('[role=dialog]').length === 1); // the old one has closed
+  await dialog(page).locator('li[data-target=backend]').waitFor();
+  assert.equal(await dialog(page).locator('li[data-target=frontend]').count(), 0, 'only the failed application is deployed again');
+  // Same commit, same check: it fails again, and says so (a retry is no fix).
+  const end = Date.now() + 120_000;
+  let s = null;
+  while (Date.now() < end && s !== 'failed' && s !== 'success') {
+    s = await statusOf(page).catch(() => null);
+    await page.waitForTimeout(100);
+  }
+  assert.equal(s, 'failed');
+  // One application: the reason needs no application prefix.
+  assert.match(await dialog(page).getByTestId('failure-reason').innerText(), /Build failed: 'Check modules' failed/);
+  assert.equal(await dialog(page).getByTestId('live-url').count(), 0);
+});
