@@ -185,7 +185,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     intake,
     webhookSecrets,
     runner,
-    controls: new DeploymentControls({ db, deployments, broadcaster, applications, runner, github, env: config.env, live }),
+    controls: new DeploymentControls({ db, deployments, broadcaster, applications, runner, github, env: config.env, live, reporter, confirmation }),
     live,
     metrics,
     metricsServer,

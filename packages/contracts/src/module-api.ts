@@ -50,6 +50,7 @@ export const deploymentViewSchema = deploymentStatusUpdatedSchema
     updated_at: z.string(),
     owner_id: z.number().int().nullable(),
     live: liveViewSchema.nullable().optional().describe("Do the services Slipway runs for it answer now (detail, status and module endpoints; null: Slipway can't say)"),
+    rollback_of: z.string().optional().describe('A rollback: the id of the successful deployment whose commits it redeploys (absent: not a rollback)'),
   })
   .meta({ id: 'DeploymentView' });
 export type DeploymentView = z.infer<typeof deploymentViewSchema>;

@@ -56,6 +56,8 @@ export interface DeploymentsTable {
   last_sequence: number;
   /** The publish (module and version) that created it; null for a deployment CI started. */
   publish_key: string | null;
+  /** The deployment this one rolls back to (redeploys what it ran); null when it is no rollback. */
+  rollback_of: number | null;
   created_at: Timestamp;
   updated_at: Timestamp;
   started_at: Timestamp | null;
@@ -142,6 +144,40 @@ export interface JobsTable {
   updated_at: Timestamp;
 }
 
+export type NotificationKind = 'webhook' | 'slack' | 'discord' | 'email';
+
+export interface NotificationChannelsTable {
+  id: Generated<number>;
+  name: string;
+  kind: NotificationKind;
+  /** Comma-separated event names (notifications/events.ts). */
+  events: string;
+  /** Only this module's deployments; null: every module (global channels are admins'). */
+  module_slug: string | null;
+  /** Who created it (a member's channels name one of their modules). */
+  owner_id: number | null;
+  /** JSON of the kind's settings that may be shown (URL host, SMTP host, addresses). */
+  settings: string;
+  /** JSON of what is never answered in full: webhook URL and secret, SMTP password. */
+  secret: string;
+  created_at: Timestamp;
+}
+
+export interface NotificationDeliveriesTable {
+  id: Generated<number>;
+  channel_id: number;
+  event: string;
+  deployment_id: number;
+  /** `webhook-id` of the delivery (unique: one delivery per channel, event and deployment). */
+  message_id: string;
+  status: 'queued' | 'delivered' | 'retrying' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  response_status: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -153,4 +189,6 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   modules: ModulesTable;
   jobs: JobsTable;
+  notification_channels: NotificationChannelsTable;
+  notification_deliveries: NotificationDeliveriesTable;
 }

@@ -1,7 +1,7 @@
-import { isTerminal } from '@slipway/contracts';
+import { isTerminal, shortSha } from '@slipway/contracts';
 import type { ApplicationConfig } from '../config/config.ts';
 import type { Db } from '../db/database.ts';
-import { dokployApiProblem, dokployClientFor } from '../dokploy/dokploy.client.ts';
+import { dokployApiProblem, dokployClientFor, withImageTag, type DockerSource } from '../dokploy/dokploy.client.ts';
 import type { Broadcaster } from './broadcaster.ts';
 import { runIdOf } from './github-runs.client.ts';
 import type { LiveServices } from './live-services.ts';
@@ -13,8 +13,18 @@ export interface RunControl {
   cancelRun(db: Db, app: ApplicationConfig, run: RunRef, reason: string): Promise<boolean>;
   /** Queues a new run of the commit for `run.deploymentId`; false when the repository is not Slipway's. */
   rerun(db: Db, app: ApplicationConfig, run: RunRef): Promise<boolean>;
+  /** Whether Slipway's runner builds `app` (it hosts the repository). */
+  hosts?(app: ApplicationConfig): boolean | Promise<boolean>;
   /** Starts the kept service of `branch` of `app` again; undefined when Slipway runs none for it. */
   startService?(app: ApplicationConfig, branch: string): Promise<'running' | 'started' | 'missing' | undefined>;
+}
+
+/** What the controls ask of Dokploy's API (DokployClient). */
+export interface DokployControl {
+  cancelDeployment(applicationId: string): Promise<string | undefined>;
+  dockerSource?(applicationId: string): Promise<DockerSource>;
+  saveDockerImage?(applicationId: string, source: DockerSource, dockerImage: string): Promise<void>;
+  deploy?(applicationId: string, o?: { title?: string; description?: string }): Promise<void>;
 }
 
 /** GitHub's cancel of a workflow run (github-runs.client.ts). */
@@ -58,7 +68,10 @@ export interface DeploymentControlsDeps {
   /** Environment the applications' Dokploy API keys are read from (`dokploy.apiKeyEnv`). */
   env?: Record<string, string | undefined>;
   /** Dokploy's client for an application (default: its configured API, a 10 s timeout). */
-  dokploy?: (app: ApplicationConfig) => { cancelDeployment(applicationId: string): Promise<string | undefined> };
+  dokploy?: (app: ApplicationConfig) => DokployControl;
+  /** Reports on targets Slipway deploys itself (a Dokploy rollback), and follows Dokploy after it. */
+  reporter?: { report(ref: { deploymentId: number; applicationId: string }, r: { status: 'deploying' | 'failed'; message: string; logs?: string[] }): Promise<unknown> };
+  confirmation?: { start(ref: { deploymentId: number; applicationId: string }, run: string): Promise<number> };
   /** Adds `live` to what Start answers. */
   live?: LiveServices;
   clock?: () => number;
@@ -186,21 +199,87 @@ export class DeploymentControls {
     return this.rerun(viewer, d, d.targets, `Redeploy of ${slug}`);
   }
 
-  private async rerun(viewer: Viewer & { email?: string }, from: Deployment, targets: Deployment['targets'], what: string) {
+  /**
+   * Rollback (issue #16): a NEW deployment, marked `rollback_of`, of exactly what successful
+   * deployment `deploymentId` of module `slug` ran, never the branch head: the local runner builds
+   * each target's recorded commit again; a Dokploy application with a `docker` source is set to the
+   * image tag `sha-<short>` of that commit and deployed through Dokploy's API, then followed by the
+   * confirmation. Refused (409/422) when that deployment did not succeed, belongs to another module,
+   * or the module is deploying now.
+   */
+  async rollback(viewer: Viewer & { email?: string }, slug: string, deploymentId: number) {
+    const d = await this.d.deployments.detail(this.d.db, viewer, deploymentId);
+    if (!d) throw new ControlError(404, 'not_found', `no deployment ${deploymentId} that you can see`);
+    if (d.module_slug !== slug) throw new ControlError(422, 'other_module', `deployment ${deploymentId} is not a deployment of module '${slug}'${d.module_slug ? ` (it deployed '${d.module_slug}')` : ''}`);
+    if (d.status !== 'success') throw new ControlError(409, 'not_successful', `deployment ${deploymentId} is ${d.status}: only a successful deployment can be rolled back to`);
+    const latest = await this.d.deployments.statusBySlug(this.d.db, viewer, slug);
+    if (latest && !isTerminal(latest.status)) throw new ControlError(409, 'running', `module '${slug}' is deploying now (deployment ${latest.deployment_id}): cancel it first`);
+    const targets = d.targets.filter((t) => t.status === 'success');
+    const label = `Rollback to deployment ${deploymentId}`;
+    const local: Deployment['targets'] = [];
+    const dokploy: { t: Deployment['targets'][number]; app: ApplicationConfig; tag: string }[] = [];
+    for (const t of targets) {
+      const app = this.d.applications.get(t.application_id);
+      if (!app || !t.commit_sha) throw new ControlError(409, 'no_commit', `${t.application_id}: no known commit or application to roll back to`);
+      if (this.d.runner?.hosts && (await this.d.runner.hosts(app))) local.push(t);
+      else if (app.dokploy?.applicationId && !dokployApiProblem(app, this.d.env ?? {})) dokploy.push({ t, app, tag: `sha-${shortSha(t.commit_sha)}` });
+      else throw new ControlError(409, 'not_rollbackable', `${t.application_id} is deployed by CI outside Slipway with no Dokploy API configured (dokploy.apiUrl, applicationId, apiKeyEnv): roll it back there`);
+    }
+    // Read every Dokploy source first: an application Dokploy builds from git cannot take an image tag.
+    const sources = new Map<string, DockerSource>();
+    for (const r of dokploy) {
+      const client = this.dokployFor(r.app);
+      let source: DockerSource;
+      try {
+        source = await client.dockerSource!(r.app.dokploy!.applicationId!);
+      } catch (err) {
+        throw new ControlError(409, 'dokploy_unavailable', `${r.t.application_id}: Dokploy could not be read (${(err as Error).message})`);
+      }
+      if (source.sourceType !== 'docker' || !source.dockerImage) {
+        throw new ControlError(409, 'not_rollbackable', `${r.t.application_id}: Dokploy application ${r.app.dokploy!.applicationId} builds from its ${source.sourceType || 'unknown'} source, not an image: it cannot be set to ${r.tag}`);
+      }
+      sources.set(r.t.application_id, source);
+    }
+    const shown = await this.rerun(viewer, d, targets, label, { rollbackOf: deploymentId, local: new Set(local.map((t) => t.application_id)) });
+    const newId = Number(shown.deployment_id);
+    for (const r of dokploy) {
+      const ref = { deploymentId: newId, applicationId: r.t.application_id };
+      const source = sources.get(r.t.application_id)!;
+      const image = withImageTag(source.dockerImage!, r.tag);
+      try {
+        const client = this.dokployFor(r.app);
+        await client.saveDockerImage!(r.app.dokploy!.applicationId!, source, image);
+        await client.deploy!(r.app.dokploy!.applicationId!, { title: `Slipway: ${label}`, description: `Hash: ${r.t.commit_sha}` });
+        await this.d.reporter?.report(ref, { status: 'deploying', message: `Dokploy deploys ${image} (${label.toLowerCase()})`, logs: [`Dokploy application ${r.app.dokploy!.applicationId}: image set to ${image}, deployment queued`] });
+        await this.d.confirmation?.start(ref, `rollback-${newId}`);
+      } catch (err) {
+        await this.d.reporter?.report(ref, { status: 'failed', message: `Dokploy could not deploy ${image}: ${(err as Error).message}` });
+      }
+    }
+    return (await this.d.deployments.detail(this.d.db, viewer, newId))!;
+  }
+
+  private dokployFor(app: ApplicationConfig): DokployControl {
+    return this.d.dokploy ? this.d.dokploy(app) : dokployClientFor(app, this.d.env ?? {});
+  }
+
+  private async rerun(viewer: Viewer & { email?: string }, from: Deployment, targets: Deployment['targets'], what: string, rollback?: { rollbackOf: number; local: Set<string> }) {
     const branch = from.branch_name;
     const runs = targets.map((t) => ({ t, app: this.d.applications.get(t.application_id) }));
     const missing = runs.filter((r) => !r.app || !r.t.commit_sha || !branch);
     if (missing.length) throw new ControlError(409, 'no_commit', `${missing.map((r) => r.t.application_id).join(', ')}: no known commit or application to build again`);
     const now = new Date((this.d.clock ?? Date.now)()).toISOString();
-    const message = `${what}${viewer.email ? ` by ${viewer.email}` : ''}; waiting for the pipeline`;
+    const message = `${what}${viewer.email ? ` by ${viewer.email}` : ''}; ${rollback && !rollback.local.size ? 'waiting for Dokploy' : 'waiting for the pipeline'}`;
     const change = await this.d.db.transaction().execute(async (trx) => {
       const change = await this.d.deployments.create(
         trx,
-        { moduleSlug: from.module_slug!, branch: branch!, commit: from.commit_sha, ownerId: from.owner_id, targets: runs.map((r) => ({ applicationId: r.t.application_id, commitSha: r.t.commit_sha })), message },
+        { moduleSlug: from.module_slug!, branch: branch!, commit: from.commit_sha, ownerId: from.owner_id, targets: runs.map((r) => ({ applicationId: r.t.application_id, commitSha: r.t.commit_sha })), message, rollbackOf: rollback?.rollbackOf },
         now,
       );
       const deploymentId = Number(change.deploymentId);
       for (const r of runs) {
+        // A rollback's Dokploy targets are deployed after this commits (rollback()).
+        if (rollback && !rollback.local.has(r.t.application_id)) continue;
         const queued = await this.d.runner?.rerun(trx, r.app!, { branch: branch!, commit: r.t.commit_sha!, deploymentId });
         // Rolled back: Slipway can start only its own runner's pipelines (docs/web.md, "Controls").
         if (!queued) throw new ControlError(409, 'not_rerunnable', `${r.t.application_id} is built by CI outside Slipway: re-run it there`);

@@ -45,7 +45,10 @@ export function toPayload(d: DeploymentRow, targets: readonly TargetRow[], event
 export type { DeploymentView } from '@slipway/contracts';
 
 export function toView(d: DeploymentRow, targets: readonly TargetRow[], events: readonly EventRow[] = []): DeploymentView {
-  return { ...toPayload(d, targets, events), created_at: d.created_at, updated_at: d.updated_at, owner_id: d.owner_id };
+  const view: DeploymentView = { ...toPayload(d, targets, events), created_at: d.created_at, updated_at: d.updated_at, owner_id: d.owner_id };
+  // A rollback names the deployment whose commits it redeploys (issue #16); others carry no field.
+  if (d.rollback_of !== null && d.rollback_of !== undefined) view.rollback_of = String(d.rollback_of);
+  return view;
 }
 
 /** One event of a deployment's history; `application_id` names the target it was about (null: the deployment's own). */

@@ -30,6 +30,8 @@ export interface NewDeployment {
   logs?: string[];
   /** Names the publish that creates it (module and version): one deployment per publish. */
   publishKey?: string;
+  /** A rollback: the deployment whose commits it redeploys (issue #16). */
+  rollbackOf?: number;
 }
 
 /** Who owns a deployment that CI started on its own (no module publish): the module's owner. */
@@ -88,7 +90,7 @@ export class DeploymentsService {
   async create(db: Db, d: NewDeployment, now: string): Promise<DeploymentChange> {
     const states = d.targets.map((t) => ({ applicationId: t.applicationId, state: { ...newTargetState(), commitSha: t.commitSha } }));
     const e = { status: 'pending' as const, message: d.message ?? `Branch ${d.branch} pushed; waiting for CI`, logs: d.logs ?? [], url: null, now };
-    const draft = { moduleSlug: d.moduleSlug, branch: d.branch, commit: d.commit, ownerId: d.ownerId, publishKey: d.publishKey ?? null };
+    const draft = { moduleSlug: d.moduleSlug, branch: d.branch, commit: d.commit, ownerId: d.ownerId, publishKey: d.publishKey ?? null, rollbackOf: d.rollbackOf ?? null };
     const { deployment, targets } = (await this.insertNew(db, draft, states, e, now))!;
     return this.appendChange(db, deployment, targets, { ...e, targetId: null });
   }
@@ -209,7 +211,7 @@ export class DeploymentsService {
    */
   private async insertNew(
     db: Db,
-    d: { moduleSlug: string | null; branch: string | null; commit: string | null; ownerId: number | null; publishKey: string | null },
+    d: { moduleSlug: string | null; branch: string | null; commit: string | null; ownerId: number | null; publishKey: string | null; rollbackOf?: number | null },
     states: { applicationId: string; state: TargetState }[],
     e: ChangeDraft | null,
     now: string,
@@ -226,6 +228,7 @@ export class DeploymentsService {
       owner_id: d.ownerId,
       last_sequence: 0,
       publish_key: d.publishKey,
+      rollback_of: d.rollbackOf ?? null,
       created_at: now,
       updated_at: now,
       started_at: null,

@@ -62,6 +62,7 @@ const DEPLOYMENT_COLUMNS = argNames<NewDeployment>({
   started_at: true,
   finished_at: true,
   publish_key: true,
+  rollback_of: true,
 });
 const TARGET_COLUMNS = argNames<TargetValues>({
   status: true,

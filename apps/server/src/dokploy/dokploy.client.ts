@@ -13,6 +13,28 @@ import {
 
 export type FetchLike = typeof fetch;
 
+/** A Dokploy application's source as `application.one` answers it. */
+export interface DockerSource {
+  sourceType: string;
+  dockerImage: string | null;
+  username: string;
+  password: string;
+  registryUrl: string;
+}
+
+/**
+ * `image:tag` with its tag replaced (`ghcr.io/acme/backend:module-x` → `…:sha-abc1234`), reading the
+ * image as Docker does: a `:` after the last `/` starts the tag; a digest (`@sha256:…`) is dropped.
+ */
+export function withImageTag(dockerImage: string, tag: string): string {
+  const at = dockerImage.indexOf('@');
+  const image = at >= 0 ? dockerImage.slice(0, at) : dockerImage;
+  const colon = image.lastIndexOf(':');
+  // A registry's port (`host:5000/app`) comes before a `/`; a tag after the last one.
+  const name = colon > image.lastIndexOf('/') ? image.slice(0, colon) : image;
+  return `${name}:${tag}`;
+}
+
 export interface DokployClientOptions {
   /** Dokploy's base URL (`https://dokploy.example.com`, `/api` optional); needed for API calls only. */
   apiUrl?: string;
@@ -74,8 +96,32 @@ export class DokployClient {
   }
 
   /** `POST /api/application.deploy`: queues a deployment. Dokploy returns no deployment id. */
-  async deploy(applicationId: string): Promise<void> {
-    await this.api('POST', 'application.deploy', undefined, { applicationId });
+  async deploy(applicationId: string, o: { title?: string; description?: string } = {}): Promise<void> {
+    await this.api('POST', 'application.deploy', undefined, { applicationId, ...o });
+  }
+
+  /**
+   * `GET /api/application.one?applicationId=`: the application's source (`sourceType`) and, for a
+   * `docker` source, its image and registry login (the password stays in memory, never logged).
+   */
+  async dockerSource(applicationId: string): Promise<DockerSource> {
+    const text = await this.api('GET', 'application.one', { applicationId });
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new DokployApiError('Dokploy application.one answered something that is not JSON', 'unavailable');
+    }
+    const str = (v: unknown) => (typeof v === 'string' ? v : '');
+    return { sourceType: str(json.sourceType), dockerImage: str(json.dockerImage) || null, username: str(json.username), password: str(json.password), registryUrl: str(json.registryUrl) };
+  }
+
+  /**
+   * `POST /api/application.saveDockerProvider`: the image (and registry login) a `docker` application
+   * deploys. Dokploy's input (`apiSaveDockerProvider`) requires every field, so the login is sent back as read.
+   */
+  async saveDockerImage(applicationId: string, source: DockerSource, dockerImage: string): Promise<void> {
+    await this.api('POST', 'application.saveDockerProvider', undefined, { applicationId, dockerImage, username: source.username, password: source.password, registryUrl: source.registryUrl });
   }
 
   /**

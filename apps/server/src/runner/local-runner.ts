@@ -153,6 +153,11 @@ export class LocalRunner implements BuildTrigger, ServiceStopper {
     return ids;
   }
 
+  /** Whether this runner builds `app`: Slipway hosts its repository (a rollback rebuilds a recorded commit here). */
+  hosts(app: ApplicationConfig): boolean {
+    return Boolean(app.repoUrl && hostedAppOf(this.o.reposDir, app.repoUrl));
+  }
+
   /** ServiceStopper: ends the service `branch` of `app` runs, when Slipway hosts that repository (a deleted module). */
   async stopServices(app: ApplicationConfig, branch: string): Promise<void> {
     const hosted = app.repoUrl ? hostedAppOf(this.o.reposDir, app.repoUrl) : null;

@@ -6,6 +6,7 @@ import { accounts } from './003-accounts.ts';
 import { retention } from './004-retention.ts';
 import { jobClaims } from './005-job-claims.ts';
 import { orchestration } from './006-orchestration.ts';
+import { rollbackAndNotifications } from './007-rollback-and-notifications.ts';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
 export function migrations(traits: DialectTraits): Record<string, Migration> {
@@ -16,5 +17,6 @@ export function migrations(traits: DialectTraits): Record<string, Migration> {
     '004-retention': retention(),
     '005-job-claims': jobClaims(),
     '006-orchestration': orchestration(),
+    '007-rollback-and-notifications': rollbackAndNotifications(traits),
   };
 }
