@@ -88,6 +88,6 @@ export function hasCommand(command: string, args: string[] = ['--version']): boo
   return spawnSync(command, args, { encoding: 'utf8' }).status === 0;
 }
 
-export function runCommand(command: string, args: string[], cwd: string): RunResult {
-  return run(command, args, cwd, 60_000);
+export function runCommand(command: string, args: string[], cwd: string, timeoutMs = 60_000): RunResult {
+  return run(command, args, cwd, timeoutMs);
 }
