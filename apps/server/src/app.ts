@@ -22,6 +22,9 @@ import { webRoutes } from './web/web.routes.ts';
 import { registerOpenApi } from './openapi/openapi.ts';
 import { gitHttpRoutes, RepoPermissions } from './git/index.ts';
 import { metricsRoutes } from './metrics/index.ts';
+import { previewProxyRoutes } from './previews/preview-proxy.routes.ts';
+import { previewRoutes } from './previews/previews.routes.ts';
+import { notificationRoutes } from './notifications/notifications.routes.ts';
 
 /** The Angular build, served on `/`. */
 const WEB_BUILD_DIR = fileURLToPath(new URL('../../web/dist/web/browser', import.meta.url));
@@ -65,8 +68,12 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
   await app.register(authRoutes, { auth: ctx.auth, secureCookie: ctx.config.session.secureCookie, loginPerAddressPerMinute: ctx.config.login.perAddressPerMinute });
   await app.register(deploymentRoutes, { db, auth: ctx.auth, deployments: ctx.deployments, live: ctx.live });
   await app.register(deploymentControlRoutes, { auth: ctx.auth, controls: ctx.controls });
+  await app.register(notificationRoutes, { auth: ctx.auth, notifications: ctx.notifications });
   await app.register(applicationRoutes, { auth: ctx.auth, registry: ctx.applications });
   await app.register(moduleRoutes, { auth: ctx.auth, modules: ctx.modules, live: ctx.live });
+  await app.register(previewRoutes, { auth: ctx.auth, previews: ctx.previews, promoter: ctx.promoter, ownerOf: (slug) => ctx.modules.ownerOf(slug) });
+  // /preview/<slug>/<app>/…: the local runner's module services, under Slipway's origin (docs/previews.md).
+  await app.register(previewProxyRoutes, { previews: ctx.previews });
   await app.register(webhookRoutes, {
     intake: ctx.intake,
     maxBodyBytes: ctx.config.webhook.maxBodyBytes,

@@ -12,7 +12,7 @@ import { DeliveriesStore } from './webhooks/deliveries.store.ts';
 import { WebhookIntake } from './webhooks/webhook-intake.service.ts';
 import { TransactionBatcher } from './db/transaction-batcher.ts';
 import { ClaimLostError, JobQueue } from './jobs/job-queue.ts';
-import { LeaderLock, leaderBackend } from './jobs/leader-lock.ts';
+import { LeaderLock, leaderBackend, type Duty } from './jobs/leader-lock.ts';
 import { TargetReporter } from './deployments/target-reporter.ts';
 import { Watchdog } from './deployments/watchdog.ts';
 import { RetentionSweep } from './retention/retention-sweep.ts';
@@ -30,6 +30,11 @@ import { createLocalRunner, Sandbox, sandboxHidden, type LocalRunner } from './r
 import { setupDemoApps } from './demo/demo-apps.ts';
 import { jobBacklog } from './jobs/job-backlog.ts';
 import { MetricsServer, SlipwayMetrics, timedPublisher } from './metrics/index.ts';
+import { NotificationsService } from './notifications/notifications.service.ts';
+import { PreviewsService } from './previews/previews.service.ts';
+import { GitHubClient } from './githost/github.client.ts';
+import { GitHostFeedback } from './githost/git-host-feedback.ts';
+import { Promoter } from './githost/promote.ts';
 
 /** Every service, wired once. The HTTP app and the CLI both build on this. */
 export interface AppContext {
@@ -64,6 +69,12 @@ export interface AppContext {
   metrics?: SlipwayMetrics;
   /** `/metrics` on its own port (SLIPWAY_METRICS_PORT); startServer makes it listen. */
   metricsServer?: MetricsServer;
+  /** Deployment notifications: channels, and their deliveries as durable jobs (docs/notifications.md). */
+  notifications: NotificationsService;
+  /** Preview environments (docs/previews.md): created by deploys, expired by the leader. */
+  previews: PreviewsService;
+  /** Promote: a pull request on GitHub, a merge on a hosted repository. */
+  promoter: Promoter;
   close(): Promise<void>;
 }
 
@@ -101,6 +112,19 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     onError: (err, job) => log.warn({ err, job: job?.id, type: job?.type }, err instanceof ClaimLostError ? 'job claim lost: this attempt is discarded' : 'job attempt failed'),
   });
   const reporter = new TargetReporter({ db, traits, deployments, broadcaster });
+  // Notifications (docs/notifications.md): a finished deployment queues a delivery job per channel.
+  const notifications = new NotificationsService({
+    db,
+    jobs,
+    moduleOwner: async (db, slug) => {
+      const m = await db.selectFrom('modules').select('owner_id').where('slug', '=', slug).executeTakeFirst();
+      return m ? m.owner_id : undefined;
+    },
+    log,
+    timeoutMs: config.dokploy.requestTimeoutMs,
+  });
+  notifications.register();
+  broadcaster.add(notifications);
   const confirmation = new DokployConfirmation({ db, jobs, reporter, applications: config.applications, env: config.env, settings: config, log });
   confirmation.register();
   // The watchdog reads GitHub Actions runs with it, and Cancel cancels them.
@@ -117,7 +141,9 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     log,
   });
   const retention = new RetentionSweep({ db, deliveries: new DeliveriesStore(), deployments: new DeploymentsStore(traits), jobs, settings: config.retention, log });
-  const leader = new LeaderLock({ name: 'singletons (watchdog, retention sweep)', backend: leaderBackend(config.database, 'singletons'), duties: [watchdog, retention], log });
+  // Previews and the git host feedback join the leader's duties below (their pass: expiry, catch-up).
+  const duties: Duty[] = [watchdog, retention];
+  const leader = new LeaderLock({ name: 'singletons (watchdog, retention sweep)', backend: leaderBackend(config.database, 'singletons'), duties, log });
   const intake = new WebhookIntake({
     writes: new TransactionBatcher(db),
     traits,
@@ -141,6 +167,26 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     ? createLocalRunner({ db, traits, dataDir: config.dataDir, pushEvents, applications, secret: () => webhookSecrets[0] ?? '', env: config.env, log, sandbox })
     : undefined;
   const publisher = new GitBranchPublisher({ dataDir: config.dataDir, env: config.env });
+  // Previews (docs/previews.md): a successful module deployment creates or renews them; the leader expires them.
+  const previews = new PreviewsService({ db, jobs, applications, runner, env: config.env, ttlMs: config.previewTtlMs, dokployTimeoutMs: config.dokploy.requestTimeoutMs, log });
+  previews.register();
+  broadcaster.add(previews.broadcaster);
+  duties.push(previews);
+  // Feedback to GitHub: deployments, statuses and commit statuses of module deployments (GITHUB_TOKEN).
+  const githubApi = config.github.token ? new GitHubClient({ token: config.github.token, apiUrl: config.github.apiUrl, timeoutMs: config.dokploy.requestTimeoutMs }) : undefined;
+  if (githubApi) {
+    const feedback = new GitHostFeedback({ db, jobs, applications, github: githubApi, publicUrl: config.publicUrl, previewUrl: (slug, app) => previews.urlOf(slug, app), log });
+    feedback.register();
+    broadcaster.add(feedback.broadcaster);
+    duties.push(feedback);
+  }
+  // Deleting a module stops its services and tears its previews down.
+  const stopper = {
+    stopServices: async (app: Parameters<NonNullable<typeof runner>['stopServices']>[0], branch: string) => {
+      await runner?.stopServices(app, branch);
+      await previews.tearDownBranch(app.id, branch, 'module deleted');
+    },
+  };
   const modules = new ModulesService({
     db,
     store: modulesStore,
@@ -150,7 +196,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     broadcaster,
     publisher: metrics ? timedPublisher(publisher, metrics) : publisher,
     builds: runner,
-    services: runner,
+    services: stopper,
     repositoryPacks: new GitRepositoryPacks({ dataDir: config.dataDir, env: config.env, sandbox }),
     branchPrefix: config.moduleBranchPrefix,
     publishWaitMs: config.publishWaitMs,
@@ -159,7 +205,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     metrics && config.metrics.port !== undefined
       ? new MetricsServer({ metrics, port: config.metrics.port, token: config.metrics.token, onError: (err) => log.error({ err }, 'metrics scrape failed') })
       : undefined;
-  const live = new LiveServices({ applications, probe: runner });
+  const live = new LiveServices({ applications, probe: runner, previewUrl: (slug, app, url) => previews.previewOf(slug, app, url) });
   if (config.demo) {
     try {
       await setupDemoApps({ reposDir: join(config.dataDir, 'repos'), configured: config.applications, register: (a) => applications.add(a) });
@@ -168,9 +214,24 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
       throw err;
     }
   }
+  const promoter = new Promoter({
+    module: async (viewer, slug) => {
+      const m = await modules.get(viewer, slug).catch(() => undefined);
+      return m && { slug: m.slug, owner_id: m.owner_id, applications: m.applications, git: { branchName: m.git.branchName, baseBranch: m.git.baseBranch } };
+    },
+    applications,
+    reposDir: join(config.dataDir, 'repos'),
+    github: githubApi,
+    publicUrl: config.publicUrl,
+    previewUrl: (slug, app) => previews.urlOf(slug, app),
+    tearDown: (slug, reason) => previews.tearDown(slug, reason),
+    onPush: pushEvents.emit,
+  });
   return {
     config,
     database,
+    previews,
+    promoter,
     jobs,
     applications,
     modules,
@@ -189,6 +250,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     live,
     metrics,
     metricsServer,
+    notifications,
     async close() {
       await metricsServer?.close();
       await runner?.stop();

@@ -8,3 +8,5 @@ export * from './module-update.ts';
 export * from './image-tags.ts';
 export * from './api-token.ts';
 export * from './api.ts';
+export * from './previews.ts';
+export * from './notifications.ts';

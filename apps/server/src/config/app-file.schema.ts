@@ -32,8 +32,24 @@ export const applicationSchema = z
         apiUrl: z.url().optional(),
         apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
         applicationId: z.string().optional(),
+        /**
+         * A preview per module (docs/previews.md): a Dokploy application, created through the API in
+         * `environmentId`, running `<image>:module-<slug>` on `previewDomain` (`{slug}` replaced).
+         */
+        previews: z.boolean().optional(),
+        previewDomain: z.string().regex(/\{slug\}/, 'must contain {slug}').optional(),
+        environmentId: z.string().min(1).optional(),
+        image: z.string().regex(/^[a-z0-9][a-z0-9._\/:-]*$/, 'must be an image name without a tag').optional(),
+        previewPort: z.number().int().min(1).max(65535).optional(),
+        previewHttps: z.boolean().optional(),
       })
       .strict()
+      .superRefine((d, ctx) => {
+        if (!d.previews) return;
+        for (const k of ['apiUrl', 'apiKeyEnv', 'environmentId', 'image', 'previewDomain'] as const) {
+          if (!d[k]) ctx.addIssue({ code: 'custom', path: [k], message: `dokploy.previews needs dokploy.${k}` });
+        }
+      })
       .optional(),
     /** The GitHub repository whose Actions runs deploy this application (`owner/name`), for the watchdog. */
     github: z

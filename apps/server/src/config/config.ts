@@ -55,6 +55,8 @@ export interface Config {
   moduleBranchPrefix: string;
   /** How long create/update waits for its publish (SLIPWAY_PUBLISH_WAIT_MS); 0: answers once stored. */
   publishWaitMs: number;
+  /** Previews expire this long after their last deploy (SLIPWAY_PREVIEW_TTL_HOURS), in milliseconds. */
+  previewTtlMs: number;
   /** How long a shutdown may take (SLIPWAY_SHUTDOWN_TIMEOUT_MS); then the process exits with 1. */
   shutdownTimeoutMs: number;
   /** `/metrics` (SLIPWAY_METRICS, SLIPWAY_METRICS_PORT, SLIPWAY_METRICS_TOKEN): on the app's port unless `port` is set. */
@@ -168,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     moduleBranchPrefix: e.SLIPWAY_MODULE_BRANCH_PREFIX,
     publishWaitMs: e.SLIPWAY_PUBLISH_WAIT_MS,
+    previewTtlMs: e.SLIPWAY_PREVIEW_TTL_HOURS * 3_600_000,
     shutdownTimeoutMs: e.SLIPWAY_SHUTDOWN_TIMEOUT_MS,
     metrics: { enabled: e.SLIPWAY_METRICS, port: e.SLIPWAY_METRICS_PORT, token: e.SLIPWAY_METRICS_TOKEN },
     env,

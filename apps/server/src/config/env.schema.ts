@@ -97,6 +97,8 @@ export const envSchema = z.object({
     .default(DEFAULT_MODULE_BRANCH_PREFIX),
   // How long creating/updating a module waits for its publish before answering; 0: answer once stored.
   SLIPWAY_PUBLISH_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(0),
+  /** A module's preview is torn down this long after its last successful deploy (docs/previews.md). */
+  SLIPWAY_PREVIEW_TTL_HOURS: z.coerce.number().positive().max(87_600).default(72),
   // How long a SIGTERM/SIGINT shutdown may take before the process exits with 1 (docs/operations.md).
   SLIPWAY_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   // Prometheus metrics (docs/metrics.md): on by default; on a port of their own, and behind a token, when set.

@@ -178,6 +178,44 @@ export interface NotificationDeliveriesTable {
   updated_at: Timestamp;
 }
 
+export type PreviewKind = 'local' | 'dokploy';
+/** active: reachable; failed: creating it failed (message says why); torn_down: gone (message says why). */
+export type PreviewState = 'active' | 'failed' | 'torn_down';
+
+export interface PreviewsTable {
+  id: Generated<number>;
+  module_slug: string;
+  application_id: string;
+  /** The module branch it runs. */
+  branch: string;
+  kind: PreviewKind;
+  state: PreviewState;
+  url: string | null;
+  /** The Dokploy application's id (kind dokploy). */
+  external_id: string | null;
+  /** The deployment that last created or renewed it. */
+  deployment_id: number | null;
+  commit_sha: string | null;
+  message: string | null;
+  created_at: Timestamp;
+  /** The last successful deploy: the TTL counts from it. */
+  deployed_at: Timestamp;
+  updated_at: Timestamp;
+  torn_down_at: Timestamp | null;
+}
+
+export interface GitHostDeploymentsTable {
+  id: Generated<number>;
+  deployment_id: number;
+  application_id: string;
+  /** GitHub's deployment id (a number, kept as text). */
+  github_deployment_id: string | null;
+  /** The state last sent (in_progress, success, failure, error). */
+  last_state: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -189,6 +227,8 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   modules: ModulesTable;
   jobs: JobsTable;
+  previews: PreviewsTable;
+  git_host_deployments: GitHostDeploymentsTable;
   notification_channels: NotificationChannelsTable;
   notification_deliveries: NotificationDeliveriesTable;
 }

@@ -10,6 +10,7 @@ export interface LiveProbe {
 
 interface DeploymentLike {
   status: string;
+  module_slug?: string | null;
   branch_name: string | null;
   url: string | null;
   targets: readonly { application_id: string; status: string; url: string | null }[];
@@ -22,7 +23,17 @@ interface DeploymentLike {
  * cannot say, and the link stays as it was).
  */
 export class LiveServices {
-  constructor(private readonly o: { applications: { get(id: string): ApplicationConfig | undefined }; probe?: LiveProbe }) {}
+  constructor(
+    private readonly o: {
+      applications: { get(id: string): ApplicationConfig | undefined };
+      probe?: LiveProbe;
+      /**
+       * The module's preview path of a service URL (`/preview/<slug>/<app>/…`, docs/previews.md), or
+       * null: the links then point there, under Slipway's origin, instead of the loopback port.
+       */
+      previewUrl?: (slug: string, applicationId: string, url: string | null) => Promise<string | null>;
+    },
+  ) {}
 
   async of(d: DeploymentLike): Promise<LiveView | null> {
     const probe = this.o.probe;
@@ -33,13 +44,17 @@ export class LiveServices {
         const app = this.o.applications.get(t.application_id);
         if (!app || t.status !== 'success') return;
         const s = await probe.liveState(app, d.branch_name!, t.url).catch(() => undefined);
-        if (s) services.push({ application_id: t.application_id, state: s.state, url: s.url });
+        const preview = s && d.module_slug && this.o.previewUrl ? await this.o.previewUrl(d.module_slug, t.application_id, s.url).catch(() => null) : null;
+        if (s) services.push({ application_id: t.application_id, state: s.state, url: preview ?? s.url });
       }),
     );
     if (!services.length) return null;
     services.sort((a, b) => d.targets.findIndex((t) => t.application_id === a.application_id) - d.targets.findIndex((t) => t.application_id === b.application_id));
     const state: LiveState = services.some((s) => s.state === 'stopped') ? 'stopped' : services.some((s) => s.state === 'starting') ? 'starting' : 'running';
-    return { state, url: d.url, services };
+    // The deployment's own link: its first target's preview when it has one (d.url is that target's URL).
+    const first = d.targets.find((t) => t.url === d.url);
+    const url = (first && services.find((s) => s.application_id === first.application_id && s.url?.startsWith('/preview/'))?.url) ?? d.url;
+    return { state, url, services };
   }
 
   /** `d` with its `live`. */

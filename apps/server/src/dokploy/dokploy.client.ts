@@ -151,6 +151,37 @@ export class DokployClient {
     return parseLogs(await this.api('GET', 'deployment.readLogs', { deploymentId, tail }), tail);
   }
 
+  /**
+   * Previews (docs/previews.md): `POST /api/application.create {name, appName, description,
+   * environmentId}`. Dokploy answers the new application; its `applicationId` is returned.
+   */
+  async createApplication(input: { name: string; appName: string; description: string; environmentId: string }): Promise<string> {
+    const text = await this.api('POST', 'application.create', undefined, input);
+    const id = (parseJsonObject(text) as { applicationId?: unknown } | undefined)?.applicationId;
+    if (typeof id !== 'string' || !id) throw new DokployApiError('Dokploy application.create answered no applicationId', 'unavailable');
+    return id;
+  }
+
+  /** `POST /api/application.saveDockerProvider`: the application runs `dockerImage` (no registry credentials). */
+  async saveDockerProvider(applicationId: string, dockerImage: string): Promise<void> {
+    await this.api('POST', 'application.saveDockerProvider', undefined, { applicationId, dockerImage, username: null, password: null, registryUrl: null });
+  }
+
+  /** `POST /api/domain.create`: `host` routes to the application's `port` (Traefik, in Dokploy). */
+  async createDomain(input: { applicationId: string; host: string; port: number; https: boolean }): Promise<void> {
+    await this.api('POST', 'domain.create', undefined, {
+      ...input,
+      path: '/',
+      certificateType: input.https ? 'letsencrypt' : 'none',
+      domainType: 'application',
+    });
+  }
+
+  /** `POST /api/application.delete {applicationId}`: stops and removes it (its domains with it). */
+  async deleteApplication(applicationId: string): Promise<void> {
+    await this.api('POST', 'application.delete', undefined, { applicationId });
+  }
+
   private async api(method: 'GET' | 'POST', procedure: string, query?: Record<string, string | number>, body?: unknown): Promise<string> {
     const { apiUrl, apiKey } = this.opts;
     if (!apiUrl || !apiKey) throw new DokployApiError('the Dokploy API is not configured (apiUrl and an API key are needed)', 'not_configured');
@@ -218,4 +249,12 @@ function reason(err: unknown, timeoutMs: number): string {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
   return e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
+}
+
+function parseJsonObject(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

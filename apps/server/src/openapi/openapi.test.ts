@@ -25,6 +25,7 @@ const HIDDEN = [
   (_: string, u: string) => u === '/' || u === '/*', // the web app's files
   (_: string, u: string) => u.startsWith('/git/'), // git smart HTTP
   (_: string, u: string) => u.startsWith('/apps/'), // the Pusher HTTP API
+  (_: string, u: string) => u.startsWith('/preview/'), // previews: the module's own HTTP, proxied
   (_: string, u: string) => u === '/metrics', // Prometheus's text format
   (_: string, u: string) => u === '/api/openapi.json' || u === '/api/docs' || u.startsWith('/api/docs/'), // the document and its page
 ];

@@ -20,7 +20,7 @@ export const DOCS_PREFIX = '/api/docs';
  * - `/metrics`: Prometheus's text exposition format, read by Prometheus, not by API clients;
  * - the web app's files (`/`, `/*`).
  */
-export const HIDDEN_ROUTE_PREFIXES = [OPENAPI_PATH, DOCS_PREFIX, '/git/', '/apps/'] as const;
+export const HIDDEN_ROUTE_PREFIXES = [OPENAPI_PATH, DOCS_PREFIX, '/git/', '/apps/', '/preview/'] as const;
 export const HIDDEN_ROUTES = ['/', '/*', '/metrics'] as const;
 
 /** CORS preflights (`OPTIONS`, realtime/cors.ts) are HTTP's machinery, not operations: hidden too. */
@@ -75,6 +75,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'auth', description: 'Sign-in (cookie session with CSRF double submit) and personal access tokens' },
         { name: 'realtime', description: 'Channel and user auth for the Pusher protocol, and what the browser needs to connect (docs/realtime.md)' },
         { name: 'health', description: 'Liveness and readiness' },
+        { name: 'notifications', description: 'Notification channels (webhook, Slack, Discord, email) and their deliveries (docs/notifications.md)' },
       ],
       components: {
         securitySchemes: {

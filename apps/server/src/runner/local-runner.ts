@@ -165,6 +165,17 @@ export class LocalRunner implements BuildTrigger, ServiceStopper {
   }
 
   /**
+   * Previews (docs/previews.md): the loopback address of the service `branch` of `app` runs here
+   * (its recorded port), undefined when Slipway runs none for it.
+   */
+  async serviceAddress(app: ApplicationConfig, branch: string): Promise<{ host: string; port: number } | undefined> {
+    const hosted = app.repoUrl ? hostedAppOf(this.o.reposDir, app.repoUrl) : null;
+    if (!hosted) return undefined;
+    const record = await this.o.supervisor.record(serviceKey(hosted, branch));
+    return record?.spec && record.port ? { host: this.o.supervisor.host, port: record.port } : undefined;
+  }
+
+  /**
    * The service `branch` of `app` runs here, as it is now: `running` when it answers HTTP (below
    * 500) on its port, else `starting` while this instance starts it, else `stopped`. Undefined when
    * Slipway runs no service for it (another CI deploys it, or its pipeline has no `deploy.start`).

@@ -90,6 +90,8 @@ export async function runPipeline(req: PipelineRunRequest, deps: PipelineRunDeps
     SLIPWAY_SHA7: sha7,
     SLIPWAY_MODULE: moduleName ?? '',
     SLIPWAY_HOST: deps.supervisor.host,
+    // Where a service listens: loopback only, reached through Slipway's preview proxy (docs/previews.md).
+    HOST: deps.supervisor.host,
   };
   const url = deployUrlOf(pipeline, vars, moduleName !== undefined) ?? publicUrlOf(req.app, { moduleSlug: moduleName ?? null, branch: req.branch });
   // Refused rather than run as the server's user: a pipeline is code from whoever can push.

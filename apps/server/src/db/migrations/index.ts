@@ -7,6 +7,7 @@ import { retention } from './004-retention.ts';
 import { jobClaims } from './005-job-claims.ts';
 import { orchestration } from './006-orchestration.ts';
 import { rollbackAndNotifications } from './007-rollback-and-notifications.ts';
+import { previews } from './008-previews.ts';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
 export function migrations(traits: DialectTraits): Record<string, Migration> {
@@ -18,5 +19,6 @@ export function migrations(traits: DialectTraits): Record<string, Migration> {
     '005-job-claims': jobClaims(),
     '006-orchestration': orchestration(),
     '007-rollback-and-notifications': rollbackAndNotifications(traits),
+    '008-previews': previews(traits),
   };
 }

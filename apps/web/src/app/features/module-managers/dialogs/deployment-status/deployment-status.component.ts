@@ -169,8 +169,13 @@ export class DeploymentStatusComponent {
   protected readonly liveUrl = computed(() => {
     const d = this.deployment();
     if (d?.status !== 'success' || (this.liveState() !== null && this.liveState() !== 'running')) return null;
-    return d.url ?? d.targets.find((t) => t.url)?.url ?? null;
+    // `live.url`: the module's preview under Slipway's origin (/preview/<slug>/<app>/…) when it has one.
+    return d.live?.url ?? d.url ?? d.targets.find((t) => t.url)?.url ?? null;
   });
+  /** A target's link: its preview under Slipway's origin when the API names one (`live.services[].url`), else its URL. */
+  protected targetUrl(applicationId: string, url: string): string {
+    return this.deployment()?.live?.services.find((x) => x.application_id === applicationId)?.url ?? url;
+  }
   /** A target's own live link: not when its service is known not to answer. */
   protected targetLive(applicationId: string): boolean {
     const s = this.deployment()?.live?.services.find((x) => x.application_id === applicationId);
