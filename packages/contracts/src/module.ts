@@ -155,6 +155,12 @@ export const moduleFieldSchema = z
     options: z.array(z.string().regex(ENUM_OPTION_PATTERN, 'must be letters, digits, space, _ . - (max 64)')).optional(),
     /** Slug of the module a `relation` field points to (its id). */
     relation: moduleSlugSchema.optional(),
+    /**
+     * Extension (schema evolution, docs/modules.md): on an update, the name this field had in the
+     * module's previous version, so the new migration renames the column and keeps its data.
+     * Without it, a renamed field is a dropped column plus a new one.
+     */
+    renamedFrom: z.string().regex(FIELD_NAME_PATTERN, 'must be the snake_case name of a field of the previous version').optional(),
   })
   .superRefine((f, ctx) => {
     if (f.type === 'enum') {
@@ -228,6 +234,14 @@ export const moduleInputSchema = z
       const first = seen.get(f.name);
       if (first === undefined) seen.set(f.name, i);
       else ctx.addIssue({ code: 'custom', path: ['fields', i, 'name'], message: `duplicates fields.${first}.name` });
+    });
+    const renamed = new Map<string, number>();
+    m.fields.forEach((f, i) => {
+      if (f.renamedFrom === undefined) return;
+      const first = renamed.get(f.renamedFrom);
+      if (seen.has(f.renamedFrom)) ctx.addIssue({ code: 'custom', path: ['fields', i, 'renamedFrom'], message: `'${f.renamedFrom}' is still a field of this module: only a field that is gone can be renamed` });
+      else if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['fields', i, 'renamedFrom'], message: `fields.${first} is renamed from '${f.renamedFrom}' already` });
+      else renamed.set(f.renamedFrom, i);
     });
     if (m.slug === undefined && slugFromName(m.name) === '') {
       ctx.addIssue({ code: 'custom', path: ['name'], message: NO_USABLE_SLUG_MESSAGE });

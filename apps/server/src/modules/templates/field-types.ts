@@ -130,6 +130,12 @@ export function jsonSchemaType(f: ModuleField): Record<string, unknown> {
 export interface LaravelFieldType {
   /** The whole `$table->...;` statement of the migration. */
   migration: string;
+  /**
+   * The column for an alter migration, without `$table->` and `;`: its type, nullability and
+   * default, plus `->unique()` and the foreign key only when asked (`->change()` takes neither).
+   * `nullable` forces a nullable column (a required field added to a table that has rows).
+   */
+  column: (o: { nullable?: boolean; unique?: boolean; foreign?: boolean }) => string;
   /** Eloquent cast, when the attribute needs one. */
   cast: string | undefined;
   /** PHPDoc type of the model attribute. */
@@ -151,16 +157,20 @@ export function laravelType(f: ModuleField, relatedTable: string | undefined): L
     enum: `enum(${name}, ${phpLiteral(f.options ?? [])})`,
     relation: `foreignId(${name})`,
   };
-  let chain = column[f.type];
-  if (!f.required) chain += '->nullable()';
-  if (f.unique) chain += '->unique()';
-  if (f.default !== null) {
-    // Laravel's DATETIME columns hold UTC wall-clock time ('Y-m-d H:i:s').
-    const value = f.type === 'datetime' ? utcIso(f.default).slice(0, 19).replace('T', ' ') : f.default;
-    chain += `->default(${phpLiteral(value)})`;
-  }
-  // constrained() comes after the column modifiers: it starts the foreign key definition.
-  if (f.type === 'relation') chain += `->constrained(${phpString(relatedTable ?? '')})`;
+  const chainOf = (o: { nullable?: boolean; unique?: boolean; foreign?: boolean }) => {
+    let chain = column[f.type];
+    if (!f.required || o.nullable) chain += '->nullable()';
+    if (f.unique && o.unique) chain += '->unique()';
+    if (f.default !== null) {
+      // Laravel's DATETIME columns hold UTC wall-clock time ('Y-m-d H:i:s').
+      const value = f.type === 'datetime' ? utcIso(f.default).slice(0, 19).replace('T', ' ') : f.default;
+      chain += `->default(${phpLiteral(value)})`;
+    }
+    // constrained() comes after the column modifiers: it starts the foreign key definition.
+    if (f.type === 'relation' && o.foreign) chain += `->constrained(${phpString(relatedTable ?? '')})`;
+    return chain;
+  };
+  const chain = chainOf({ unique: true, foreign: true });
 
   const cast: Partial<Record<FieldType, string>> = {
     // float, not decimal:2 (a string in JSON): every pack's API sends numbers.
@@ -185,6 +195,7 @@ export function laravelType(f: ModuleField, relatedTable: string | undefined): L
   };
   return {
     migration: `$table->${chain};`,
+    column: chainOf,
     cast: cast[f.type],
     phpType: f.required ? php[f.type] : `${php[f.type]}|null`,
     rules: [presence, ...typeRules[f.type]].map(phpString),

@@ -1,4 +1,6 @@
-export { renderPack, dropStatementLines, TemplateRenderError, type PackContents, type RenderOptions } from './render.ts';
+export { renderPack, renderPackVersions, dropStatementLines, TemplateRenderError, type ModuleVersion, type PackContents, type RenderOptions } from './render.ts';
+export { renderVersions } from './render-versions.ts';
+export { migrationPlan, viewChange, type MigrationContext, type SchemaChangeView } from './migration-plan.ts';
 export { loadPack, readPackDirectory, BUILTIN_TEMPLATES_DIR, REPOSITORY_PACKS_DIR } from './pack-loader.ts';
 export { renderForApplications } from './preview.ts';
 export { safeOutputPath, UnsafeOutputPathError } from './output-path.ts';

@@ -78,6 +78,7 @@ export async function renderPackIsolated(
     module,
     generatedAt: options.generatedAt.toISOString(),
     application: options.application,
+    ...(options.versions ? { versions: options.versions.map((v) => ({ module: v.module, savedAt: v.savedAt.toISOString() })) } : {}),
   };
   const { file, args } = sandbox.command({
     argv: [process.execPath, `--max-old-space-size=${memoryMb}`, WORKER],

@@ -15,8 +15,9 @@ describe('laravel pack', () => {
     expect(render().map((f) => f.path)).toEqual([
       'app/Models/Product.php',
       'app/Http/Controllers/ProductController.php',
-      'database/migrations/2024_01_15_103000_create_products_table.php',
       'routes/modules/products.php',
+      // Migrations come last (pack.yaml `migrations`: the create one, then one per later change).
+      'database/migrations/2024_01_15_103000_create_products_table.php',
     ]);
   });
 

@@ -1,6 +1,6 @@
 import type { ApplicationFiles, ModuleDefinition } from '@slipway/contracts';
 import { PackError } from './pack-manifest.ts';
-import { renderPack, type PackContents } from './render.ts';
+import { renderPack, type ModuleVersion, type PackContents } from './render.ts';
 
 /**
  * Every file for every target application, written nowhere: what a preview (dry run) shows and what
@@ -12,11 +12,13 @@ export async function renderForApplications(
   applications: readonly { id: string; pack: string }[],
   loadPackFor: (application: { id: string; pack: string }) => Promise<PackContents>,
   generatedAt: Date,
+  /** The module's saved versions, oldest first (RenderOptions.versions); render-versions.ts passes them. */
+  versions?: readonly ModuleVersion[],
 ): Promise<ApplicationFiles[]> {
   const out: ApplicationFiles[] = [];
   for (const app of applications) {
     const pack = await loadPackFor(app);
-    const options = { generatedAt, application: app.id };
+    const options = { generatedAt, application: app.id, ...(versions ? { versions } : {}) };
     let files;
     if (pack.origin === 'built-in') files = renderPack(pack, module, options);
     else if (pack.renderer) files = await pack.renderer(pack, module, options);

@@ -13,6 +13,8 @@ export interface WorkerInput {
   module: ModuleDefinition;
   generatedAt: string;
   application?: string;
+  /** The module's saved versions, oldest first (RenderOptions.versions). */
+  versions?: { module: ModuleDefinition; savedAt: string }[];
 }
 
 const chunks: Buffer[] = [];
@@ -20,7 +22,8 @@ for await (const c of process.stdin) chunks.push(c as Buffer);
 let answer: unknown;
 try {
   const input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as WorkerInput;
-  answer = { files: renderPack(input.pack, input.module, { generatedAt: new Date(input.generatedAt), application: input.application }) };
+  const versions = input.versions?.map((v) => ({ module: v.module, savedAt: new Date(v.savedAt) }));
+  answer = { files: renderPack(input.pack, input.module, { generatedAt: new Date(input.generatedAt), application: input.application, ...(versions ? { versions } : {}) }) };
 } catch (err) {
   const kind = err instanceof TemplateRenderError ? 'template' : err instanceof PackError ? 'pack' : err instanceof UnsafeOutputPathError ? 'path' : 'other';
   answer = { error: { kind, message: err instanceof Error ? err.message : String(err), template: (err as { template?: unknown }).template } };
