@@ -20,6 +20,8 @@ export interface CommitSpec {
   /** Absent for the first commit of a repository. */
   parent?: string;
   files: readonly StreamFile[];
+  /** Paths to remove (files that exist in `parent`). */
+  deletes?: readonly string[];
   message: string;
   author: Signature;
   committer?: Signature;
@@ -54,6 +56,7 @@ export function commitStream(c: CommitSpec): Buffer {
   text(`committer ${sig(c.committer ?? c.author)}\n`);
   data(c.message.endsWith('\n') ? c.message : `${c.message}\n`);
   if (c.parent) text(`from ${c.parent}\n`);
+  for (const p of c.deletes ?? []) text(`D ${quotePath(p)}\n`);
   for (const f of c.files) {
     text(`M ${f.mode} inline ${quotePath(f.path)}\n`);
     data(f.content);

@@ -12,3 +12,5 @@ export { ensureBareRepo, localRepoPath, APP_REPO_PATTERN, type EnsureRepoOptions
 export { PushEvents, hostedAppOf, ZERO_SHA, type PushEvent, type PushListener, type RefUpdate } from './push-events.ts';
 export { mirrorDirFor } from './mirror.ts';
 export { readBranchFolder, type ReadFolderRequest, type FolderFile } from './read-folder.ts';
+export { readBranchFiles, type ReadFilesRequest } from './read-files.ts';
+export { mergeFile, unifiedDiff, type MergeLabels } from './merge-file.ts';

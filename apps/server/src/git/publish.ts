@@ -23,6 +23,8 @@ export interface PublishRequest {
   /** The module branch, e.g. `module/products`. */
   branch: string;
   files: readonly PublishFile[];
+  /** Files to delete from the branch (repository-relative); a path that is not a file there is skipped. */
+  deletes?: readonly string[];
   message: string;
   author: Signature;
   committer?: Signature;
@@ -73,6 +75,7 @@ export async function publishModuleBranch(req: PublishRequest): Promise<PublishR
   }
   if (req.expectedHead && !/^[0-9a-f]{40}$/.test(req.expectedHead)) throw new GitError('git_failed', 'expectedHead must be a full commit id');
   const files = normaliseFiles(req.files);
+  const deletes = normaliseDeletes(req.deletes ?? [], files);
 
   const access = remoteAccess(req.remote);
   const scrub = makeScrubber(access.secrets);
@@ -87,7 +90,7 @@ export async function publishModuleBranch(req: PublishRequest): Promise<PublishR
         mirror.remoteHeads([req.baseBranch, req.branch]),
       ]);
       if (rf.code !== 0) throw new GitError('invalid_branch', `${JSON.stringify(req.branch)} is not a valid branch name`);
-      return await publishLocked(mirror, req, files, access.url, heads);
+      return await publishLocked(mirror, req, files, deletes, access.url, heads);
     });
   } catch (err) {
     if (err instanceof GitError) throw err;
@@ -96,7 +99,7 @@ export async function publishModuleBranch(req: PublishRequest): Promise<PublishR
   }
 }
 
-async function publishLocked(mirror: Mirror, req: PublishRequest, files: PublishFile[], url: string, heads: Map<string, string>): Promise<PublishResult> {
+async function publishLocked(mirror: Mirror, req: PublishRequest, files: PublishFile[], deletes: string[], url: string, heads: Map<string, string>): Promise<PublishResult> {
   const { branch, baseBranch } = req;
   const branchHead = heads.get(branch) ?? null;
   const parentBranch = branchHead ? branch : baseBranch;
@@ -108,12 +111,15 @@ async function publishLocked(mirror: Mirror, req: PublishRequest, files: Publish
 
   // What the parent has at these paths: conflicts, modes to keep, and which files change (by blob id).
   const paths = files.map((f) => f.path);
-  const ls = await mirror.run(['ls-tree', '-z', '--full-tree', parent, '--', ...pathsToInspect(paths)]);
+  const ls = await mirror.run(['ls-tree', '-z', '--full-tree', parent, '--', ...pathsToInspect(paths), ...deletes]);
+  const tree = parseLsTree(ls.stdout.toString('utf8'));
   const contents = new Map(files.map((f) => [f.path, f.content]));
-  const { conflicts, modes, changed } = inspectTargets(paths, parseLsTree(ls.stdout.toString('utf8')), contents);
+  const { conflicts, modes, changed } = inspectTargets(paths, tree, contents);
   if (conflicts.length) throw new GitError('unsafe_path', `cannot write the generated files: ${conflicts.join('; ')}`);
+  // Only files go: a path that is a folder, a link or absent is left as it is.
+  const removed = deletes.filter((d) => tree.some((e) => e.path === d && e.type === 'blob' && e.mode !== '120000'));
 
-  if (branchHead && changed.length === 0) {
+  if (branchHead && changed.length === 0 && removed.length === 0) {
     // Already published (by us before a crash, or by anyone): nothing to commit, nothing to push.
     return { commit: branchHead, previous: branchHead, created: false, changedFiles: 0, url };
   }
@@ -125,11 +131,11 @@ async function publishLocked(mirror: Mirror, req: PublishRequest, files: Publish
   }
 
   let target = parent; // a new branch whose files equal the base's points at the base head: no empty commit
-  if (changed.length > 0) {
+  if (changed.length > 0 || removed.length > 0) {
     const streamFiles: StreamFile[] = files.filter((f) => changed.includes(f.path)).map((f) => ({ ...f, mode: modes.get(f.path) ?? '100644' }));
     const time = Math.floor((req.date ?? new Date()).getTime() / 1000);
     await mirror.run(['fast-import', '--quiet', '--force', '--done'], {
-      input: commitStream({ ref: SCRATCH_REF, parent, files: streamFiles, message: req.message, author: req.author, committer: req.committer, time }),
+      input: commitStream({ ref: SCRATCH_REF, parent, files: streamFiles, deletes: removed, message: req.message, author: req.author, committer: req.committer, time }),
     });
     target = (await readRef(mirror.dir, SCRATCH_REF)) ?? '';
   }
@@ -140,11 +146,27 @@ async function publishLocked(mirror: Mirror, req: PublishRequest, files: Publish
     { okCodes: [1, 128] },
   );
   if (push.code !== 0) throw pushError(branch, push.stdout.toString('utf8'), push.stderr);
-  return { commit: target, previous: branchHead, created: !branchHead, changedFiles: changed.length, url };
+  return { commit: target, previous: branchHead, created: !branchHead, changedFiles: changed.length + removed.length, url };
 }
 
 function checkBranch(name: string, role: string): void {
   if (!isValidBranchName(name)) throw new GitError('invalid_branch', `${JSON.stringify(name)} is not a valid ${role} name`);
+}
+
+/** Paths to delete: checked as written paths are, and none of them also written. */
+function normaliseDeletes(deletes: readonly string[], files: readonly PublishFile[]): string[] {
+  const written = new Set(files.map((f) => f.path));
+  return [...new Set(deletes)].map((d) => {
+    let path: string;
+    try {
+      path = safeOutputPath(d, 'publish');
+    } catch (err) {
+      if (err instanceof UnsafeOutputPathError) throw new GitError('unsafe_path', `refusing to delete ${JSON.stringify(d)}: ${err.message.replace(/^.*?: /, '')}`);
+      throw err;
+    }
+    if (written.has(path)) throw new GitError('unsafe_path', `${path} is both written and deleted`);
+    return path;
+  });
 }
 
 /** Repository-relative, normalised, inside the repository and not in .git; each path once. */

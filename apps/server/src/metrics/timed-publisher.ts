@@ -21,5 +21,7 @@ export function timedPublisher(inner: BranchPublisher, metrics: PublishMetrics):
       }
     },
     deleteBranch: (app, branch) => inner.deleteBranch(app, branch),
+    readFiles: inner.readFiles && ((app, branch, paths, more) => inner.readFiles!(app, branch, paths, more)),
+    headOf: inner.headOf && ((app, branch) => inner.headOf!(app, branch)),
   };
 }

@@ -6,8 +6,20 @@ export interface PublishRequest {
   branch: string;
   baseBranch: string;
   files: GeneratedFile[];
+  /** Files to remove from the branch (no longer generated). */
+  deletes?: string[];
   message: string;
   author: { name: string; email: string };
+  /** Push only if the branch is still at this head (null: only if it does not exist); absent: no lease. */
+  expectedHead?: string | null;
+}
+
+/** Files of a branch's head: what an update merges with (docs/modules.md). */
+export interface BranchFiles {
+  /** The branch's head; null when the branch does not exist. */
+  head: string | null;
+  /** Each requested path that is a file on the branch. */
+  files: Map<string, Buffer>;
 }
 
 export interface PublishResult {
@@ -21,6 +33,13 @@ export interface BranchPublisher {
   publish(app: ApplicationConfig, req: PublishRequest): Promise<PublishResult>;
   /** Deletes the branch (a no-op when it is gone already); resolves to the head it deleted, or null. */
   deleteBranch(app: ApplicationConfig, branch: string): Promise<string | null>;
+  /**
+   * Reads `paths` on the branch's head, then the paths `more` names from what was read (the
+   * generation manifest lists them). Absent: updates cannot merge, and overwrite the branch's files.
+   */
+  readFiles?(app: ApplicationConfig, branch: string, paths: readonly string[], more?: (files: ReadonlyMap<string, Buffer>) => readonly string[]): Promise<BranchFiles>;
+  /** The branch's head in the application's repository, or null when it does not exist. */
+  headOf?(app: ApplicationConfig, branch: string): Promise<string | null>;
 }
 
 /** Stops what a module's branch runs (the local runner's services); a no-op for repositories Slipway does not run. */

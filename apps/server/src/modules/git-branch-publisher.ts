@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ApplicationConfig } from '../config/config.ts';
-import { deleteModuleBranch, publishModuleBranch, type GitLogger, type GitRemote } from '../git/index.ts';
-import type { BranchPublisher, PublishRequest, PublishResult } from './branch-publisher.ts';
+import { deleteModuleBranch, publishModuleBranch, readBranchFiles, type GitLogger, type GitRemote } from '../git/index.ts';
+import type { BranchFiles, BranchPublisher, PublishRequest, PublishResult } from './branch-publisher.ts';
 
 export interface GitBranchPublisherOptions {
   dataDir: string;
@@ -21,6 +21,8 @@ export class GitBranchPublisher implements BranchPublisher {
       baseBranch: req.baseBranch,
       branch: req.branch,
       files: req.files,
+      deletes: req.deletes,
+      expectedHead: req.expectedHead,
       message: req.message,
       author: req.author,
       mirrorsDir: join(this.o.dataDir, 'mirrors'),
@@ -33,6 +35,14 @@ export class GitBranchPublisher implements BranchPublisher {
   async deleteBranch(app: ApplicationConfig, branch: string): Promise<string | null> {
     const r = await deleteModuleBranch({ remote: this.remote(app), branch, mirrorsDir: join(this.o.dataDir, 'mirrors'), timeoutMs: this.o.timeoutMs ?? 120_000, log: this.o.log });
     return r.deleted;
+  }
+
+  readFiles(app: ApplicationConfig, branch: string, paths: readonly string[], more?: (files: ReadonlyMap<string, Buffer>) => readonly string[]): Promise<BranchFiles> {
+    return readBranchFiles({ remote: this.remote(app), branch, paths, more, mirrorsDir: join(this.o.dataDir, 'mirrors'), timeoutMs: this.o.timeoutMs ?? 120_000, maxFileBytes: 4 << 20, log: this.o.log });
+  }
+
+  async headOf(app: ApplicationConfig, branch: string): Promise<string | null> {
+    return (await this.readFiles(app, branch, [])).head;
   }
 
   private remote(app: ApplicationConfig): GitRemote {

@@ -1,4 +1,4 @@
-import type { FieldError } from '@slipway/contracts';
+import type { FieldError, FileConflict } from '@slipway/contracts';
 
 /** A refusal the routes turn into a JSON error with this status. */
 export class ModuleError extends Error {
@@ -7,6 +7,8 @@ export class ModuleError extends Error {
     readonly code: string,
     message: string,
     readonly details?: FieldError[],
+    /** An update's conflicting files (409 `conflict`). */
+    readonly conflicts?: FileConflict[],
   ) {
     super(message);
   }

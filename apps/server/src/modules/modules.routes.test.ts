@@ -100,7 +100,8 @@ describe.each(DIALECTS)('modules API on %s', (dialect) => {
     expect(git(backend, 'rev-parse', 'module/products')).toBe(commit);
     const tree = git(backend, 'ls-tree', '-r', '--name-only', commit).split('\n');
     const generated = r.body.files[0].files.map((f: any) => f.path);
-    expect(tree.sort()).toEqual(['README.md', 'src/main.ts', ...generated].sort());
+    // With the generation manifest beside the files (docs/modules.md).
+    expect(tree.sort()).toEqual(['README.md', 'src/main.ts', '.slipway/modules/products.json', ...generated].sort());
     expect(git(backend, 'rev-parse', `${commit}^`)).toBe(git(backend, 'rev-parse', 'main'));
     expect(git(backend, 'log', '--format=%s', 'main')).toBe('Initial commit');
     expect(changes.find((c) => c.payload.module_slug === 'products' && c.sequence === 1)?.payload.status).toBe('pending');

@@ -4,8 +4,12 @@ import {
   apiErrorSchema,
   generateModuleResponseSchema,
   listResponseSchema,
+  moduleBranchesResponseSchema,
+  moduleConflictErrorSchema,
   moduleDeleteResponseSchema,
   moduleInputSchema,
+  moduleUpdateInputSchema,
+  moduleUpdatePreviewSchema,
   modulePreviewResponseSchema,
   moduleViewSchema,
 } from '@slipway/contracts';
@@ -43,7 +47,9 @@ export const moduleRoutes: FastifyPluginAsync<ModuleRoutesOptions> = async (app,
     live && m.latest_deployment ? { ...m, latest_deployment: await live.annotate(m.latest_deployment) } : m;
   app.setErrorHandler((err, _req, reply) => {
     if (!(err instanceof ModuleError)) throw err; // the app's handler answers the rest
-    return reply.code(err.status).send(err.details ? { error: err.code, message: err.message, details: err.details } : { error: err.code, message: err.message });
+    return reply
+      .code(err.status)
+      .send({ error: err.code, message: err.message, ...(err.details ? { details: err.details } : {}), ...(err.conflicts ? { conflicts: err.conflicts } : {}) });
   });
 
   app.get('/api/admin/modules', { schema: { tags, summary: 'Modules you can see', security: SIGNED_IN, response: { 200: listResponseSchema(moduleViewSchema), ...SIGNED_IN_ERRORS } } }, async (req) => ({ data: await Promise.all((await modules.list(req.user!)).map(withLive)) }));
@@ -75,14 +81,51 @@ export const moduleRoutes: FastifyPluginAsync<ModuleRoutesOptions> = async (app,
     {
       schema: {
         tags,
-        summary: 'Change a module, publish it again',
+        summary: 'Change a module, publish it again (merged with edits on its branch)',
         security: SIGNED_IN,
         params: slugParams,
-        body: moduleInputSchema,
-        response: { 200: generateModuleResponseSchema, ...generateErrors, 404: notFound },
+        body: moduleUpdateInputSchema,
+        response: {
+          200: generateModuleResponseSchema,
+          ...generateErrors,
+          404: notFound,
+          409: answer('The base branch is refused, or `conflict`: edits on the module branch overlap the update (`conflicts`); nothing was saved or pushed', moduleConflictErrorSchema),
+          502: answer("A module branch could not be read, or saved but publishing failed (waiting for the publish only)", apiErrorSchema),
+        },
       },
     },
     async (req) => modules.update(req.user!, req.params.slug, req.body),
+  );
+
+  // What an update would do to each branch, file by file, with diffs (docs/modules.md).
+  app.post<{ Params: { slug: string } }>(
+    '/api/admin/modules/:slug/preview',
+    {
+      schema: {
+        tags,
+        summary: 'What an update would do to each module branch: every file with its status and a diff (dry run)',
+        security: SIGNED_IN,
+        params: slugParams,
+        body: moduleUpdateInputSchema,
+        response: { 200: moduleUpdatePreviewSchema, ...SIGNED_IN_ERRORS, 404: notFound, 422: invalid, 502: answer('A module branch or template pack could not be read', apiErrorSchema) },
+      },
+    },
+    async (req) => modules.updatePreview(req.user!, req.params.slug, req.body),
+  );
+
+  // What a delete with deleteBranches=true would delete: the confirmation names them.
+  app.get<{ Params: { slug: string } }>(
+    '/api/admin/modules/:slug/branches',
+    {
+      schema: {
+        tags,
+        summary: "The module's branches that exist now (what deleteBranches=true deletes)",
+        security: SIGNED_IN,
+        params: slugParams,
+        response: { 200: moduleBranchesResponseSchema, ...SIGNED_IN_ERRORS, 404: notFound, 502: answer('A repository could not be read', apiErrorSchema) },
+      },
+    },
+    async (req) => ({ branches: await modules.branches(req.user!, req.params.slug) }),
   );
 
   // ?deleteBranches=true also deletes the module's branch in each target repository (docs/web.md).

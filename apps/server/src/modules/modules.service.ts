@@ -1,6 +1,11 @@
 import {
+  CONFLICT_RESOLUTIONS,
   DEFAULT_MODULE_BRANCH_PREFIX,
   parseModuleInput,
+  type ApplicationUpdatePreview,
+  type ConflictResolution,
+  type FileConflict,
+  type ModuleUpdatePreview,
   type ApplicationFiles,
   type BranchView,
   type FieldError,
@@ -10,6 +15,7 @@ import {
 } from '@slipway/contracts';
 import type { Db } from '../db/database.ts';
 import type { ApplicationRegistry } from '../applications/application-registry.ts';
+import type { ApplicationConfig } from '../config/config.ts';
 import type { Broadcaster, DeploymentChange } from '../deployments/broadcaster.ts';
 import type { DeploymentsService } from '../deployments/deployments.service.ts';
 import type { Viewer } from '../deployments/deployments.store.ts';
@@ -19,6 +25,8 @@ import { isGitError } from '../git/index.ts';
 import { PERMANENT_GIT_ERRORS, type BranchPublisher, type BuildTrigger, type ServiceStopper } from './branch-publisher.ts';
 import type { RepositoryPackSource } from './repository-packs.ts';
 import { moduleBranchProblems, withBranchDefaults, type BranchRuleContext } from './branch-rules.ts';
+import { buildManifest, ManifestError, manifestPath, packVersionOf, parseManifestText, serializeManifest, type GenerationManifest, type ManifestVersion } from './generation-manifest.ts';
+import { changesOf, describePlan, planFiles, type FilePlan } from './update-plan.ts';
 import { invalid, ModuleError } from './module-errors.ts';
 import { definitionOf, type ModuleRow, type ModulesStore } from './modules.store.ts';
 
@@ -27,6 +35,29 @@ const PUBLISH_ATTEMPTS = 3;
 
 /** The answers' shapes are the contracts' (module-api.ts), shared with the web app. */
 export type { BranchView, GenerateModuleResponse, ModuleView } from '@slipway/contracts';
+
+/** The publish job's payload: which version, and what to do with conflicting files (the update's `onConflict`). */
+interface PublishJobPayload {
+  moduleId: number;
+  version: number;
+  onConflict?: ConflictResolution;
+}
+
+/** One application's update, planned: the merged files and the manifest to commit (docs/modules.md). */
+interface ApplicationPlan {
+  app: ApplicationConfig;
+  pack: string;
+  packVersion: string;
+  basePackVersion: string | null;
+  /** The branch's head the plan read (the publish's lease); null: no branch yet. */
+  head: string | null;
+  notes: string[];
+  files: FilePlan[];
+  /** How many files the pack generated. */
+  generated: number;
+  manifestPath: string;
+  manifest: string;
+}
 
 interface PublishJobResult {
   deploymentId: number | null;
@@ -67,7 +98,7 @@ export class ModulesService {
   private readonly clock: () => number;
   constructor(private readonly d: ModulesServiceDeps) {
     this.clock = d.clock ?? Date.now;
-    d.jobs.register(PUBLISH_JOB, (p: { moduleId: number; version: number }, ctx: JobContext) => this.publishJob(p, ctx));
+    d.jobs.register(PUBLISH_JOB, (p: PublishJobPayload, ctx: JobContext) => this.publishJob(p, ctx));
   }
 
   /** Parses and checks the input against the configured applications. Throws 422 naming fields. */
@@ -144,6 +175,7 @@ export class ModulesService {
   }
 
   async create(viewer: Viewer, input: unknown): Promise<GenerateModuleResponse> {
+    const onConflict = onConflictOf(input);
     const m = this.validate(input);
     const now = new Date(this.clock()).toISOString();
     // Checked first: a bad pack or an unreadable repository is refused before anything is stored.
@@ -151,19 +183,30 @@ export class ModulesService {
     const { row, jobId, change } = await this.d.db.transaction().execute(async (trx) => {
       if (await this.d.store.bySlug(trx, m.slug)) throw new ModuleError(409, 'slug_taken', `a module with slug '${m.slug}' exists already`);
       const row = await this.d.store.insert(trx, m, viewer.id, now);
-      return { row, ...(await this.storePublish(trx, row)) };
+      return { row, ...(await this.storePublish(trx, row, onConflict)) };
     });
     if (change) this.d.broadcaster.publish(change);
     return this.answer(viewer, row, jobId, files);
   }
 
+  /**
+   * Stores the new definition and queues its publish, which merges it with each branch (docs/modules.md).
+   * Conflicts are found first: without `onConflict` (or with `cancel`) they are a 409 listing them,
+   * and nothing is stored or pushed.
+   */
   async update(viewer: Viewer, slug: string, input: unknown): Promise<GenerateModuleResponse> {
     const current = await this.mustSee(viewer, slug);
+    const onConflict = onConflictOf(input);
     const m = this.validate({ ...(input as object), slug });
+    if (m.git.enabled && this.d.publisher.readFiles) {
+      const plans = await this.readable(() => this.plan(m, this.versionsOf(m, current)));
+      const conflicts = conflictsOf(plans);
+      if (conflicts.length && onConflict === 'cancel') throw conflictError(conflicts);
+    }
     const files = await this.checkFiles(m, new Date(current.created_at));
     const { row, jobId, change } = await this.d.db.transaction().execute(async (trx) => {
       const row = await this.d.store.update(trx, current, m, new Date(this.clock()).toISOString());
-      return { row, ...(await this.storePublish(trx, row)) };
+      return { row, ...(await this.storePublish(trx, row, onConflict)) };
     });
     if (change) this.d.broadcaster.publish(change);
     return this.answer(viewer, row, jobId, files);
@@ -177,7 +220,7 @@ export class ModulesService {
   async remove(viewer: Viewer, slug: string, o: { deleteBranches?: boolean } = {}): Promise<{ deletedBranches: BranchView[] }> {
     const row = await this.mustSee(viewer, slug);
     const m = definitionOf(row);
-    const targets = m.git.enabled && m.git.branchName ? m.applications.map((id) => this.d.registry.get(id)).filter((a) => a?.repoUrl) : [];
+    const targets = this.branchTargets(m);
     const deletedBranches: BranchView[] = [];
     if (o.deleteBranches) {
       for (const app of targets) {
@@ -193,6 +236,134 @@ export class ModulesService {
     await this.d.store.delete(this.d.db, row.id);
     for (const app of targets) await this.d.services?.stopServices(app!, m.git.branchName!);
     return { deletedBranches };
+  }
+
+  /**
+   * What an update with this body would do to each application's branch, file by file, with diffs
+   * against the branch: stores and pushes nothing.
+   */
+  async updatePreview(viewer: Viewer, slug: string, input: unknown): Promise<ModuleUpdatePreview> {
+    const current = await this.mustSee(viewer, slug);
+    const m = this.validate({ ...(input as object), slug });
+    const plans = await this.readable(() => this.plan(m, this.versionsOf(m, current)));
+    const applications: ApplicationUpdatePreview[] = [];
+    for (const p of plans) {
+      applications.push({
+        application: p.app.id,
+        pack: p.pack,
+        pack_version: p.packVersion,
+        base_pack_version: p.basePackVersion,
+        branch: m.git.branchName,
+        head: p.head,
+        manifest_path: p.manifestPath,
+        notes: p.notes,
+        files: await describePlan(p.files),
+      });
+    }
+    return { applications, conflicts: conflictsOf(plans).length };
+  }
+
+  /** The branches a delete with `deleteBranches` would delete: each target's module branch that exists now. */
+  async branches(viewer: Viewer, slug: string): Promise<BranchView[]> {
+    const m = definitionOf(await this.mustSee(viewer, slug));
+    const out: BranchView[] = [];
+    for (const app of this.branchTargets(m)) {
+      const head = await this.readable(async () => (this.d.publisher.headOf ? this.d.publisher.headOf(app, m.git.branchName) : null));
+      if (head) out.push({ application: app.id, branch: m.git.branchName, commit: head });
+    }
+    return out;
+  }
+
+  private branchTargets(m: ModuleDefinition): ApplicationConfig[] {
+    return m.git.enabled && m.git.branchName ? m.applications.map((id) => this.d.registry.get(id)).filter((a): a is ApplicationConfig => !!a?.repoUrl) : [];
+  }
+
+  /** A git failure reading a repository, as the API answers it: 502 with git's reason. */
+  private async readable<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (err) {
+      if (!isGitError(err)) throw err;
+      throw new ModuleError(502, err.code, `cannot read the module's branch: ${err.message}`);
+    }
+  }
+
+  /**
+   * The module's saved versions, oldest first, as the render takes them. Today: the definition
+   * alone, saved when the module was created (so the migration names stay those of the first render).
+   */
+  private versionsOf(m: ModuleDefinition, row: { created_at: string }): ManifestVersion[] {
+    return [{ module: m, savedAt: new Date(row.created_at) }];
+  }
+
+  /** Renders a history for some targets: THE render of a publish, of its merge base, and of the manifest. */
+  private renderVersions(versions: readonly ManifestVersion[], targets: { id: string; pack: string }[], load: (t: { id: string; pack: string }) => Promise<PackContents>): Promise<ApplicationFiles[]> {
+    const last = versions.at(-1)!;
+    return renderForApplications(last.module, targets, load, versions[0]!.savedAt);
+  }
+
+  /**
+   * Each application's update: the new render (theirs), the branch's files and manifest (ours), the
+   * previous render re-rendered from that manifest with the current pack (base), merged per file.
+   */
+  private async plan(m: ModuleDefinition, versions: ManifestVersion[]): Promise<ApplicationPlan[]> {
+    return this.withPacks(m, async (targets, load) => {
+      const packs = new Map<string, PackContents>();
+      const loadOnce = async (t: { id: string; pack: string }) => {
+        const had = packs.get(t.id);
+        if (had) return had;
+        const p = await load(t);
+        packs.set(t.id, p);
+        return p;
+      };
+      const rendered = await this.renderVersions(versions, targets, loadOnce);
+      const plans: ApplicationPlan[] = [];
+      for (const r of rendered) {
+        const app = this.d.registry.get(r.application)!;
+        const pack = packs.get(app.id)!;
+        const packVersion = packVersionOf(pack);
+        const path = manifestPath(m.slug);
+        const notes: string[] = [];
+        let head: string | null = null;
+        let branch: ReadonlyMap<string, Buffer> = new Map();
+        let manifest: GenerationManifest | null = null;
+        if (m.git.enabled && this.d.publisher.readFiles) {
+          const read = await this.d.publisher.readFiles(app, m.git.branchName, [path, ...r.files.map((f) => f.path)], (files) => {
+            const text = files.get(path);
+            if (!text) return [];
+            try {
+              manifest = parseManifestText(text.toString('utf8'), path);
+            } catch (err) {
+              if (!(err instanceof ManifestError)) throw err;
+              notes.push(`${err.message}: the branch's files are replaced, without merging`);
+              return [];
+            }
+            return manifest.files.map((f) => f.path);
+          });
+          head = read.head;
+          branch = read.files;
+          if (head && !manifest && !notes.length) notes.push(`${m.git.branchName} has no ${path} (published before manifests): the branch's files are replaced, without merging`);
+        }
+        const found = manifest as GenerationManifest | null;
+        let base: ApplicationFiles['files'] | null = null;
+        if (found) {
+          if (found.pack.name !== r.pack || found.pack.version !== packVersion) {
+            notes.push(`the previous render used ${found.pack.name} ${found.pack.version}; it is re-rendered with ${r.pack} ${packVersion} as the merge base, so lines the pack itself changed may conflict`);
+          }
+          try {
+            base = (await this.renderVersions(found.versions, [{ id: app.id, pack: r.pack }], async () => pack))[0]?.files ?? [];
+          } catch (err) {
+            if (!(err instanceof PackError || err instanceof TemplateRenderError || err instanceof UnsafeOutputPathError)) throw err;
+            notes.push(`the previous render could not be re-rendered (${(err as Error).message}): edited files are merged without a base`);
+            base = [];
+          }
+        }
+        const files = await planFiles({ theirs: r.files, base, manifest: found, branch });
+        const next = buildManifest({ application: app.id, pack: { name: r.pack, version: packVersion, origin: pack.origin }, versions, files: r.files });
+        plans.push({ app, pack: r.pack, packVersion, basePackVersion: found?.pack.version ?? null, head, notes, files, generated: r.files.length, manifestPath: path, manifest: serializeManifest(next) });
+      }
+      return plans;
+    });
   }
 
   async list(viewer: Viewer): Promise<ModuleView[]> {
@@ -231,8 +402,8 @@ export class ModulesService {
    * The publish job and, for a git module, its pending deployment, in the caller's transaction with
    * the module: the answer can name the deployment at once, before anything is pushed.
    */
-  private async storePublish(trx: Db, row: ModuleRow): Promise<{ jobId: number; change: DeploymentChange | null }> {
-    const p = { moduleId: row.id, version: row.version };
+  private async storePublish(trx: Db, row: ModuleRow, onConflict: ConflictResolution = 'cancel'): Promise<{ jobId: number; change: DeploymentChange | null }> {
+    const p: PublishJobPayload = { moduleId: row.id, version: row.version, ...(onConflict !== 'cancel' ? { onConflict } : {}) };
     const m = definitionOf(row);
     const opened = m.git.enabled ? await this.openDeploymentIn(trx, publishKeyOf(p), m.slug, m.git.branchName!, row.owner_id, m.applications) : undefined;
     const jobId = await this.d.jobs.enqueue(trx, { type: PUBLISH_JOB, payload: p, key: publishKeyOf(p), maxAttempts: PUBLISH_ATTEMPTS });
@@ -260,7 +431,7 @@ export class ModulesService {
    * The deployment exists (pending, a target per application) before the first push; each push is
    * then recorded on its target together with its CI build in one transaction (docs/publish.md).
    */
-  private async publishJob(p: { moduleId: number; version: number }, ctx: JobContext): Promise<PublishJobResult> {
+  private async publishJob(p: PublishJobPayload, ctx: JobContext): Promise<PublishJobResult> {
     const row = await this.d.store.get(this.d.db, p.moduleId);
     if (!row) throw new PermanentJobError('the module was deleted before it was published', 'not_found');
     if (row.version !== p.version) return { deploymentId: null, branches: [] }; // a newer version's job publishes
@@ -279,17 +450,27 @@ export class ModulesService {
     try {
       const packs = m.applications.map((id) => `${id} (${this.d.registry.packOf(this.d.registry.get(id)!)})`).join(', ');
       await this.say(deploymentId, null, `Rendering ${m.slug} for ${packs}`);
-      const files = await this.render(m, new Date(row.created_at));
-      const apps = files.map((f) => ({ app: this.d.registry.get(f.application)!, files: f }));
-      for (const { app, files: appFiles } of apps) {
+      // Rendered and merged with each branch before anything is pushed: a conflict stops the publish here.
+      const plans = await this.plan(m, this.versionsOf(m, row));
+      const conflicts = conflictsOf(plans);
+      const how = p.onConflict ?? 'cancel';
+      if (conflicts.length && how === 'cancel') throw conflictError(conflicts);
+      for (const plan of plans) {
+        const { app } = plan;
         current = app.id;
+        const { write, deletes } = changesOf(plan.files, how);
+        const merged = plan.basePackVersion !== null;
+        if (merged) await this.say(deploymentId, app.id, mergeSummary(plan, how));
         // Said before the push, so the dialog shows publishing per application before CI's stages.
-        await this.say(deploymentId, app.id, `Rendered ${appFiles.files.length} file${appFiles.files.length === 1 ? '' : 's'} (${appFiles.pack}); pushing ${branch} to ${app.id}`);
+        await this.say(deploymentId, app.id, `Rendered ${plan.generated} file${plan.generated === 1 ? '' : 's'} (${plan.pack}); pushing ${branch} to ${app.id}`);
         const r = await this.d.publisher.publish(app, {
           branch,
           baseBranch: m.git.baseBranch,
-          files: appFiles.files,
-          message: `${p.version === 1 ? 'Add' : 'Update'} module ${m.slug} (${appFiles.pack})`,
+          files: [...write, { path: plan.manifestPath, content: plan.manifest }],
+          deletes,
+          // The lease: the branch as the merge read it (a push meanwhile makes the job merge again).
+          ...(this.d.publisher.readFiles ? { expectedHead: plan.head } : {}),
+          message: `${p.version === 1 ? 'Add' : 'Update'} module ${m.slug} (${plan.pack})`,
           author: { name: 'Slipway', email: owner?.email ?? 'slipway@localhost' },
         });
         const now = new Date(this.clock()).toISOString();
@@ -305,7 +486,8 @@ export class ModulesService {
       const code = (err as { code?: string }).code;
       const why = current ? `${current}: ${(err as Error).message}` : (err as Error).message;
       // A template error will not go away by retrying; an unreadable repository might.
-      const refused = (code && PERMANENT_GIT_ERRORS.has(code)) || (err instanceof ModuleError && err.status === 422);
+      // A conflict neither: the update chose to cancel on conflicts (the branch moved since the update's check).
+      const refused = (code && PERMANENT_GIT_ERRORS.has(code)) || (err instanceof ModuleError && (err.status === 422 || err.status === 409));
       const permanent = refused ? new PermanentJobError(why, code ?? 'publish_failed') : undefined;
       // The job gives up: the deployment says why at once, rather than waiting for the watchdog.
       if (permanent || ctx.attempt >= PUBLISH_ATTEMPTS) await this.failDeployment(deploymentId, `Publishing ${branch} failed: ${why}`);
@@ -350,6 +532,39 @@ export class ModulesService {
     const changes = await this.d.db.transaction().execute((trx) => this.d.deployments.failUnfinished(trx, deploymentId, reason, new Date(this.clock()).toISOString()));
     for (const c of changes) this.d.broadcaster.publish(c);
   }
+}
+
+/** The request's `onConflict` (an optional field beside the definition): 422 when it is not one of the resolutions. */
+function onConflictOf(input: unknown): ConflictResolution {
+  const v = input && typeof input === 'object' ? (input as { onConflict?: unknown }).onConflict : undefined;
+  if (v === undefined || v === null) return 'cancel';
+  if (typeof v === 'string' && (CONFLICT_RESOLUTIONS as readonly string[]).includes(v)) return v as ConflictResolution;
+  throw invalid([{ field: 'onConflict', message: `must be one of ${CONFLICT_RESOLUTIONS.join(', ')}` }]);
+}
+
+function conflictsOf(plans: readonly ApplicationPlan[]): FileConflict[] {
+  return plans.flatMap((p) => p.files.filter((f) => f.status === 'conflict').map((f) => ({ application: p.app.id, path: f.path, kind: f.conflict! })));
+}
+
+function conflictError(conflicts: FileConflict[]): ModuleError {
+  const list = conflicts.map((c) => `${c.application}: ${c.path} (${c.kind})`).join(', ');
+  return new ModuleError(
+    409,
+    'conflict',
+    `the update conflicts with edits on the module branch: ${list}. Nothing was saved or pushed; choose onConflict: theirs, ours or markers`,
+    undefined,
+    conflicts,
+  );
+}
+
+/** The deployment's event for a merged update: what happens to the files people edited. */
+function mergeSummary(plan: ApplicationPlan, how: ConflictResolution): string {
+  const count = (s: string) => plan.files.filter((f) => f.status === s).length;
+  const kept = plan.files.filter((f) => f.edited && f.status !== 'conflict').length;
+  const conflicts = count('conflict');
+  const parts = [`${count('created')} created`, `${count('changed')} changed`, `${count('deleted')} deleted`, `${kept} edited on the branch kept`];
+  if (conflicts) parts.push(`${conflicts} conflict${conflicts === 1 ? '' : 's'} resolved with '${how}'`);
+  return `Merged with ${plan.app.id}'s branch: ${parts.join(', ')}${plan.notes.length ? ` (${plan.notes.join('; ')})` : ''}`;
 }
 
 /** Names one publish (module and version): its job's key and its deployment's. */
