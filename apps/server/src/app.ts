@@ -20,6 +20,7 @@ import { applicationRoutes } from './applications/applications.routes.ts';
 import { moduleRoutes } from './modules/modules.routes.ts';
 import { webRoutes } from './web/web.routes.ts';
 import { registerOpenApi } from './openapi/openapi.ts';
+import { notificationRoutes } from './notifications/notifications.routes.ts';
 import { gitHttpRoutes, RepoPermissions } from './git/index.ts';
 import { metricsRoutes } from './metrics/index.ts';
 import { previewProxyRoutes } from './previews/preview-proxy.routes.ts';
@@ -67,6 +68,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyInstance['log'] |
   await app.register(authRoutes, { auth: ctx.auth, secureCookie: ctx.config.session.secureCookie, loginPerAddressPerMinute: ctx.config.login.perAddressPerMinute });
   await app.register(deploymentRoutes, { db, auth: ctx.auth, deployments: ctx.deployments, live: ctx.live });
   await app.register(deploymentControlRoutes, { auth: ctx.auth, controls: ctx.controls });
+  await app.register(notificationRoutes, { auth: ctx.auth, notifications: ctx.notifications });
   await app.register(applicationRoutes, { auth: ctx.auth, registry: ctx.applications });
   await app.register(moduleRoutes, { auth: ctx.auth, modules: ctx.modules, live: ctx.live });
   await app.register(previewRoutes, { auth: ctx.auth, previews: ctx.previews, promoter: ctx.promoter, ownerOf: (slug) => ctx.modules.ownerOf(slug) });

@@ -30,6 +30,7 @@ import { createLocalRunner, Sandbox, sandboxHidden, type LocalRunner } from './r
 import { setupDemoApps } from './demo/demo-apps.ts';
 import { jobBacklog } from './jobs/job-backlog.ts';
 import { MetricsServer, SlipwayMetrics, timedPublisher } from './metrics/index.ts';
+import { NotificationsService } from './notifications/notifications.service.ts';
 import { PreviewsService } from './previews/previews.service.ts';
 import { GitHubClient } from './githost/github.client.ts';
 import { GitHostFeedback } from './githost/git-host-feedback.ts';
@@ -68,6 +69,8 @@ export interface AppContext {
   metrics?: SlipwayMetrics;
   /** `/metrics` on its own port (SLIPWAY_METRICS_PORT); startServer makes it listen. */
   metricsServer?: MetricsServer;
+  /** Deployment notifications: channels, and their deliveries as durable jobs (docs/notifications.md). */
+  notifications: NotificationsService;
   /** Preview environments (docs/previews.md): created by deploys, expired by the leader. */
   previews: PreviewsService;
   /** Promote: a pull request on GitHub, a merge on a hosted repository. */
@@ -109,6 +112,19 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     onError: (err, job) => log.warn({ err, job: job?.id, type: job?.type }, err instanceof ClaimLostError ? 'job claim lost: this attempt is discarded' : 'job attempt failed'),
   });
   const reporter = new TargetReporter({ db, traits, deployments, broadcaster });
+  // Notifications (docs/notifications.md): a finished deployment queues a delivery job per channel.
+  const notifications = new NotificationsService({
+    db,
+    jobs,
+    moduleOwner: async (db, slug) => {
+      const m = await db.selectFrom('modules').select('owner_id').where('slug', '=', slug).executeTakeFirst();
+      return m ? m.owner_id : undefined;
+    },
+    log,
+    timeoutMs: config.dokploy.requestTimeoutMs,
+  });
+  notifications.register();
+  broadcaster.add(notifications);
   const confirmation = new DokployConfirmation({ db, jobs, reporter, applications: config.applications, env: config.env, settings: config, log });
   confirmation.register();
   // The watchdog reads GitHub Actions runs with it, and Cancel cancels them.
@@ -234,6 +250,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     live,
     metrics,
     metricsServer,
+    notifications,
     async close() {
       await metricsServer?.close();
       await runner?.stop();

@@ -9,3 +9,4 @@ export * from './image-tags.ts';
 export * from './api-token.ts';
 export * from './api.ts';
 export * from './previews.ts';
+export * from './notifications.ts';
