@@ -123,6 +123,17 @@ export interface ModulesTable {
   updated_at: Timestamp;
 }
 
+/** Every saved definition of a module, oldest first: what schema evolution renders migrations from. */
+export interface ModuleVersionsTable {
+  id: Generated<number>;
+  module_id: number;
+  /** The module's `version` when this definition was saved (the first one may be above 1: see migration 009). */
+  version: number;
+  /** JSON of the ModuleDefinition saved. */
+  definition: string;
+  saved_at: Timestamp;
+}
+
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
 
 export interface JobsTable {
@@ -226,6 +237,7 @@ export interface Database {
   deployment_events: DeploymentEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   modules: ModulesTable;
+  module_versions: ModuleVersionsTable;
   jobs: JobsTable;
   previews: PreviewsTable;
   git_host_deployments: GitHostDeploymentsTable;

@@ -4,6 +4,7 @@ import type { Db } from '../db/database.ts';
 import type { ModulesTable } from '../db/schema.ts';
 import type { Viewer } from '../deployments/deployments.store.ts';
 import { prepared } from '../db/prepared.ts';
+import type { ModuleVersion } from './templates/index.ts';
 
 const ownerBySlug = prepared(['slug'], (db, a: { slug: string }) => db.selectFrom('modules').select('owner_id').where('slug', '=', a.slug));
 
@@ -35,24 +36,51 @@ export class ModulesStore {
     return db.selectFrom('modules').selectAll().where('slug', '=', slug).executeTakeFirst();
   }
 
-  insert(db: Db, m: ModuleDefinition, ownerId: number, now: string): Promise<ModuleRow> {
-    return db
+  /** A new module and its first saved version. Call inside a transaction. */
+  async insert(db: Db, m: ModuleDefinition, ownerId: number, now: string): Promise<ModuleRow> {
+    const row = await db
       .insertInto('modules')
       .values({ slug: m.slug, name: m.name, definition: JSON.stringify(m), owner_id: ownerId, version: 1, created_at: now, updated_at: now })
       .returningAll()
       .executeTakeFirstOrThrow();
+    await this.addVersion(db, row, now);
+    return row;
   }
 
-  update(db: Db, row: ModuleRow, m: ModuleDefinition, now: string): Promise<ModuleRow> {
-    return db
+  /** The module's new definition and its saved version (its history). Call inside a transaction. */
+  async update(db: Db, row: ModuleRow, m: ModuleDefinition, now: string): Promise<ModuleRow> {
+    const updated = await db
       .updateTable('modules')
       .set({ name: m.name, definition: JSON.stringify(m), version: row.version + 1, updated_at: now })
       .where('id', '=', row.id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    await this.addVersion(db, updated, now);
+    return updated;
+  }
+
+  private async addVersion(db: Db, row: ModuleRow, now: string): Promise<void> {
+    await db.insertInto('module_versions').values({ module_id: row.id, version: row.version, definition: row.definition, saved_at: now }).execute();
+  }
+
+  /**
+   * The module's saved definitions up to its current version, oldest first. A module stored before
+   * histories were kept (none found) is its own only version, saved when it was created.
+   */
+  async history(db: Db, row: ModuleRow): Promise<ModuleVersion[]> {
+    const rows = await db
+      .selectFrom('module_versions')
+      .select(['definition', 'saved_at'])
+      .where('module_id', '=', row.id)
+      .where('version', '<=', row.version)
+      .orderBy('version')
+      .execute();
+    if (rows.length === 0) return [{ module: definitionOf(row), savedAt: new Date(row.created_at) }];
+    return rows.map((r) => ({ module: JSON.parse(r.definition) as ModuleDefinition, savedAt: new Date(r.saved_at) }));
   }
 
   async delete(db: Db, id: number): Promise<void> {
+    await db.deleteFrom('module_versions').where('module_id', '=', id).execute();
     await db.deleteFrom('modules').where('id', '=', id).execute();
   }
 

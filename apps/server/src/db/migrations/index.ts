@@ -8,6 +8,7 @@ import { jobClaims } from './005-job-claims.ts';
 import { orchestration } from './006-orchestration.ts';
 import { rollbackAndNotifications } from './007-rollback-and-notifications.ts';
 import { previews } from './008-previews.ts';
+import { moduleVersions } from './009-module-versions.ts';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
 export function migrations(traits: DialectTraits): Record<string, Migration> {
@@ -20,5 +21,6 @@ export function migrations(traits: DialectTraits): Record<string, Migration> {
     '006-orchestration': orchestration(),
     '007-rollback-and-notifications': rollbackAndNotifications(traits),
     '008-previews': previews(traits),
+    '009-module-versions': moduleVersions(traits),
   };
 }
