@@ -3,11 +3,17 @@ import { Injectable, inject } from '@angular/core';
 import type {
   ApplicationFiles,
   ApplicationView,
+  BranchView,
+  ConflictResolution,
+  FileChange,
+  FileConflict,
   GenerateModuleResponse,
   ListResponse,
   ModuleField,
   ModuleInput,
   ModulePreviewResponse,
+  ModuleBranchesResponse,
+  ModuleUpdatePreview,
   ModuleView,
 } from '@slipway/contracts';
 import { firstValueFrom } from 'rxjs';
@@ -18,6 +24,7 @@ import { firstValueFrom } from 'rxjs';
  * compile error here, not an empty form.
  */
 export type { ApplicationFiles, ApplicationView, GenerateModuleResponse, ModuleInput, ModuleView };
+export type { BranchView, ConflictResolution, FileChange, FileConflict, ModuleUpdatePreview };
 export type ModuleFieldView = ModuleField;
 
 /** The modules API: CRUD, preview of the generated files, and the applications they can target. */
@@ -41,8 +48,21 @@ export class ModuleGeneratorService {
     return firstValueFrom(this.http.post<GenerateModuleResponse>('/api/admin/modules', input));
   }
 
-  update(slug: string, input: ModuleInput): Promise<GenerateModuleResponse> {
-    return firstValueFrom(this.http.put<GenerateModuleResponse>(`/api/admin/modules/${encodeURIComponent(slug)}`, input));
+  /** With `onConflict`, what to do with files whose hand edits overlap the update; without, a conflict is a 409 listing them. */
+  update(slug: string, input: ModuleInput, onConflict?: ConflictResolution): Promise<GenerateModuleResponse> {
+    const body = onConflict ? { ...input, onConflict } : input;
+    return firstValueFrom(this.http.put<GenerateModuleResponse>(`/api/admin/modules/${encodeURIComponent(slug)}`, body));
+  }
+
+  /** What saving `input` over the stored module would do to each branch, file by file, with diffs (nothing is saved). */
+  updatePreview(slug: string, input: ModuleInput, onConflict?: ConflictResolution): Promise<ModuleUpdatePreview> {
+    const body = onConflict ? { ...input, onConflict } : input;
+    return firstValueFrom(this.http.post<ModuleUpdatePreview>(`/api/admin/modules/${encodeURIComponent(slug)}/preview`, body));
+  }
+
+  /** The module's branches that exist now: what a delete with deleteBranches deletes. */
+  branches(slug: string): Promise<BranchView[]> {
+    return firstValueFrom(this.http.get<ModuleBranchesResponse>(`/api/admin/modules/${encodeURIComponent(slug)}/branches`)).then((r) => r.branches);
   }
 
   /** Deletes the module (its services stop); with deleteBranches, its branch in every target repository too. */

@@ -39,6 +39,47 @@ describe('ConfirmDeleteComponent', () => {
     expect(answer).toEqual({ deleteBranches: false });
   });
 
+  it('names the branches that exist now, per application, and says they will be deleted once ticked (issue 13, item 6)', async () => {
+    const dialog = setUp();
+    dialog.open(ConfirmDeleteComponent, { data: { name: 'Orders', slug: 'orders', branch: { name: 'module/orders', applications: ['backend', 'frontend'] } } });
+    await settle();
+    const http = TestBed.inject(HttpTestingController);
+    const req = http.expectOne('/api/admin/modules/orders/branches');
+    expect(req.request.method).toBe('GET');
+    // Only the backend still has it (the frontend's was deleted by hand).
+    req.flush({ branches: [{ application: 'backend', branch: 'module/orders', commit: 'abcdef0123456789' }] });
+    await settle();
+    TestBed.tick();
+    const list = overlay().querySelector('[data-testid=delete-branch-list]') as HTMLElement;
+    expect(list.querySelectorAll('li').length).toBe(1);
+    expect(list.querySelector('[data-application=backend]')!.textContent).toMatch(/backend: module\/orders\s+at abcdef0/);
+    expect(overlay().textContent).toContain('kept unless ticked');
+    (overlay().querySelector('[data-testid=delete-branches] input') as HTMLInputElement).click();
+    await settle();
+    TestBed.tick();
+    expect(overlay().textContent).toContain('These branches will be deleted:');
+    http.verify();
+  });
+
+  it('says when no branch exists, and when the branches cannot be listed', async () => {
+    const dialog = setUp();
+    const http = TestBed.inject(HttpTestingController);
+    dialog.open(ConfirmDeleteComponent, { data: { name: 'Orders', slug: 'orders', branch: { name: 'module/orders', applications: ['backend'] } } });
+    await settle();
+    http.expectOne('/api/admin/modules/orders/branches').flush({ branches: [] });
+    await settle();
+    TestBed.tick();
+    expect(overlay().querySelector('[data-testid=delete-branch-list]')!.textContent).toContain('No branch of this module exists now');
+    dialog.closeAll();
+    await settle();
+    dialog.open(ConfirmDeleteComponent, { data: { name: 'Orders', slug: 'orders', branch: { name: 'module/orders', applications: ['backend'] } } });
+    await settle();
+    http.expectOne('/api/admin/modules/orders/branches').flush({ error: 'git_error', message: 'backend: repository unreachable' }, { status: 502, statusText: 'Bad Gateway' });
+    await settle();
+    TestBed.tick();
+    expect(overlay().querySelector('[data-testid=delete-branches-problem]')!.textContent).toContain('backend: repository unreachable');
+  });
+
   it('offers no branch for a module without git', async () => {
     setUp().open(ConfirmDeleteComponent, { data: { name: 'Notes', slug: 'notes' } });
     await settle();

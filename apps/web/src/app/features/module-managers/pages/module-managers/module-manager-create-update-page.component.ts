@@ -23,9 +23,15 @@ import { DeploymentService } from '../../../../core/deployment.service';
 import {
   type ApplicationFiles,
   type ApplicationView,
+  type ConflictResolution,
+  type FileConflict,
   type GenerateModuleResponse,
   ModuleGeneratorService,
+  type ModuleUpdatePreview,
 } from '../../../../core/module-generator.service';
+import { ConflictChoicesComponent } from '../../components/update-preview/conflict-choices.component';
+import { conflictsOf, previewConflicts, resolutionLabel } from '../../components/update-preview/update-diff';
+import { UpdatePreviewComponent } from '../../components/update-preview/update-preview.component';
 import { DeploymentStatusDialog } from '../../dialogs/deployment-status/deployment-status-dialog.service';
 import {
   type FieldForm,
@@ -67,6 +73,8 @@ const FIX_FIELDS = 'Some fields need attention (marked in red).';
     MatTooltipModule,
     MatExpansionModule,
     MatProgressBarModule,
+    UpdatePreviewComponent,
+    ConflictChoicesComponent,
   ],
   // Long messages push what follows down instead of running into the next field.
   providers: [{ provide: MAT_FORM_FIELD_DEFAULT_OPTIONS, useValue: { subscriptSizing: 'dynamic' } }],
@@ -100,6 +108,12 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
   protected readonly problem = signal<string | null>(null);
   protected readonly otherErrors = signal<FieldError[]>([]);
   protected readonly preview = signal<ApplicationFiles[] | null>(null);
+  /** Editing: what saving would do to each branch, file by file (docs/modules.md). */
+  protected readonly updatePreview = signal<ModuleUpdatePreview | null>(null);
+  /** The files that conflict with edits on the branch (the preview's, or the save's 409); null: none known. */
+  protected readonly conflicts = signal<FileConflict[] | null>(null);
+  /** What the person chose for them; sent as `onConflict` with the preview and the save. */
+  protected readonly resolution = signal<ConflictResolution | null>(null);
   /** The branch the server stored for the module being edited. */
   private readonly storedBranch = signal<string | null>(null);
 
@@ -199,7 +213,12 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
     this.busy.set('preview');
     this.problem.set(null);
     try {
-      this.preview.set(await this.api.preview(toModuleInput(this.form)));
+      const slug = this.slug();
+      if (slug) {
+        await this.loadUpdatePreview(slug);
+      } else {
+        this.preview.set(await this.api.preview(toModuleInput(this.form)));
+      }
       this.scrollIntoView('#preview');
     } catch (err) {
       this.handleError(err);
@@ -215,16 +234,58 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
     this.otherErrors.set([]);
     try {
       const slug = this.slug();
-      const r = slug ? await this.api.update(slug, toModuleInput(this.form)) : await this.api.create(toModuleInput(this.form));
+      const r = slug
+        ? await this.api.update(slug, toModuleInput(this.form), this.resolution() ?? undefined)
+        : await this.api.create(toModuleInput(this.form));
       await this.afterSave(r);
     } catch (err) {
-      this.handleError(err);
+      const conflicts = this.slug() ? conflictsOf(err) : null;
+      if (conflicts) await this.showConflicts(conflicts);
+      else this.handleError(err);
     } finally {
       this.busy.set(null);
     }
   }
 
+  /** Editing: the update preview, with the conflicts it finds offered for a choice before any save. */
+  private async loadUpdatePreview(slug: string): Promise<void> {
+    const p = await this.api.updatePreview(slug, toModuleInput(this.form), this.resolution() ?? undefined);
+    this.preview.set(null);
+    this.updatePreview.set(p);
+    const found = previewConflicts(p.applications);
+    this.conflicts.set(found.length ? found : null);
+    if (!found.length) this.resolution.set(null);
+  }
+
+  /** The save's 409: nothing was stored or pushed. Show the conflicting files, their diffs, and the four choices. */
+  private async showConflicts(conflicts: FileConflict[]): Promise<void> {
+    this.conflicts.set(conflicts);
+    this.resolution.set(null);
+    try {
+      await this.loadUpdatePreview(this.slug()!);
+      // The preview's own list is the fuller one; keep the 409's if the preview found none.
+      if (!this.conflicts()) this.conflicts.set(conflicts);
+    } catch {
+      // The list from the 409 is enough to choose.
+    }
+    this.scrollIntoView('[data-testid=conflict-choices]');
+  }
+
+  /** The person's answer to the conflicts: cancel drops the update; any other is sent as `onConflict` with a new save. */
+  protected async chooseResolution(r: ConflictResolution): Promise<void> {
+    if (r === 'cancel') {
+      this.conflicts.set(null);
+      this.resolution.set(null);
+      this.snackBar.open('Update cancelled: nothing was saved or pushed.', undefined, { duration: 5000 });
+      return;
+    }
+    this.resolution.set(r);
+    await this.submit();
+  }
+
   private async afterSave(r: GenerateModuleResponse): Promise<void> {
+    const resolved = this.resolution();
+    if (resolved) this.snackBar.open(`Module '${r.module.slug}' saved; conflicts resolved: ${resolutionLabel(resolved)}`, undefined, { duration: 8000 });
     this.form.markAsPristine();
     await this.router.navigate(['/modules']);
     if (r.deployment) {
