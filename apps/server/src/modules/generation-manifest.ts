@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { moduleInputSchema, type GeneratedFile, type ModuleDefinition } from '@slipway/contracts';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { PackContents } from './templates/index.ts';
-import { MANIFEST_FILES } from './templates/pack-manifest.ts';
+import { MANIFEST_FILES, parseManifest } from './templates/pack-manifest.ts';
 
 /**
  * The generation manifest a publish commits beside a module's files, `.slipway/modules/<slug>.json`
@@ -52,10 +51,9 @@ export function sha256(content: string | Buffer): string {
 export function packVersionOf(pack: PackContents): string {
   const name = MANIFEST_FILES.find((f) => pack.files[f] !== undefined);
   try {
-    const v = (parseYaml(pack.files[name ?? ''] ?? '') as { version?: unknown } | null)?.version;
-    return v === undefined || v === null ? '0' : String(v);
+    return parseManifest(pack.files[name ?? ''] ?? '', pack.name).version ?? '0';
   } catch {
-    return '0';
+    return '0'; // the render reports a bad manifest
   }
 }
 

@@ -1,4 +1,5 @@
 import {
+  checkRenames,
   CONFLICT_RESOLUTIONS,
   DEFAULT_MODULE_BRANCH_PREFIX,
   parseModuleInput,
@@ -20,7 +21,7 @@ import type { Broadcaster, DeploymentChange } from '../deployments/broadcaster.t
 import type { DeploymentsService } from '../deployments/deployments.service.ts';
 import type { Viewer } from '../deployments/deployments.store.ts';
 import { jobError, PermanentJobError, type JobContext, type JobQueue, type JobRow } from '../jobs/job-queue.ts';
-import { loadPack, PackError, type PackContents, renderForApplications, TemplateRenderError, UnsafeOutputPathError } from './templates/index.ts';
+import { loadPack, PackError, type PackContents, renderVersions, TemplateRenderError, UnsafeOutputPathError } from './templates/index.ts';
 import { isGitError } from '../git/index.ts';
 import { PERMANENT_GIT_ERRORS, type BranchPublisher, type BuildTrigger, type ServiceStopper } from './branch-publisher.ts';
 import type { RepositoryPackSource } from './repository-packs.ts';
@@ -133,12 +134,13 @@ export class ModulesService {
   }
 
   async preview(input: unknown): Promise<ApplicationFiles[]> {
-    return this.render(this.validate(input), new Date(this.clock()));
+    const m = this.validate(input);
+    return this.render([{ module: this.renamesChecked(undefined, m), savedAt: new Date(this.clock()) }]);
   }
 
-  /** Every file per application. A pack that cannot be read or rendered is the user's to fix: 4xx/502. */
-  private async render(m: ModuleDefinition, generatedAt: Date): Promise<ApplicationFiles[]> {
-    return this.withPacks(m, (targets, load) => renderForApplications(m, targets, load, generatedAt));
+  /** Every file per application, for the module's history (oldest first). A pack that cannot be read or rendered is the user's to fix: 4xx/502. */
+  private async render(versions: readonly ManifestVersion[]): Promise<ApplicationFiles[]> {
+    return this.withPacks(versions.at(-1)!.module, (targets, load) => renderVersions(versions, targets, load));
   }
 
   /**
@@ -176,10 +178,10 @@ export class ModulesService {
 
   async create(viewer: Viewer, input: unknown): Promise<GenerateModuleResponse> {
     const onConflict = onConflictOf(input);
-    const m = this.validate(input);
+    const m = this.renamesChecked(undefined, this.validate(input));
     const now = new Date(this.clock()).toISOString();
     // Checked first: a bad pack or an unreadable repository is refused before anything is stored.
-    const files = await this.checkFiles(m, new Date(now));
+    const files = await this.checkFiles([{ module: m, savedAt: new Date(now) }]);
     const { row, jobId, change } = await this.d.db.transaction().execute(async (trx) => {
       if (await this.d.store.bySlug(trx, m.slug)) throw new ModuleError(409, 'slug_taken', `a module with slug '${m.slug}' exists already`);
       const row = await this.d.store.insert(trx, m, viewer.id, now);
@@ -197,15 +199,16 @@ export class ModulesService {
   async update(viewer: Viewer, slug: string, input: unknown): Promise<GenerateModuleResponse> {
     const current = await this.mustSee(viewer, slug);
     const onConflict = onConflictOf(input);
-    const m = this.validate({ ...(input as object), slug });
+    const now = new Date(this.clock()).toISOString();
+    const { module: m, versions } = await this.nextVersion(current, this.validate({ ...(input as object), slug }), new Date(now));
     if (m.git.enabled && this.d.publisher.readFiles) {
-      const plans = await this.readable(() => this.plan(m, this.versionsOf(m, current)));
+      const plans = await this.readable(() => this.plan(m, versions));
       const conflicts = conflictsOf(plans);
       if (conflicts.length && onConflict === 'cancel') throw conflictError(conflicts);
     }
-    const files = await this.checkFiles(m, new Date(current.created_at));
+    const files = await this.checkFiles(versions);
     const { row, jobId, change } = await this.d.db.transaction().execute(async (trx) => {
-      const row = await this.d.store.update(trx, current, m, new Date(this.clock()).toISOString());
+      const row = await this.d.store.update(trx, current, m, now);
       return { row, ...(await this.storePublish(trx, row, onConflict)) };
     });
     if (change) this.d.broadcaster.publish(change);
@@ -244,8 +247,8 @@ export class ModulesService {
    */
   async updatePreview(viewer: Viewer, slug: string, input: unknown): Promise<ModuleUpdatePreview> {
     const current = await this.mustSee(viewer, slug);
-    const m = this.validate({ ...(input as object), slug });
-    const plans = await this.readable(() => this.plan(m, this.versionsOf(m, current)));
+    const { module: m, versions } = await this.nextVersion(current, this.validate({ ...(input as object), slug }), new Date(this.clock()));
+    const plans = await this.readable(() => this.plan(m, versions));
     const applications: ApplicationUpdatePreview[] = [];
     for (const p of plans) {
       applications.push({
@@ -289,17 +292,33 @@ export class ModulesService {
   }
 
   /**
-   * The module's saved versions, oldest first, as the render takes them. Today: the definition
-   * alone, saved when the module was created (so the migration names stay those of the first render).
+   * The module's saved versions, oldest first, as the render takes them (module_versions; a module
+   * saved before histories were kept is one version, saved when it was created).
    */
-  private versionsOf(m: ModuleDefinition, row: { created_at: string }): ManifestVersion[] {
-    return [{ module: m, savedAt: new Date(row.created_at) }];
+  private versionsOf(row: ModuleRow): Promise<ManifestVersion[]> {
+    return this.d.store.history(this.d.db, row);
+  }
+
+  /**
+   * An update's definition (its `renamedFrom` checked against the version it replaces, spent ones
+   * dropped) and the history it makes: the stored versions, then this one saved at `savedAt`.
+   */
+  private async nextVersion(current: ModuleRow, m: ModuleDefinition, savedAt: Date): Promise<{ module: ModuleDefinition; versions: ManifestVersion[] }> {
+    const history = await this.versionsOf(current);
+    const module = this.renamesChecked(history.at(-1)!.module, m);
+    return { module, versions: [...history, { module, savedAt }] };
+  }
+
+  /** `renamedFrom` must name a field of the previous version (none for a new module): 422 otherwise. */
+  private renamesChecked(previous: ModuleDefinition | undefined, m: ModuleDefinition): ModuleDefinition {
+    const r = checkRenames(previous, m);
+    if (r.errors.length) throw invalid(r.errors);
+    return r.module;
   }
 
   /** Renders a history for some targets: THE render of a publish, of its merge base, and of the manifest. */
   private renderVersions(versions: readonly ManifestVersion[], targets: { id: string; pack: string }[], load: (t: { id: string; pack: string }) => Promise<PackContents>): Promise<ApplicationFiles[]> {
-    const last = versions.at(-1)!;
-    return renderForApplications(last.module, targets, load, versions[0]!.savedAt);
+    return renderVersions(versions, targets, load);
   }
 
   /**
@@ -392,9 +411,9 @@ export class ModulesService {
    * repository's pack takes about a second per application); the job renders, and a template error
    * then fails the deployment with its reason. Files: the preview shows them.
    */
-  private async checkFiles(m: ModuleDefinition, generatedAt: Date): Promise<ApplicationFiles[]> {
-    if ((this.d.publishWaitMs ?? 0) > 0) return this.render(m, generatedAt);
-    await this.readPacks(m);
+  private async checkFiles(versions: readonly ManifestVersion[]): Promise<ApplicationFiles[]> {
+    if ((this.d.publishWaitMs ?? 0) > 0) return this.render(versions);
+    await this.readPacks(versions.at(-1)!.module);
     return [];
   }
 
@@ -451,7 +470,7 @@ export class ModulesService {
       const packs = m.applications.map((id) => `${id} (${this.d.registry.packOf(this.d.registry.get(id)!)})`).join(', ');
       await this.say(deploymentId, null, `Rendering ${m.slug} for ${packs}`);
       // Rendered and merged with each branch before anything is pushed: a conflict stops the publish here.
-      const plans = await this.plan(m, this.versionsOf(m, row));
+      const plans = await this.plan(m, await this.versionsOf(row));
       const conflicts = conflictsOf(plans);
       const how = p.onConflict ?? 'cancel';
       if (conflicts.length && how === 'cancel') throw conflictError(conflicts);

@@ -11,6 +11,7 @@ export const MANIFEST_FILES = ['pack.yaml', 'pack.yml', 'pack.json'] as const;
  *
  * ```yaml
  * name: typescript-api
+ * version: 1.0.0                    # optional; recorded in each module branch's manifest (docs/modules.md)
  * description: Fastify + Kysely CRUD
  * reservedNames: [Record, Promise]   # singular PascalCase module names the stack cannot use
  * files:                             # optional; default: every *.eta file outside partials/
@@ -36,6 +37,7 @@ export const MANIFEST_FILES = ['pack.yaml', 'pack.yml', 'pack.json'] as const;
  */
 export const packManifestSchema = z.object({
   name: z.string().regex(PACK_NAME_PATTERN),
+  version: z.union([z.string().max(64), z.number()]).transform(String).optional(),
   description: z.string().default(''),
   reservedNames: z.array(z.string()).default([]),
   files: z
