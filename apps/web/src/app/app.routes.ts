@@ -40,6 +40,11 @@ export const routes: Routes = [
         loadComponent: () => import('./features/deployments/deployments.page').then((m) => m.DeploymentsPage),
       },
       {
+        path: 'account/notifications',
+        title: 'Notifications · Slipway',
+        loadComponent: () => import('./features/notifications/notifications.page').then((m) => m.NotificationsPage),
+      },
+      {
         path: 'account/tokens',
         title: 'Access tokens · Slipway',
         loadComponent: () => import('./features/account/tokens.page').then((m) => m.TokensPage),

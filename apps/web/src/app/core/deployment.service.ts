@@ -16,7 +16,7 @@ import { WebsocketService } from './websocket.service';
 
 /** What the app knows of one deployment: the newest snapshot or event, with every log line seen. */
 export type TrackedDeployment = DeploymentStatusUpdated &
-  Partial<Pick<DeploymentView, 'created_at' | 'updated_at' | 'owner_id' | 'live'>> & {
+  Partial<Pick<DeploymentView, 'created_at' | 'updated_at' | 'owner_id' | 'live' | 'rollback_of'>> & {
     /** The furthest stage seen before the end (where a failure happened), when known. */
     reached?: DeploymentStatus | null;
     /** The same, per application: where the application that failed stopped. */
@@ -174,6 +174,16 @@ export class DeploymentService {
   /** Redeploy the module's current commits through its pipeline: answers the NEW deployment's id. */
   redeploy(slug: string): Promise<string> {
     return this.control(`/api/admin/modules/${encodeURIComponent(slug)}/redeploy`);
+  }
+
+  /**
+   * Roll `slug` back to what successful deployment `deploymentId` ran (its commits, never the branch
+   * head; its owner and admins only): answers the NEW deployment's id, marked `rollback_of`.
+   */
+  async rollback(slug: string, deploymentId: string): Promise<string> {
+    const d = await firstValueFrom(this.http.post<DeploymentDetail>(`/api/admin/modules/${encodeURIComponent(slug)}/rollback`, { deploymentId }));
+    this.apply(d, 'snapshot');
+    return d.deployment_id;
   }
 
   /**

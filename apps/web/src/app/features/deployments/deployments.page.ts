@@ -11,7 +11,8 @@ import { MatSelectModule } from '@angular/material/select';
 import { MatSlideToggleModule } from '@angular/material/slide-toggle';
 import { MatTableModule } from '@angular/material/table';
 import { debounceTime, skip } from 'rxjs';
-import { DeploymentService } from '../../core/deployment.service';
+import { apiProblem } from '../../core/api-error';
+import { DeploymentService, type TrackedDeployment } from '../../core/deployment.service';
 import { DEPLOYMENT_STATUSES, type DeploymentStatus, ciNote, headline, isTerminal, statusLabel } from '../../core/deployment-status';
 import { WebsocketService } from '../../core/websocket.service';
 import { StatusChipComponent } from '../../shared/status-chip.component';
@@ -62,6 +63,17 @@ export class DeploymentsPage {
       .filter((d) => (!status || d.status === status) && (!activeOnly || !isTerminal(d.status)))
       .filter((d) => !q || (d.module_slug ?? '').toLowerCase().includes(q) || (d.branch_name ?? '').toLowerCase().includes(q));
   });
+  /** Each module's newest deployment here: a successful OLDER one offers "Roll back to this". */
+  private readonly newest = computed(() => {
+    const m = new Map<string, string>();
+    for (const d of this.deployments.all()) {
+      const have = m.get(d.module_slug ?? '');
+      if (d.module_slug && (!have || Number(d.deployment_id) > Number(have))) m.set(d.module_slug, d.deployment_id);
+    }
+    return m;
+  });
+  protected readonly rollingBack = signal<string | null>(null);
+  protected readonly rollbackProblem = signal<string | null>(null);
   protected readonly filtered = computed(() => this.status() !== null || this.module().trim() !== '' || this.activeOnly());
 
   constructor() {
@@ -84,6 +96,24 @@ export class DeploymentsPage {
 
   protected open(id: string): void {
     this.dialog.open(id);
+  }
+
+  protected canRollBack(d: TrackedDeployment): boolean {
+    return d.status === 'success' && !!d.module_slug && this.newest().get(d.module_slug) !== d.deployment_id;
+  }
+
+  /** Rollback (docs/web.md): a new deployment of what `d` ran; its status dialog follows it live. */
+  protected async rollBack(d: TrackedDeployment): Promise<void> {
+    if (!d.module_slug || !confirm(`Roll '${d.module_slug}' back to deployment ${d.deployment_id}? Its commits are deployed again as a new deployment.`)) return;
+    this.rollingBack.set(d.deployment_id);
+    this.rollbackProblem.set(null);
+    try {
+      this.dialog.open(await this.deployments.rollback(d.module_slug, d.deployment_id));
+    } catch (err) {
+      this.rollbackProblem.set(apiProblem(err).message);
+    } finally {
+      this.rollingBack.set(null);
+    }
   }
 
   protected clearFilters(): void {
