@@ -19,6 +19,9 @@
  *   {applicationId}` (its running deployments end `cancelled`; `{success, message}` as Dokploy's
  *   router answers); deployment statuses running/done/error/cancelled.
  *
+ * - Rollback (issue #16): `GET /api/application.one?applicationId=` → the application's columns that
+ *   matter here (`sourceType`, `dockerImage`, `username`, `password`, `registryUrl`).
+ *
  * Tests script it: add applications, move a deployment running → done/error with log lines, make the
  * next calls of a procedure fail. Every request is recorded in `calls`.
  */
@@ -37,6 +40,8 @@ export interface StubApplication {
   autoDeploy: boolean;
   /** Dokploy's watch paths (globs); none: every push deploys. */
   watchPaths: string[];
+  /** The registry login of a `docker` source, as `application.one` answers it (rollback, issue #16). */
+  registry?: { username: string | null; password: string | null; registryUrl: string | null };
 }
 
 export interface StubDeployment {
@@ -174,6 +179,13 @@ export class DokployStub {
       if (typeof applicationId !== 'string' || !this.apps.has(applicationId)) return { status: 404, body: { message: 'Application not found' } };
       this.addDeployment(applicationId, { title: 'Rebuild deployment' });
       return { status: 200 };
+    }
+    if (method === 'GET' && u.pathname === '/api/application.one') {
+      // Dokploy's `one` (input apiFindOneApplication): the application row, its source and image among its columns.
+      const app = this.apps.get(u.searchParams.get('applicationId') ?? '');
+      if (!app) return { status: 404, body: { message: 'Application not found' } };
+      const image = (app as { dockerImage?: string | null }).dockerImage ?? null;
+      return { status: 200, body: { applicationId: app.applicationId, sourceType: app.source, branch: app.branch, autoDeploy: app.autoDeploy, dockerImage: image, username: app.registry?.username ?? null, password: app.registry?.password ?? null, registryUrl: app.registry?.registryUrl ?? null, applicationStatus: 'done' } };
     }
     if (method === 'POST' && u.pathname === '/api/application.cancelDeployment') {
       // Dokploy drops the queued deployments and ends the running one; the application goes idle.
