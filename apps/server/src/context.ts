@@ -177,6 +177,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
   if (githubApi) {
     const feedback = new GitHostFeedback({ db, jobs, applications, github: githubApi, publicUrl: config.publicUrl, previewUrl: (slug, app) => previews.urlOf(slug, app), log });
     feedback.register();
+    previews.onRenewed((deploymentId, app) => feedback.previewReady(deploymentId, app));
     broadcaster.add(feedback.broadcaster);
     duties.push(feedback);
   }

@@ -13,6 +13,8 @@ export const COMMIT_STATUS_CONTEXT = 'slipway';
 interface ReportJob {
   deploymentId: number;
   applicationId: string;
+  /** The preview became ready after the success was sent: send it again, with its URL. */
+  preview?: boolean;
 }
 
 /** A deployment target's status → GitHub's deployment state and commit state. Pure. */
@@ -89,6 +91,17 @@ export class GitHostFeedback implements Duty {
     });
   }
 
+  /** A preview was created or renewed by `deploymentId`: its success status is sent again, with the preview's URL. */
+  previewReady(deploymentId: number, applicationId: string): Promise<number> | undefined {
+    if (!this.follows(applicationId)) return undefined;
+    return this.o.jobs.enqueue(this.o.db, {
+      type: GIT_HOST_REPORT_JOB,
+      payload: { deploymentId, applicationId, preview: true } satisfies ReportJob,
+      key: `${GIT_HOST_REPORT_JOB}:${deploymentId}:${applicationId}:preview`,
+      maxAttempts: 8,
+    });
+  }
+
   /** The job: GitHub learns the target's status as it is now. */
   async report(p: ReportJob): Promise<{ outcome: string }> {
     const { db } = this.o;
@@ -107,7 +120,8 @@ export class GitHostFeedback implements Duty {
     const states = gitHubStates(row.status);
     const now = new Date((this.o.clock ?? Date.now)()).toISOString();
     let record = await db.selectFrom('git_host_deployments').selectAll().where('deployment_id', '=', p.deploymentId).where('application_id', '=', p.applicationId).executeTakeFirst();
-    if (record?.last_state === states.deployment) return { outcome: `already ${states.deployment}` };
+    if (p.preview && row.status !== 'success') return { outcome: 'not successful' };
+    if (record?.last_state === states.deployment && !p.preview) return { outcome: `already ${states.deployment}` };
     if (!record) {
       await db
         .insertInto('git_host_deployments')
@@ -129,8 +143,10 @@ export class GitHostFeedback implements Duty {
     const logUrl = this.o.publicUrl ? dialogUrl(this.o.publicUrl, p.deploymentId) : undefined;
     const environmentUrl = row.status === 'success' ? await this.environmentUrl(row.module_slug, p.applicationId, row.url) : undefined;
     const description = (row.message ?? `${row.status}`).slice(0, 140);
+    if (p.preview && !environmentUrl) return { outcome: 'no preview URL' };
     await this.o.github.createDeploymentStatus(repository, githubId, { state: states.deployment, description, environmentUrl, logUrl });
-    await this.o.github.createCommitStatus(repository, sha, { state: states.commit, description, targetUrl: logUrl, context: COMMIT_STATUS_CONTEXT });
+    // The commit's status said success already; the preview only adds the deployment's URL.
+    if (!p.preview) await this.o.github.createCommitStatus(repository, sha, { state: states.commit, description, targetUrl: logUrl, context: COMMIT_STATUS_CONTEXT });
     await db.updateTable('git_host_deployments').set({ last_state: states.deployment, updated_at: now }).where('id', '=', record.id).execute();
     return { outcome: `${repository}: ${states.deployment}` };
   }

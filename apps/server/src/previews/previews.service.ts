@@ -72,6 +72,7 @@ export const localPreviewPath = (slug: string, app: string) => `/preview/${encod
  */
 export class PreviewsService implements Duty {
   readonly store = new PreviewsStore();
+  private readonly listeners: ((deploymentId: number, applicationId: string) => unknown)[] = [];
   private readonly clock: () => number;
   private readonly pass: PeriodicPass<void>;
 
@@ -88,6 +89,15 @@ export class PreviewsService implements Duty {
   register(): void {
     this.o.jobs.register(PREVIEW_SYNC_JOB, (p: { deploymentId: number }) => this.sync(p.deploymentId), { concurrency: 2 });
     this.o.jobs.register(PREVIEW_TEARDOWN_JOB, (p: { slug: string; reason: string }) => this.tearDown(p.slug, p.reason), { concurrency: 1 });
+  }
+
+  /** Called after a deployment created or renewed a preview (the git host feedback sends its URL). */
+  onRenewed(listener: (deploymentId: number, applicationId: string) => unknown): void {
+    this.listeners.push(listener);
+  }
+
+  private async renewed(deploymentId: number, applicationId: string): Promise<void> {
+    for (const l of this.listeners) await l(deploymentId, applicationId);
   }
 
   private now(): string {
@@ -132,9 +142,11 @@ export class PreviewsService implements Duty {
       const base = { slug: d.module_slug, applicationId: app.id, branch: d.branch_name, deploymentId, commit: t.commit_sha ?? d.commit_sha };
       if (app.dokploy?.previews) {
         await this.syncDokploy(app, base);
+        await this.renewed(deploymentId, app.id);
         done.push(`${app.id}: dokploy`);
       } else if (this.o.runner && (await this.o.runner.serviceAddress(app, d.branch_name))) {
         await this.store.renew(db, { ...base, kind: 'local', url: localPreviewPath(d.module_slug, app.id), now: this.now() });
+        await this.renewed(deploymentId, app.id);
         done.push(`${app.id}: local`);
       }
     }

@@ -18,6 +18,16 @@
  *   `GET /api/deployment.readLogs?deploymentId=&tail=`, `POST /api/application.cancelDeployment
  *   {applicationId}` (its running deployments end `cancelled`; `{success, message}` as Dokploy's
  *   router answers); deployment statuses running/done/error/cancelled.
+ * - Previews (docs/previews.md), as Dokploy's `application` and `domain` routers take them (inputs
+ *   `apiCreateApplication`, `apiSaveDockerProvider`, `apiCreateDomain`, `apiFindOneApplication`;
+ *   a missing required key is tRPC's 400 BAD_REQUEST): `POST /api/application.create {name,
+ *   appName, description, environmentId}` → the new application (`applicationId`, `appName`,
+ *   `sourceType: "github"`, `applicationStatus: "idle"`); `POST /api/application.saveDockerProvider
+ *   {applicationId, dockerImage, username, password, registryUrl}` (every key present, nulls
+ *   allowed) → `true`, the source becomes `docker`; `POST /api/domain.create {host, path, port,
+ *   https, applicationId, certificateType, domainType}` → the domain (`domainId`, …);
+ *   `POST /api/application.delete {applicationId}` → the deleted application (its domains go too);
+ *   an unknown application: 404.
  *
  * - Rollback (issue #16): `GET /api/application.one?applicationId=` → the application's columns that
  *   matter here (`sourceType`, `dockerImage`, `username`, `password`, `registryUrl`).
@@ -42,6 +52,22 @@ export interface StubApplication {
   watchPaths: string[];
   /** The registry login of a `docker` source, as `application.one` answers it (rollback, issue #16). */
   registry?: { username: string | null; password: string | null; registryUrl: string | null };
+  /** Set by application.create. */
+  name?: string;
+  appName?: string;
+  environmentId?: string;
+  /** Set by application.saveDockerProvider. */
+  dockerImage?: string | null;
+}
+
+export interface StubDomain {
+  domainId: string;
+  applicationId: string;
+  host: string;
+  port: number;
+  https: boolean;
+  path: string;
+  certificateType: string;
 }
 
 export interface StubDeployment {
@@ -70,6 +96,7 @@ export class DokployStub {
   readonly apiKey: string;
   readonly calls: StubCall[] = [];
   private readonly apps = new Map<string, StubApplication>();
+  readonly domains: StubDomain[] = [];
   private readonly deployments: StubDeployment[] = [];
   private readonly failures = new Map<string, { status: number; times: number }>();
   private seq = 0;
@@ -96,6 +123,11 @@ export class DokployStub {
     await new Promise<void>((r) => stub.server.listen(0, '127.0.0.1', r));
     stub.url = `http://127.0.0.1:${(stub.server.address() as AddressInfo).port}`;
     return stub;
+  }
+
+  /** An application as it is now (undefined once deleted). */
+  application(applicationId: string): StubApplication | undefined {
+    return this.apps.get(applicationId);
   }
 
   addApplication(a: Partial<StubApplication> & { applicationId: string }): StubApplication {
@@ -187,6 +219,38 @@ export class DokployStub {
       const image = (app as { dockerImage?: string | null }).dockerImage ?? null;
       return { status: 200, body: { applicationId: app.applicationId, sourceType: app.source, branch: app.branch, autoDeploy: app.autoDeploy, dockerImage: image, username: app.registry?.username ?? null, password: app.registry?.password ?? null, registryUrl: app.registry?.registryUrl ?? null, applicationStatus: 'done' } };
     }
+    if (method === 'POST' && u.pathname === '/api/application.create') {
+      const input = parseJson(body) ?? {};
+      if (typeof input.name !== 'string' || !input.name || typeof input.environmentId !== 'string' || !input.environmentId) return badRequest('name and environmentId are required');
+      const applicationId = `app-${++this.seq}`;
+      // Dokploy makes the appName unique with a random suffix.
+      const app = this.addApplication({ applicationId, source: 'github', name: input.name, appName: `${input.appName ?? 'app'}-${applicationId}`, environmentId: input.environmentId });
+      return { status: 200, body: { applicationId, name: app.name, appName: app.appName, description: input.description ?? null, environmentId: app.environmentId, sourceType: 'github', applicationStatus: 'idle' } };
+    }
+    if (method === 'POST' && u.pathname === '/api/application.saveDockerProvider') {
+      const input = parseJson(body) ?? {};
+      if (!['applicationId', 'dockerImage', 'username', 'password', 'registryUrl'].every((k) => k in input)) return badRequest('applicationId, dockerImage, username, password and registryUrl are required');
+      const app = this.apps.get(input.applicationId);
+      if (!app) return { status: 404, body: { message: 'Application not found' } };
+      Object.assign(app, { source: 'docker', dockerImage: input.dockerImage });
+      return { status: 200, body: true };
+    }
+    if (method === 'POST' && u.pathname === '/api/domain.create') {
+      const input = parseJson(body) ?? {};
+      if (typeof input.host !== 'string' || !input.host) return badRequest('host is required');
+      if (!this.apps.has(input.applicationId)) return { status: 404, body: { message: 'Application not found' } };
+      const d: StubDomain = { domainId: `dom-${++this.seq}`, applicationId: input.applicationId, host: input.host, port: Number(input.port ?? 3000), https: Boolean(input.https), path: input.path ?? '/', certificateType: input.certificateType ?? 'none' };
+      this.domains.push(d);
+      return { status: 200, body: { ...d, domainType: input.domainType ?? 'application' } };
+    }
+    if (method === 'POST' && u.pathname === '/api/application.delete') {
+      const applicationId = parseJson(body)?.applicationId;
+      const app = typeof applicationId === 'string' ? this.apps.get(applicationId) : undefined;
+      if (!app) return { status: 404, body: { message: 'Application not found' } };
+      this.apps.delete(applicationId);
+      for (let i = this.domains.length - 1; i >= 0; i--) if (this.domains[i]!.applicationId === applicationId) this.domains.splice(i, 1);
+      return { status: 200, body: { applicationId, name: app.name ?? applicationId, appName: app.appName ?? applicationId } };
+    }
     if (method === 'POST' && u.pathname === '/api/application.cancelDeployment') {
       // Dokploy drops the queued deployments and ends the running one; the application goes idle.
       const applicationId = parseJson(body)?.applicationId;
@@ -244,6 +308,11 @@ function procedureOf(path: string): string {
   if (path.startsWith('/api/deploy/')) return 'webhook';
   if (path === '/api/application.deploy') return 'deploy';
   return path.replace(/^\/api\//, '');
+}
+
+/** tRPC's answer to an input its zod schema refuses. */
+function badRequest(message: string): { status: number; body: unknown } {
+  return { status: 400, body: { message, code: 'BAD_REQUEST' } };
 }
 
 function parseJson(body: string): any {
