@@ -34,13 +34,17 @@ export const STRICT_TSCONFIG = {
 
 export function writeProject(prefix: string, files: readonly GeneratedFile[], extra: Record<string, string> = {}): string {
   const dir = mkdtempSync(path.join(SERVER_DIR, `.tmp-${prefix}-`));
-  const all = [...files, ...Object.entries(extra).map(([p, content]) => ({ path: p, content }))];
-  for (const f of all) {
+  writeFiles(dir, [...files, ...Object.entries(extra).map(([p, content]) => ({ path: p, content }))]);
+  return dir;
+}
+
+/** Writes (or overwrites) files in a project, as an update does. */
+export function writeFiles(dir: string, files: readonly GeneratedFile[]): void {
+  for (const f of files) {
     const target = path.join(dir, f.path);
     mkdirSync(path.dirname(target), { recursive: true });
     writeFileSync(target, f.content);
   }
-  return dir;
 }
 
 export function removeProject(dir: string): void {
