@@ -144,6 +144,8 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
   // Previews and the git host feedback join the leader's duties below (their pass: expiry, catch-up).
   const duties: Duty[] = [watchdog, retention];
   const leader = new LeaderLock({ name: 'singletons (watchdog, retention sweep)', backend: leaderBackend(config.database, 'singletons'), duties, log });
+  // The notifications' catch-up (deliveries of deployments whose end was committed but never broadcast).
+  duties.push(notifications);
   const intake = new WebhookIntake({
     writes: new TransactionBatcher(db),
     traits,

@@ -5,6 +5,7 @@ import type { NotificationChannelsTable, NotificationDeliveriesTable } from '../
 import type { Broadcaster, DeploymentChange } from '../deployments/broadcaster.ts';
 import type { Viewer } from '../deployments/deployments.store.ts';
 import { PermanentJobError, type JobContext, type JobQueue } from '../jobs/job-queue.ts';
+import { PeriodicPass } from '../jobs/periodic-pass.ts';
 import { destinationProblem, urlHint } from './destination.ts';
 import type { DeploymentNews } from './format.ts';
 import { newWebhookSecret, send, type ChannelSecret, type ChannelSettings, type SendInput, type SendResult } from './senders.ts';
@@ -35,6 +36,10 @@ export interface NotificationsDeps {
   /** The owner of a module, undefined when there is no such module. */
   moduleOwner: (db: Db, slug: string) => Promise<number | null | undefined>;
   log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  /** How often the leader's catch-up looks for finished deployments whose deliveries were never queued (default 1 min). */
+  catchUpIntervalMs?: number;
+  /** How far back the catch-up looks (default 1 h). */
+  catchUpWindowMs?: number;
   /** Bound of one send (default 10 s). */
   timeoutMs?: number;
   clock?: () => number;
@@ -50,8 +55,41 @@ export interface NotificationsDeps {
  */
 export class NotificationsService implements Broadcaster {
   private readonly clock: () => number;
+  private readonly catchUpPass: PeriodicPass<number[]>;
   constructor(private readonly d: NotificationsDeps) {
     this.clock = d.clock ?? Date.now;
+    this.catchUpPass = new PeriodicPass({
+      name: 'notifications catch-up',
+      intervalMs: d.catchUpIntervalMs ?? 60_000,
+      pass: () => this.catchUp(),
+      log: { error: (obj: object, msg: string) => d.log.warn(obj, msg) } as never,
+    });
+  }
+
+  /** Leader duty (context.ts): the catch-up, at start and every interval, on one instance. */
+  start(): void {
+    this.catchUpPass.start();
+  }
+
+  stop(): Promise<void> {
+    return this.catchUpPass.stop();
+  }
+
+  /**
+   * Deployments that ended within the window and whose deliveries were never recorded (the process
+   * that committed the end died before the broadcast): their deliveries are queued now, for the
+   * channels that existed when they ended. Answers the deliveries it queued.
+   */
+  catchUp(): Promise<number[]> {
+    return this.queueFinished(new Date(this.clock() - (this.d.catchUpWindowMs ?? 3_600_000)).toISOString());
+  }
+
+  private async queueFinished(since: string): Promise<number[]> {
+    const ended = await this.d.db.selectFrom('deployments').select(['id', 'finished_at']).where('status', 'in', ['success', 'failed']).where('finished_at', '>=', since).orderBy('id').execute();
+    const out: number[] = [];
+    for (const d of ended) out.push(...(await this.onFinished(d.id, { createdBy: d.finished_at!, missingOnly: true })));
+    if (out.length) this.d.log.info({ deliveries: out }, `notifications: ${out.length} deliveries of finished deployments queued by the catch-up`);
+    return out;
   }
 
   register(): void {
@@ -66,16 +104,23 @@ export class NotificationsService implements Broadcaster {
   }
 
   /** Records and queues the deliveries of a finished deployment (once per channel and event: repeats change nothing). */
-  async onFinished(deploymentId: number): Promise<number[]> {
+  async onFinished(deploymentId: number, o: { createdBy?: string; missingOnly?: boolean } = {}): Promise<number[]> {
     const news = await this.news(this.d.db, deploymentId);
     if (!news) return [];
     const channels = (await this.d.db.selectFrom('notification_channels').selectAll().execute()).filter(
-      (c) => c.events.split(',').includes(news.event) && (c.module_slug === null || c.module_slug === news.module_slug),
+      (c) => c.events.split(',').includes(news.event) && (c.module_slug === null || c.module_slug === news.module_slug) && (!o.createdBy || c.created_at <= o.createdBy),
+    );
+    const messageIdOf = (channelId: number) => `msg_${deploymentId}_${news.event.slice('deployment.'.length)}_${channelId}`;
+    const recorded = new Set(
+      o.missingOnly && channels.length
+        ? (await this.d.db.selectFrom('notification_deliveries').select('message_id').where('message_id', 'in', channels.map((c) => messageIdOf(c.id))).execute()).map((r) => r.message_id)
+        : [],
     );
     const now = this.iso();
     const ids: number[] = [];
     for (const c of channels) {
-      const messageId = `msg_${deploymentId}_${news.event.slice('deployment.'.length)}_${c.id}`;
+      const messageId = messageIdOf(c.id);
+      if (recorded.has(messageId)) continue;
       ids.push(
         await this.d.db.transaction().execute(async (trx) => {
           const inserted = await trx

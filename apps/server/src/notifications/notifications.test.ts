@@ -272,4 +272,28 @@ describe('notification channels', () => {
     for (const secret of [SMTP_PASSWORD, 'slack-secret-path', 'discord-secret-token', WEBHOOK_SECRET, 'sekrit-query']) expect(everything).not.toContain(secret);
     expect(logs.some((l) => l.includes('notification attempt failed'))).toBe(true);
   }, 60_000);
+
+  it('the catch-up queues the deliveries of a deployment whose end was committed but never broadcast, once', async () => {
+    const channel = (await channels(admin)).find((c) => c.name === 'Slack');
+    const before = slack.got.length;
+    // A deployment that ended in a process that died before broadcasting: committed, never published.
+    const now = new Date().toISOString();
+    const lost = await s.ctx.database.db.transaction().execute(async (trx) => {
+      const c = await s.ctx.deployments.create(trx, { moduleSlug: 'boats', branch: 'module/boats', commit: null, ownerId: aliceId, targets: [{ applicationId: 'plain', commitSha: null }] }, now);
+      await s.ctx.deployments.failUnfinished(trx, Number(c.deploymentId), 'the runner crashed', now);
+      return c.deploymentId;
+    });
+    // A channel made after it ended is not sent old news.
+    await call(s.url, 'POST', '/api/admin/notification-channels', { token: admin, body: { name: 'Late', kind: 'webhook', events: ['deployment.failed'], url: `${hook.url}/late` } });
+    const queued = await s.ctx.notifications.catchUp();
+    // Slack, Ops mail, Flaky (global, failed) and Boats hook (boats): not Discord (rafts), not Late.
+    expect(queued).toHaveLength(4);
+    const m = await until('the Slack message of the lost deployment', () => slack.got.slice(before).find((r) => r.body.includes(`deployment ${lost})`)));
+    expect(JSON.parse(m.body).text).toContain("Module 'boats' failed to deploy");
+    expect(await s.ctx.notifications.catchUp()).toEqual([]);
+    const shown = (await channels(admin)).find((c) => c.id === channel.id).recent_deliveries.find((d: any) => d.deployment_id === lost);
+    expect(shown).toMatchObject({ event: 'deployment.failed' });
+    await until('the boats hook to get it too', () => hook.got.some((r) => r.path.startsWith('/boats') && JSON.parse(r.body).data.deployment_id === lost));
+    expect(hook.got.some((r) => r.path === '/late')).toBe(false);
+  }, 30_000);
 });
