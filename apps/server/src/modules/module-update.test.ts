@@ -51,7 +51,11 @@ describe('updating a module merges with its branch', () => {
     const repos = join(dir, 'remotes');
     await ensureBareRepo(repos, 'backend', { initialFiles: [{ path: 'README.md', content: '# backend\n' }] });
     bare = join(repos, 'backend.git');
-    writeFileSync(join(dir, 'apps.yaml'), `applications:\n  - id: backend\n    repoUrl: ${bare}\n    templatePack: angular\n`);
+    await ensureBareRepo(repos, 'api', { initialFiles: [{ path: 'README.md', content: '# api\n' }] });
+    writeFileSync(
+      join(dir, 'apps.yaml'),
+      `applications:\n  - id: backend\n    repoUrl: ${bare}\n    templatePack: angular\n  - id: api\n    repoUrl: ${join(repos, 'api.git')}\n    templatePack: typescript-api\n`,
+    );
     s = await startTestServer('sqlite', { SLIPWAY_CONFIG: join(dir, 'apps.yaml'), SLIPWAY_PUBLISH_WAIT_MS: '60000' });
     await s.ctx.auth.addUser('alice@example.com', 'alice-password', 'member');
     alice = await s.ctx.auth.createToken('alice@example.com', 't');
@@ -189,5 +193,20 @@ describe('updating a module merges with its branch', () => {
     const branches = await call(s.url, 'GET', '/api/admin/modules/parts/branches', { token: alice });
     expect(branches.status).toBe(200);
     expect(branches.body).toEqual({ branches: [{ application: 'backend', branch: 'module/parts', commit: head() }] });
+  });
+
+  it('with a pack that has migrations: the create migration stays, the update adds an alter migration', async () => {
+    const bolts = (fields: Record<string, unknown>[]) => ({ name: 'Bolts', applications: ['api'], fields });
+    expect((await call(s.url, 'POST', '/api/admin/modules', { token: alice, body: bolts([TITLE]) })).status).toBe(201);
+    const preview = await call(s.url, 'POST', '/api/admin/modules/bolts/preview', { token: alice, body: bolts([TITLE, STOCK]) });
+    expect(preview.status).toBe(200);
+    const files: { path: string; status: string }[] = preview.body.applications[0].files;
+    const migrations = files.filter((f) => f.path.startsWith('src/db/migrations/'));
+    expect(migrations.map((f) => f.status).sort()).toEqual(['created', 'unchanged']);
+    expect(migrations.find((f) => f.status === 'unchanged')!.path).toMatch(/_create_bolts\.ts$/);
+    expect((await call(s.url, 'PUT', '/api/admin/modules/bolts', { token: alice, body: bolts([TITLE, STOCK]) })).status).toBe(200);
+    const m = parseManifestText(git(join(dir, 'remotes', 'api.git'), 'show', `module/bolts:${manifestPath('bolts')}`), 'm');
+    expect(m.versions.map((v) => v.module.fields.length)).toEqual([1, 2]);
+    expect(m.files.filter((f) => f.path.startsWith('src/db/migrations/'))).toHaveLength(2);
   });
 });

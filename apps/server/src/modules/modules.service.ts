@@ -379,7 +379,14 @@ export class ModulesService {
         }
         const files = await planFiles({ theirs: r.files, base, manifest: found, branch });
         const next = buildManifest({ application: app.id, pack: { name: r.pack, version: packVersion, origin: pack.origin }, versions, files: r.files });
-        plans.push({ app, pack: r.pack, packVersion, basePackVersion: found?.pack.version ?? null, head, notes, files, generated: r.files.length, manifestPath: path, manifest: serializeManifest(next) });
+        // A version that renders exactly what the branch's manifest describes (saved unchanged) leaves the
+        // manifest as it is: the update commits nothing, and that manifest still renders this branch.
+        const same =
+          found !== null &&
+          files.every((f) => f.status === 'unchanged') &&
+          JSON.stringify([found.pack.name, found.pack.version, found.files]) === JSON.stringify([next.pack.name, next.pack.version, next.files]);
+        const manifestText = same ? branch.get(path)!.toString('utf8') : serializeManifest(next);
+        plans.push({ app, pack: r.pack, packVersion, basePackVersion: found?.pack.version ?? null, head, notes, files, generated: r.files.length, manifestPath: path, manifest: manifestText });
       }
       return plans;
     });
