@@ -91,7 +91,7 @@ describe.skipIf(skipReason !== '')(`laravel pack on Laravel 8 ${title}`, () => {
         await fetch(base);
         break;
       } catch (e) {
-        if (i > 100) throw new Error(`php -S did not start: ${serverLog}`, { cause: e });
+        if (i > 300) throw new Error(`php -S did not start: ${serverLog}`, { cause: e });
         await new Promise((r) => setTimeout(r, 50));
       }
     }
