@@ -42,7 +42,9 @@ export async function readBranchFiles(req: ReadFilesRequest): Promise<{ head: st
         const wanted = [...new Set(paths)].filter((p) => !files.has(p));
         if (wanted.length === 0) return;
         const ls = await mirror.run(['ls-tree', '-z', '--full-tree', head, '--', ...wanted]);
-        const entries = parseLsTree(ls.stdout.toString('utf8')).filter((e) => e.type === 'blob' && (e.mode === '100644' || e.mode === '100755'));
+        // Exactly the asked paths: a folder among them would make ls-tree list what is inside it too.
+        const asked = new Set(wanted);
+        const entries = parseLsTree(ls.stdout.toString('utf8')).filter((e) => asked.has(e.path) && e.type === 'blob' && (e.mode === '100644' || e.mode === '100755'));
         if (entries.length === 0) return;
         // One cat-file for all: the promisor mirror fetches the missing blobs in one go.
         const out = (await mirror.run(['cat-file', '--batch'], { input: entries.map((e) => `${e.id}\n`).join('') })).stdout;
