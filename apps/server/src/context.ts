@@ -122,6 +122,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     },
     log,
     timeoutMs: config.dokploy.requestTimeoutMs,
+    deliveryMaxAgeMs: config.retention.jobMaxAgeMs,
   });
   notifications.register();
   broadcaster.add(notifications);

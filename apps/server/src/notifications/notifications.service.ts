@@ -40,6 +40,8 @@ export interface NotificationsDeps {
   catchUpIntervalMs?: number;
   /** How far back the catch-up looks (default 1 h). */
   catchUpWindowMs?: number;
+  /** Finished deliveries (delivered, failed) older than this are deleted by the catch-up pass, as finished jobs are (JOB_RETENTION_DAYS). */
+  deliveryMaxAgeMs?: number;
   /** Bound of one send (default 10 s). */
   timeoutMs?: number;
   clock?: () => number;
@@ -80,8 +82,16 @@ export class NotificationsService implements Broadcaster {
    * that committed the end died before the broadcast): their deliveries are queued now, for the
    * channels that existed when they ended. Answers the deliveries it queued.
    */
-  catchUp(): Promise<number[]> {
-    return this.queueFinished(new Date(this.clock() - (this.d.catchUpWindowMs ?? 3_600_000)).toISOString());
+  async catchUp(): Promise<number[]> {
+    const queued = await this.queueFinished(new Date(this.clock() - (this.d.catchUpWindowMs ?? 3_600_000)).toISOString());
+    if (this.d.deliveryMaxAgeMs !== undefined) await this.prune(new Date(this.clock() - this.d.deliveryMaxAgeMs).toISOString());
+    return queued;
+  }
+
+  /** Deletes finished deliveries last changed before `before`; answers how many. */
+  async prune(before: string): Promise<number> {
+    const r = await this.d.db.deleteFrom('notification_deliveries').where('status', 'in', ['delivered', 'failed']).where('updated_at', '<', before).executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 
   private async queueFinished(since: string): Promise<number[]> {

@@ -295,5 +295,10 @@ describe('notification channels', () => {
     expect(shown).toMatchObject({ event: 'deployment.failed' });
     await until('the boats hook to get it too', () => hook.got.some((r) => r.path.startsWith('/boats') && JSON.parse(r.body).data.deployment_id === lost));
     expect(hook.got.some((r) => r.path === '/late')).toBe(false);
+
+    // Retention: finished deliveries older than JOB_RETENTION_DAYS go (here: all of them, from the future).
+    await until('every delivery to end', async () => (await channels(admin)).every((c) => c.recent_deliveries.every((d: any) => d.status === 'delivered' || d.status === 'failed')));
+    expect(await s.ctx.notifications.prune(new Date(Date.now() + 60_000).toISOString())).toBeGreaterThan(0);
+    expect((await channels(admin)).flatMap((c) => c.recent_deliveries)).toEqual([]);
   }, 30_000);
 });
