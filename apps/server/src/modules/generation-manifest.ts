@@ -3,6 +3,7 @@ import { moduleInputSchema, type GeneratedFile, type ModuleDefinition } from '@s
 import { z } from 'zod';
 import type { PackContents } from './templates/index.ts';
 import { MANIFEST_FILES, parseManifest } from './templates/pack-manifest.ts';
+import { safeOutputPath, UnsafeOutputPathError } from './templates/output-path.ts';
 
 /**
  * The generation manifest a publish commits beside a module's files, `.slipway/modules/<slug>.json`
@@ -12,6 +13,9 @@ import { MANIFEST_FILES, parseManifest } from './templates/pack-manifest.ts';
  */
 export const MANIFEST_DIR = '.slipway/modules';
 export const MANIFEST_FORMAT = 1;
+/** Bounds on what a branch's manifest may list (it is outside input: whoever can push there wrote it). */
+const MAX_VERSIONS = 1000;
+const MAX_FILES = 2000;
 
 export function manifestPath(slug: string): string {
   return `${MANIFEST_DIR}/${slug}.json`;
@@ -39,8 +43,8 @@ const manifestSchema = z.object({
   application: z.string(),
   pack: z.object({ name: z.string(), version: z.string(), origin: z.string() }),
   // The definition as the parser reads an input: a definition stored by an older Slipway gets the defaults of today's.
-  versions: z.array(z.object({ module: z.unknown(), savedAt: z.iso.datetime() })).min(1),
-  files: z.array(z.object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
+  versions: z.array(z.object({ module: z.unknown(), savedAt: z.iso.datetime() })).min(1).max(MAX_VERSIONS),
+  files: z.array(z.object({ path: z.string().min(1).max(1000), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).max(MAX_FILES),
 });
 
 export function sha256(content: string | Buffer): string {
@@ -94,6 +98,14 @@ export function parseManifestText(text: string, path: string): GenerationManifes
   if (!r.success) {
     const first = r.error.issues[0];
     throw new ManifestError(`${path} is not a generation manifest: ${first?.path.join('.') || '(root)'}: ${first?.message}`);
+  }
+  for (const f of r.data.files) {
+    try {
+      if (safeOutputPath(f.path, path) !== f.path) throw new UnsafeOutputPathError(path, f.path, 'not in its normal form');
+    } catch (err) {
+      if (err instanceof UnsafeOutputPathError) throw new ManifestError(`${path} lists ${JSON.stringify(f.path)}, which is no file path in the repository`);
+      throw err;
+    }
   }
   const versions = r.data.versions.map((v, i) => {
     const m = moduleInputSchema.safeParse(v.module);

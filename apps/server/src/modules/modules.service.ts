@@ -352,7 +352,9 @@ export class ModulesService {
             if (!text) return [];
             try {
               manifest = parseManifestText(text.toString('utf8'), path);
+              if (manifest.module !== m.slug || manifest.application !== app.id) throw new ManifestError(`${path} describes module '${manifest.module}' for ${manifest.application}, not '${m.slug}' for ${app.id}`);
             } catch (err) {
+              manifest = null;
               if (!(err instanceof ManifestError)) throw err;
               notes.push(`${err.message}: the branch's files are replaced, without merging`);
               return [];

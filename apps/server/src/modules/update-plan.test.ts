@@ -90,5 +90,8 @@ describe('the generation manifest', () => {
     expect(() => parseManifestText('{', 'm.json')).toThrow(/not valid JSON/);
     expect(() => parseManifestText(text.replace(/"sha256": "[0-9a-f]+"/, '"sha256": "nope"'), 'm.json')).toThrow(/not a generation manifest/);
     expect(() => parseManifestText(text.replace('"name": "Parts"', '"name": ""'), 'm.json')).toThrow(/not a module definition/);
+    for (const bad of ['../x.ts', '.git/config', '/etc/passwd', 'src//a.ts']) {
+      expect(() => parseManifestText(text.replace('"path": "a.ts"', `"path": ${JSON.stringify(bad)}`), 'm.json'), bad).toThrow(/no file path in the repository/);
+    }
   });
 });
