@@ -14,7 +14,7 @@ import { SMTPServer } from 'smtp-server';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, sendWebhook } from '../test-support/http.ts';
-import { ADMIN, startTestServer, TEST_SECRET, type TestServer } from '../test-support/server.ts';
+import { ADMIN, DIALECTS, startTestServer, TEST_SECRET, type TestServer } from '../test-support/server.ts';
 
 interface Received {
   path: string;
@@ -53,7 +53,7 @@ async function until<T>(what: string, f: () => Promise<T | undefined | false> | 
 const SMTP_PASSWORD = 'smtp-password-0f3c9a';
 const WEBHOOK_SECRET = `whsec_${Buffer.from('a-signing-secret-of-32-bytes-ok!').toString('base64')}`;
 
-describe('notification channels', () => {
+describe.each(DIALECTS)('notification channels on %s', (dialect) => {
   let s: TestServer;
   let admin: string;
   let alice: string;
@@ -97,7 +97,7 @@ describe('notification channels', () => {
     smtpPort = (smtp.server.address() as AddressInfo).port;
 
     writeFileSync(join(dir, 'apps.json'), JSON.stringify({ applications: [{ id: 'plain' }] }));
-    s = await startTestServer('sqlite', {
+    s = await startTestServer(dialect, {
       SLIPWAY_DEMO: 'false',
       SLIPWAY_CONFIG: join(dir, 'apps.json'),
       DEPLOYMENT_STALE_AFTER_SECONDS: '0.3',
