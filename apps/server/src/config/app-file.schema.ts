@@ -39,7 +39,7 @@ export const applicationSchema = z
         previews: z.boolean().optional(),
         previewDomain: z.string().regex(/\{slug\}/, 'must contain {slug}').optional(),
         environmentId: z.string().min(1).optional(),
-        image: z.string().regex(/^[a-z0-9][a-z0-9._\/:-]*$/, 'must be an image name without a tag').optional(),
+        image: z.string().regex(/^[a-z0-9][a-z0-9._\/:-]*$/, 'must be an image name (Slipway adds the tag module-<slug>)').optional(),
         previewPort: z.number().int().min(1).max(65535).optional(),
         previewHttps: z.boolean().optional(),
       })

@@ -40,6 +40,11 @@ export const routes: Routes = [
         loadComponent: () => import('./features/deployments/deployments.page').then((m) => m.DeploymentsPage),
       },
       {
+        path: 'previews',
+        title: 'Previews · Slipway',
+        loadComponent: () => import('./features/previews/previews.page').then((m) => m.PreviewsPage),
+      },
+      {
         path: 'account/notifications',
         title: 'Notifications · Slipway',
         loadComponent: () => import('./features/notifications/notifications.page').then((m) => m.NotificationsPage),
