@@ -301,11 +301,14 @@ export class ModulesService {
 
   /**
    * An update's definition (its `renamedFrom` checked against the version it replaces, spent ones
-   * dropped) and the history it makes: the stored versions, then this one saved at `savedAt`.
+   * dropped) and the history it makes: the stored versions, then this one saved at `savedAt` unless
+   * it is the same definition as the last.
    */
   private async nextVersion(current: ModuleRow, m: ModuleDefinition, savedAt: Date): Promise<{ module: ModuleDefinition; versions: ManifestVersion[] }> {
     const history = await this.versionsOf(current);
     const module = this.renamesChecked(history.at(-1)!.module, m);
+    // The same definition again is no new version (ModulesStore.update stores none either).
+    if (JSON.stringify(module) === JSON.stringify(history.at(-1)!.module)) return { module, versions: history };
     return { module, versions: [...history, { module, savedAt }] };
   }
 

@@ -47,7 +47,7 @@ export class ModulesStore {
     return row;
   }
 
-  /** The module's new definition and its saved version (its history). Call inside a transaction. */
+  /** The module's new definition and, when it differs, its saved version (its history). Call inside a transaction. */
   async update(db: Db, row: ModuleRow, m: ModuleDefinition, now: string): Promise<ModuleRow> {
     const updated = await db
       .updateTable('modules')
@@ -55,7 +55,8 @@ export class ModulesStore {
       .where('id', '=', row.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await this.addVersion(db, updated, now);
+    // A save that changes nothing is no new version: its render, manifest included, stays the same.
+    if (updated.definition !== row.definition) await this.addVersion(db, updated, now);
     return updated;
   }
 

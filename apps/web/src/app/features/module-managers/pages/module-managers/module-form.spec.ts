@@ -6,7 +6,9 @@ import {
   baseBranchOf,
   buildFieldForm,
   buildModuleForm,
+  dataLossOf,
   defaultValue,
+  formerFieldNames,
   droppedFromName,
   effectiveSlug,
   errorText,
@@ -69,6 +71,31 @@ describe('module form', () => {
       slug: 'orders',
       applications: ['backend'],
     });
+  });
+
+  it('editing: offers the saved fields that are gone as "Renamed from", sends it, and warns of the data a drop loses', () => {
+    const saved = {
+      name: 'Parts', slug: 'parts', description: '', applications: ['backend'],
+      git: { enabled: true, createBranch: true, branchName: 'module/parts', baseBranch: 'main' },
+      fields: [
+        { name: 'title', type: 'string', required: true, unique: false, default: null },
+        { name: 'note', type: 'text', required: false, unique: false, default: null },
+      ],
+      owner_id: 1, created_at: '2024-01-15T10:30:00Z', updated_at: '2024-01-15T10:30:00Z', latest_deployment: null,
+    } as ModuleView;
+    const form = buildModuleForm(fb());
+    patchModuleForm(fb(), form, saved);
+    expect(dataLossOf(saved, toModuleInput(form))).toEqual([]);
+    form.controls.fields.at(1).controls.name.setValue('remark');
+    expect(formerFieldNames(saved, toModuleInput(form))).toEqual(['note']);
+    expect(dataLossOf(saved, toModuleInput(form))).toEqual([
+      `data in note will be lost: the column is dropped (if it was renamed to 'remark', set "Renamed from" on that field to keep it)`,
+    ]);
+    form.controls.fields.at(1).controls.renamedFrom.setValue('note');
+    expect(toModuleInput(form).fields[1]).toEqual({ name: 'remark', type: 'text', required: false, unique: false, renamedFrom: 'note' });
+    expect(dataLossOf(saved, toModuleInput(form))).toEqual([]);
+    form.controls.fields.at(0).controls.type.setValue('integer');
+    expect(dataLossOf(saved, toModuleInput(form))).toEqual(['data in title may be lost: its type changes from string to integer']);
   });
 
   it('checks the module name and slug with the server rules, as they are typed', () => {

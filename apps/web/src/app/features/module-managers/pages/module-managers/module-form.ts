@@ -2,6 +2,9 @@ import { type AbstractControl, FormArray, FormControl, FormGroup, NonNullableFor
 import {
   FIELD_NAME_PATTERN,
   type FieldError,
+  type ModuleDefinition,
+  dataLossWarnings,
+  schemaChanges,
   type FieldType,
   type ModuleInput,
   RESERVED_FIELD_NAMES,
@@ -21,6 +24,8 @@ export type FieldForm = FormGroup<{
   default: FormControl<string>;
   options: FormControl<string[]>;
   relation: FormControl<string>;
+  /** Editing: the name this field had in the saved module, so the update renames its column (docs/modules.md). */
+  renamedFrom: FormControl<string>;
 }>;
 
 export type ModuleForm = ReturnType<typeof buildModuleForm>;
@@ -64,6 +69,8 @@ export function buildFieldForm(fb: NonNullableFormBuilder, f?: Partial<ModuleFie
     default: fb.control(f?.default === null || f?.default === undefined ? '' : String(f.default)),
     options: fb.control<string[]>(f?.options ?? []),
     relation: fb.control(f?.relation ?? ''),
+    // Never the stored one: a rename is said once, by the update that makes it.
+    renamedFrom: fb.control(''),
   });
 }
 
@@ -157,11 +164,31 @@ export function toModuleInput(form: ModuleForm): ModuleInput {
         ...(def !== undefined ? { default: def } : {}),
         ...(f.type === 'enum' ? { options: f.options } : {}),
         ...(f.type === 'relation' ? { relation: f.relation.trim() } : {}),
+        ...(f.renamedFrom ? { renamedFrom: f.renamedFrom } : {}),
       };
     }),
     applications: v.applications,
     git: { enabled: v.git.enabled, createBranch: true },
   };
+}
+
+/**
+ * Editing: the saved fields that the form no longer has by name, which a field may say it was
+ * renamed from (each once).
+ */
+export function formerFieldNames(saved: ModuleView, input: ModuleInput): string[] {
+  const names = new Set(input.fields.map((f) => f.name));
+  return saved.fields.map((f) => f.name).filter((n) => !names.has(n));
+}
+
+/**
+ * Editing: what the update would lose, as the server's migrations would do it (contracts'
+ * schemaChanges): "data in note will be lost: the column is dropped". Empty when nothing is lost.
+ */
+export function dataLossOf(saved: ModuleView, input: ModuleInput): string[] {
+  // The form always sends required and unique; a missing default is null, as the server parses it.
+  const next = { ...input, fields: input.fields.map((f) => ({ ...f, default: f.default ?? null })) } as unknown as ModuleDefinition;
+  return dataLossWarnings(schemaChanges(saved as ModuleDefinition, next));
 }
 
 /** A module from the API (contracts' `ModuleView`) → form values. */

@@ -28,6 +28,7 @@ import {
   type GenerateModuleResponse,
   ModuleGeneratorService,
   type ModuleUpdatePreview,
+  type ModuleView,
 } from '../../../../core/module-generator.service';
 import { ConflictChoicesComponent } from '../../components/update-preview/conflict-choices.component';
 import { conflictsOf, previewConflicts, resolutionLabel } from '../../components/update-preview/update-diff';
@@ -39,7 +40,9 @@ import {
   baseBranchOf,
   buildFieldForm,
   buildModuleForm,
+  dataLossOf,
   defaultModuleBranch,
+  formerFieldNames,
   droppedFromName,
   effectiveSlug,
   errorText,
@@ -116,6 +119,8 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
   protected readonly resolution = signal<ConflictResolution | null>(null);
   /** The branch the server stored for the module being edited. */
   private readonly storedBranch = signal<string | null>(null);
+  /** The module as saved, when editing: what renames and data-loss warnings compare with. */
+  private readonly saved = signal<ModuleView | null>(null);
 
   private readonly value = toSignal(this.form.valueChanges.pipe(startWith(null), map(() => this.form.getRawValue())), {
     requireSync: true,
@@ -126,6 +131,21 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
   protected readonly branch = computed(() => this.storedBranch() ?? defaultModuleBranch(this.derivedSlug()));
   protected readonly base = computed(() => baseBranchOf(this.value().applications, this.applications()));
   protected readonly gitEnabled = computed(() => this.value().git.enabled);
+  /** Editing: the form as the module input it sends (recomputed as the form changes). */
+  private readonly input = computed(() => {
+    this.value();
+    return toModuleInput(this.form);
+  });
+  /** Editing: saved fields the form no longer has, offered as "Renamed from". */
+  protected readonly formerFields = computed(() => {
+    const saved = this.saved();
+    return saved ? formerFieldNames(saved, this.input()) : [];
+  });
+  /** Editing: "data in note will be lost…", one per dropped field and lossy type change. */
+  protected readonly dataLoss = computed(() => {
+    const saved = this.saved();
+    return saved ? dataLossOf(saved, this.input()) : [];
+  });
 
   constructor() {
     void this.loadApplications();
@@ -198,6 +218,7 @@ export class ModuleManagerCreateUpdatePageComponent implements OnInit {
     try {
       const m = await this.api.get(slug);
       patchModuleForm(this.fb, this.form, m);
+      this.saved.set(m);
       this.form.controls.slug.disable();
       this.storedBranch.set(m.git.branchName ?? null);
       this.loadProblem.set(null);
