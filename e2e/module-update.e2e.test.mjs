@@ -111,6 +111,11 @@ e2e('update: a hand edit is kept and shown in the diff; a conflicting edit offer
     window.scrollBy(0, -76);
   });
   await shot(page, 'module-update-diff.png');
+  // At phone width the tree goes above the diff, and only the diff scrolls sideways, not the page.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await preview.getByTestId('diff').waitFor();
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal overflow at 390 px');
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   // Saved: deployed, and the branch has the new field and the hand edit.
   const updated = await saveAndFollow(page);

@@ -17,7 +17,7 @@ import { CONFLICT_KIND_TEXT, RESOLUTION_CHOICES } from './update-diff';
   template: `
     <section class="conflicts" role="alert" aria-labelledby="conflicts-title" data-testid="conflict-choices">
       <h2 id="conflicts-title"><mat-icon aria-hidden="true">call_split</mat-icon>
-        {{ conflicts().length }} file{{ conflicts().length === 1 ? '' : 's' }} conflict with edits on the branch: nothing was saved or pushed</h2>
+        {{ conflicts().length === 1 ? '1 file conflicts' : conflicts().length + ' files conflict' }} with edits on the branch: nothing was saved or pushed</h2>
       <ul class="files" data-testid="conflict-files">
         @for (c of conflicts(); track c.application + c.path) {
           <li><strong>{{ c.application }}</strong>&nbsp;<code>{{ c.path }}</code>&nbsp;<span class="hint">— {{ kindText[c.kind] }}</span></li>

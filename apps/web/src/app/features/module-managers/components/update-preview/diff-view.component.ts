@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, computed, effect, input, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, type ElementRef, afterRenderEffect, computed, effect, input, signal, viewChild } from '@angular/core';
 import type { FileChange } from '@slipway/contracts';
 import { type Highlight, loadHighlighter } from './highlight';
 import { languageOf, parseUnifiedDiff } from './update-diff';
@@ -15,9 +15,9 @@ import { languageOf, parseUnifiedDiff } from './update-diff';
     @if (!lines().length) {
       <p class="hint" data-testid="diff-empty">{{ file().status === 'unchanged' ? 'No change: the update leaves this file as it is on the branch.' : 'No diff to show.' }}</p>
     } @else {
-      <div class="diff" role="table" [attr.aria-label]="'Diff of ' + file().path" data-testid="diff" [attr.data-language]="language() ?? 'text'">
+      <div #box class="diff" role="table" [attr.aria-label]="'Diff of ' + file().path" data-testid="diff" [attr.data-language]="language() ?? 'text'">
         @for (l of lines(); track $index) {
-          <div class="line {{ l.kind }}" role="row" [attr.data-kind]="l.kind">
+          <div class="line {{ l.kind }}" role="row" [attr.data-kind]="l.kind" [class.marker]="isMarker(l.text)">
             @if (l.kind === 'hunk' || l.kind === 'meta') {
               <span class="text" role="cell">{{ l.text }}</span>
             } @else {
@@ -37,7 +37,7 @@ import { languageOf, parseUnifiedDiff } from './update-diff';
     :host { display: block; min-width: 0; }
     .hint { color: var(--mat-sys-on-surface-variant); font: var(--mat-sys-body-small); }
     .diff {
-      font: 12px/1.5 ui-monospace, 'DejaVu Sans Mono', Menlo, monospace; overflow: auto; max-height: 520px;
+      font: 12px/1.5 ui-monospace, 'DejaVu Sans Mono', Menlo, monospace; overflow: auto; max-height: 520px; position: relative;
       border: 1px solid var(--mat-sys-outline-variant); border-radius: 8px; background: var(--mat-sys-surface);
     }
     .line { display: grid; grid-template-columns: 3.5em 3.5em 1.5em 1fr; min-width: max-content; }
@@ -47,6 +47,8 @@ import { languageOf, parseUnifiedDiff } from './update-diff';
     .line.add .no, .line.add .sign { background: #ccffd8; }
     .line.del { background: #ffebe9; }
     .line.del .no, .line.del .sign { background: #ffd7d5; }
+    .line.marker .text { font-weight: 700; color: #7d4e00; }
+    .line.marker { background: #fff1c2; }
     .no { text-align: right; padding: 0 6px; color: var(--mat-sys-on-surface-variant); user-select: none; }
     .sign { text-align: center; user-select: none; }
     .text { white-space: pre; font: inherit; padding-right: 12px; }
@@ -77,7 +79,21 @@ export class DiffViewComponent {
     return this.lines().map((l) => (l.kind === 'hunk' || l.kind === 'meta' ? '' : safeHighlight(hl, l.text, lang)));
   });
 
+  /** A conflict marker line (`<<<<<<< ours`, `=======`, `>>>>>>> theirs`), shown apart from the code around it. */
+  protected isMarker(text: string): boolean {
+    return /^(<{7}|={7}|>{7})( |$)/.test(text);
+  }
+
+  private readonly box = viewChild<ElementRef<HTMLElement>>('box');
+
   constructor() {
+    // A file with conflict markers opens on its first marker, a few lines above it.
+    afterRenderEffect(() => {
+      this.lines();
+      const box = this.box()?.nativeElement;
+      const marker = box?.querySelector<HTMLElement>('.line.marker');
+      if (box) box.scrollTop = marker ? Math.max(0, marker.offsetTop - 72) : 0;
+    });
     effect(() => {
       if (this.language() && !this.highlighter()) {
         loadHighlighter().then(

@@ -175,6 +175,8 @@ describe('ModuleManagerCreateUpdatePageComponent: updating a module', () => {
     expect(el.querySelector('[data-testid=form-problem]')).toBeNull();
     // The conflict is the file shown first, with its markers.
     expect(el.querySelector('button.file[aria-pressed=true]')!.getAttribute('data-status')).toBe('conflict');
+    expect([...el.querySelectorAll('[data-testid=diff] .line.marker code')].map((l) => l.textContent)).toEqual(['<<<<<<< ours', '=======', '>>>>>>> theirs']);
+    expect(choices.querySelector('h2')!.textContent).toContain('1 file conflicts with edits on the branch');
     expect(el.querySelector('[data-testid=update-resolution]')!.textContent).toContain('nothing is pushed until you choose');
 
     const confirm = choices.querySelector('[data-testid=conflict-confirm]') as HTMLButtonElement;
