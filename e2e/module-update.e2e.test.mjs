@@ -169,6 +169,8 @@ e2e('update: a hand edit is kept and shown in the diff; a conflicting edit offer
   await choices.getByTestId('conflict-confirm').click();
   const ours = await followDialog(page);
   assert.ok(['success', 'cancelled'].includes(ours.end), `keep ours: ${ours.seen.join(' → ')}`);
+  // The dialog's log says which was chosen.
+  assert.match(await dialog(page).getByTestId('deployment-log').innerText(), /1 conflict resolved with 'ours'/);
   const kept = onBranch(FILE);
   assert.match(kept, /"price": 4321\.5/);
   assert.doesNotMatch(kept, /<<<<<<<|>>>>>>>/);
