@@ -16,7 +16,7 @@ export type ConflictResolution = (typeof CONFLICT_RESOLUTIONS)[number];
 export const conflictResolutionSchema = z
   .enum(CONFLICT_RESOLUTIONS)
   .describe(
-    "What to do with conflicting files: cancel (default: answer 409, push nothing), theirs (the new render wins), ours (the branch's file stays), markers (commit the file with conflict markers on the module branch)",
+    "What to do with conflicting files: cancel (default: answer 409, push nothing), theirs (each conflicting part takes the new render's lines), ours (each conflicting part keeps the branch's lines), markers (commit the file with conflict markers on the module branch)",
   );
 
 /**

@@ -25,13 +25,21 @@ export interface MergeLabels {
 /**
  * `git merge-file -p` of three texts: `ours` with the changes from `base` to `theirs` applied.
  * `conflicts` counts the conflicting hunks (0: clean); `content` then holds the conflict markers,
- * labelled with `labels`. Local files only, no repository.
+ * labelled with `labels` — or, with `favor`, that side's lines in each conflicting hunk (the count
+ * is then 0). Local files only, no repository.
  */
-export async function mergeFile(ours: string, base: string, theirs: string, labels: MergeLabels): Promise<{ content: string; conflicts: number }> {
+export async function mergeFile(
+  ours: string,
+  base: string,
+  theirs: string,
+  labels: MergeLabels,
+  /** Resolve each conflicting part with one side's lines (`--ours` / `--theirs`), instead of markers. */
+  favor?: 'ours' | 'theirs',
+): Promise<{ content: string; conflicts: number }> {
   return inTemp(async (dir) => {
     await Promise.all([writeFile(join(dir, 'ours'), ours), writeFile(join(dir, 'base'), base), writeFile(join(dir, 'theirs'), theirs)]);
     const okCodes = Array.from({ length: 127 }, (_, i) => i + 1);
-    const r = await runGit(['merge-file', '-p', '-L', labels.ours, '-L', labels.base, '-L', labels.theirs, 'ours', 'base', 'theirs'], {
+    const r = await runGit(['merge-file', '-p', ...(favor ? [`--${favor}`] : []), '-L', labels.ours, '-L', labels.base, '-L', labels.theirs, 'ours', 'base', 'theirs'], {
       cwd: dir,
       env: gitEnv(),
       timeoutMs: TIMEOUT_MS,

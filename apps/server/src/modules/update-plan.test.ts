@@ -64,12 +64,13 @@ describe('planFiles', () => {
   });
 
   it('a conflict where both sides change the same line', async () => {
-    const plan = await planFiles({ theirs, base, manifest, branch: buf({ 'a.ts': 'one\ntwo by hand\nthree\nfour\nfive\n' }) });
+    // Line two changed on both sides; line five only on the branch, which every resolution keeps.
+    const plan = await planFiles({ theirs, base, manifest, branch: buf({ 'a.ts': 'one\ntwo by hand\nthree\nfour\nFIVE\n' }) });
     const a = plan.find((f) => f.path === 'a.ts')!;
     expect(a).toMatchObject({ status: 'conflict', conflict: 'content' });
-    expect(resolved(a, 'ours')).toBe('one\ntwo by hand\nthree\nfour\nfive\n');
-    expect(resolved(a, 'theirs')).toBe('one\nTWO\nthree\nfour\nfive\n');
-    expect(resolved(a, 'markers')).toBe('one\n<<<<<<< branch (your edits)\ntwo by hand\n=======\nTWO\n>>>>>>> update (new render)\nthree\nfour\nfive\n');
+    expect(resolved(a, 'ours')).toBe('one\ntwo by hand\nthree\nfour\nFIVE\n');
+    expect(resolved(a, 'theirs')).toBe('one\nTWO\nthree\nfour\nFIVE\n');
+    expect(resolved(a, 'markers')).toBe('one\n<<<<<<< branch (your edits)\ntwo by hand\n=======\nTWO\n>>>>>>> update (new render)\nthree\nfour\nFIVE\n');
   });
 
   it('without a manifest, the new render replaces the files (no merge, no conflict)', async () => {

@@ -18,6 +18,8 @@ export interface FilePlan {
   theirs: string | null;
   /** What is committed without a conflict (null: absent); for a content conflict, the file with markers. */
   result: string | null;
+  /** A content conflict resolved hunk by hunk (`git merge-file --ours` / `--theirs`): the other edits of both sides kept. */
+  favoring?: { ours: string; theirs: string };
 }
 
 export interface PlanInput {
@@ -60,9 +62,12 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
     } else if (hash !== undefined && b === t) {
       out.push(plan('unchanged', o)); // edited, and the update does not touch it: it stays as the person left it
     } else {
-      const m = await mergeFile(o, hash !== undefined ? (b ?? '') : '', t, LABELS);
-      if (m.conflicts > 0) out.push(plan('conflict', m.content, hash !== undefined ? 'content' : 'untracked'));
-      else out.push(plan(m.content === o ? 'unchanged' : 'changed', m.content));
+      const baseText = hash !== undefined ? (b ?? '') : '';
+      const m = await mergeFile(o, baseText, t, LABELS);
+      if (m.conflicts > 0) {
+        const [ours, theirs] = await Promise.all([mergeFile(o, baseText, t, LABELS, 'ours'), mergeFile(o, baseText, t, LABELS, 'theirs')]);
+        out.push({ ...plan('conflict', m.content, hash !== undefined ? 'content' : 'untracked'), favoring: { ours: ours.content, theirs: theirs.content } });
+      } else out.push(plan(m.content === o ? 'unchanged' : 'changed', m.content));
     }
   }
   return out;
@@ -71,8 +76,10 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
 /** What a file becomes under a resolution: its content, or null for absent. `cancel` is the caller's to refuse before. */
 export function resolved(f: FilePlan, how: ConflictResolution): string | null {
   if (f.status !== 'conflict') return f.result;
+  // A content conflict: each conflicting part takes that side's lines; the rest of both sides' changes stay.
+  if (f.favoring && (how === 'ours' || how === 'theirs')) return f.favoring[how];
+  if (how === 'markers' && f.favoring) return f.result;
   if (how === 'theirs') return f.theirs;
-  if (how === 'markers' && (f.conflict === 'content' || f.conflict === 'untracked')) return f.result;
   return f.ours; // ours; and markers where no markers can say it (a deleted or removed file): the branch's version stays
 }
 
