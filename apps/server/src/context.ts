@@ -171,7 +171,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     : undefined;
   const publisher = new GitBranchPublisher({ dataDir: config.dataDir, env: config.env });
   // Previews (docs/previews.md): a successful module deployment creates or renews them; the leader expires them.
-  const previews = new PreviewsService({ db, jobs, applications, runner, env: config.env, ttlMs: config.previewTtlMs, dokployTimeoutMs: config.dokploy.requestTimeoutMs, log });
+  const previews = new PreviewsService({ db, jobs, applications, runner, env: config.env, reposDir: join(config.dataDir, 'repos'), ttlMs: config.previewTtlMs, dokployTimeoutMs: config.dokploy.requestTimeoutMs, log });
   previews.register();
   broadcaster.add(previews.broadcaster);
   duties.push(previews);

@@ -6,33 +6,13 @@
  * deleted, and when Promote merges its branch in the hosted repository.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../test-support/http.ts';
 import { eventually } from '../test-support/dokploy-stub.ts';
 import { ADMIN, startTestServer, type TestServer } from '../test-support/server.ts';
 import { PREVIEW_CSP } from './preview-proxy.routes.ts';
-
-/** Listening TCP sockets on `port` (their local addresses), from /proc/net/tcp and tcp6. */
-function listeners(port: number): string[] {
-  const out: string[] = [];
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 4 || f[3] !== '0A') continue; // LISTEN
-      const [addr, p] = f[1]!.split(':');
-      if (parseInt(p!, 16) === port) out.push(addr!.length === 8 ? addr!.match(/../g)!.reverse().map((h) => parseInt(h, 16)).join('.') : addr!);
-    }
-  }
-  return out;
-}
+import { listeningAddresses as listeners } from '../runner/listeners.ts';
 
 describe('previews on the local runner (demo)', () => {
   let s: TestServer;
@@ -153,5 +133,18 @@ describe('previews on the local runner (demo)', () => {
     // Torn down, and the proxy no longer answers for it.
     expect((await s.ctx.previews.ofModule('promos')).map((x) => [x.state, x.message])).toEqual([['torn_down', 'merged into main']]);
     expect((await fetch(`${s.url}/preview/promos/backend/api/promos`)).status).toBe(404);
+  });
+
+  it('a branch merged by a person\'s push to the base branch: the leader\'s pass tears its preview down', { timeout: 150_000 }, async () => {
+    await deploy('Merged', ['backend']);
+    const repo = join(s.dataDir, 'repos', 'backend.git');
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
+    // Not merged yet: the pass leaves it.
+    await s.ctx.previews.runOnce();
+    expect((await s.ctx.previews.ofModule('merged')).map((x) => x.state)).toEqual(['active']);
+    // A fast-forward of main to the module branch, as a person's merge pushed.
+    git('update-ref', 'refs/heads/main', git('rev-parse', 'refs/heads/module/merged'));
+    await s.ctx.previews.runOnce();
+    expect((await s.ctx.previews.ofModule('merged')).map((x) => [x.state, x.message])).toEqual([['torn_down', 'merged into main']]);
   });
 });

@@ -6,6 +6,9 @@ import { DokployClient, dokployClientFor } from '../dokploy/dokploy.client.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import type { Duty } from '../jobs/leader-lock.ts';
 import { PeriodicPass } from '../jobs/periodic-pass.ts';
+import { hostedAppOf, localRepoPath } from '../git/index.ts';
+import { gitEnv, runGit } from '../git/git-runner.ts';
+import { makeScrubber } from '../git/scrub.ts';
 import { PreviewsStore, type PreviewRow } from './previews.store.ts';
 
 export const PREVIEW_SYNC_JOB = 'previews.sync';
@@ -31,6 +34,8 @@ export interface PreviewsServiceOptions {
   runner?: PreviewRuntime;
   /** Environment the Dokploy API keys are read from (`dokploy.apiKeyEnv`). */
   env: Record<string, string | undefined>;
+  /** `<dataDir>/repos`: a hosted module branch merged into its base (a person's push) tears its previews down. */
+  reposDir?: string;
   /** SLIPWAY_PREVIEW_TTL_HOURS, in milliseconds. */
   ttlMs: number;
   /** How often the leader expires previews and catches up missed deploys (default 1 min). */
@@ -234,9 +239,43 @@ export class PreviewsService implements Duty {
     return n;
   }
 
-  /** The leader's pass: expiry, and a sync for recent successes a crash may have left unqueued (their key makes it once). */
+  /**
+   * Active previews whose module branch, in a repository Slipway hosts, is merged into the
+   * application's base branch (its head is an ancestor of the base's): torn down. Returns how many.
+   */
+  async tearDownMerged(): Promise<number> {
+    const reposDir = this.o.reposDir;
+    if (!reposDir) return 0;
+    const scrub = makeScrubber([]);
+    let n = 0;
+    for (const row of await this.store.active(this.o.db)) {
+      const app = this.o.applications.get(row.application_id);
+      const hosted = app?.repoUrl ? hostedAppOf(reposDir, app.repoUrl) : null;
+      if (!app || !hosted) continue;
+      const cwd = localRepoPath(reposDir, hosted);
+      const git = (args: string[]) => runGit(args, { cwd, env: gitEnv(), timeoutMs: 30_000, scrub, okCodes: [1, 128] });
+      const rev = async (ref: string) => {
+        const r = await git(['rev-parse', '--verify', '--quiet', `refs/heads/${ref}^{commit}`]);
+        return r.code === 0 ? r.stdout.toString().trim() : undefined;
+      };
+      const head = await rev(row.branch);
+      const base = await rev(app.baseBranch);
+      if (!head || !base) continue;
+      if ((await git(['merge-base', '--is-ancestor', head, base])).code !== 0) continue;
+      try {
+        await this.tearDownRow(row, `merged into ${app.baseBranch}`);
+        n++;
+      } catch (err) {
+        this.o.log?.warn({ err, module: row.module_slug, app: row.application_id }, 'preview of a merged branch: teardown failed (tried again at the next pass)');
+      }
+    }
+    return n;
+  }
+
+  /** The leader's pass: expiry, merged branches, and a sync for recent successes a crash may have left unqueued (their key makes it once). */
   private async runPass(): Promise<void> {
     await this.expire();
+    await this.tearDownMerged();
     const since = new Date(this.clock() - 3_600_000).toISOString();
     const recent = await this.o.db
       .selectFrom('deployments')

@@ -12,6 +12,7 @@ import { deployUrlOf, healthUrlOf, parsePipelineFile, PIPELINE_PATH, PipelineFil
 import type { Sandbox } from './sandbox.ts';
 import type { ServiceSupervisor } from './services.ts';
 import { describeStepEnd, runStep, stepSucceeded } from './step-runner.ts';
+import { publicAddresses } from './listeners.ts';
 
 export type Stage = 'build' | 'deploy' | 'health';
 
@@ -228,6 +229,11 @@ export async function runPipeline(req: PipelineRunRequest, deps: PipelineRunDeps
       await hooks.stage('health', `Checking ${healthUrl}`);
       const problem = await waitHealthy(healthUrl, pipeline.health.timeoutSeconds * 1000, hooks);
       if (problem) return { kind: 'failed', stage: 'health', message: `Health check failed: ${healthUrl} ${problem}`, url };
+    }
+    // A service should listen on loopback only (HOST), reached through the preview proxy: say so when it does not.
+    if (deploy?.start && port) {
+      const exposed = publicAddresses(Number(port));
+      if (exposed.length) hooks.line(`⚠ The service listens on ${exposed.join(', ')} port ${port}: reachable from outside this host. Bind to $HOST (127.0.0.1); people reach it through /preview/ (docs/previews.md)`);
     }
     return { kind: 'success', message: moduleName ? `Module '${moduleName}' deployed successfully! 🎉` : `${req.branch} deployed (${sha7})`, url };
   } finally {
