@@ -1,8 +1,10 @@
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplicationFiles, GeneratedFile, ModuleDefinition } from '@slipway/contracts';
+import { createPgDatabase } from '../../test-support/server.ts';
 import { hasCommand, removeProject, runCommand, STRICT_TSCONFIG, typecheck, writeProject } from './generated-project.ts';
 import { loadPack } from './pack-loader.ts';
 import { parseManifest, PackError } from './pack-manifest.ts';
@@ -132,12 +134,38 @@ describe('renderVersions', () => {
     expect(() => parseManifest(yaml('migrations:\n  create: { template: a.eta, path: c }\n  alter: { template: d.eta, path: d }\n'), 'x')).toThrow(PackError);
   });
 
+  // Renames and changes of columns that carry constraints: unique, enum check, foreign key and index.
+  const c2 = next(v1, (fields) =>
+    fields
+      .filter((f) => f.name !== 'parent_id')
+      .map((f) =>
+        f.name === 'status' ? { ...f, name: 'state', renamedFrom: 'status' }
+        : f.name === 'title' ? { ...f, name: 'name', renamedFrom: 'title' }
+        : f.name === 'customer_id' ? { ...f, name: 'client_id', renamedFrom: 'customer_id' }
+        : f.name === 'kind' ? { ...f, options: ['a', 'b', 'c'] }
+        : f),
+  );
+  const c3 = next(c2, (fields) =>
+    fields
+      .filter((f) => f.name !== 'state')
+      .map(({ renamedFrom: _r, ...f }) => (f.name === 'name' ? { ...f, unique: false } : f.name === 'client_id' ? { name: 'client_id', type: 'integer', required: true } : f)),
+  );
+  const constrained: ModuleVersion[] = [
+    { module: v1, savedAt: GENERATED_AT },
+    { module: c2, savedAt: at('2024-02-01T09:00:00Z') },
+    { module: c3, savedAt: at('2024-02-02T09:00:00Z') },
+  ];
+
   describe('generated code', () => {
     let files: GeneratedFile[];
     let tsDir: string;
     let phpDir: string;
+    let constrainedFiles: GeneratedFile[];
+    let constrainedDir: string;
     beforeAll(async () => {
       const out = await render(history);
+      constrainedFiles = filesOf(await render(constrained), 'typescript-api');
+      constrainedDir = writeProject('versions-ts-constrained', constrainedFiles, { 'package.json': JSON.stringify({ type: 'module', private: true }) });
       files = filesOf(out, 'typescript-api');
       tsDir = writeProject('versions-ts', files, {
         'package.json': JSON.stringify({ type: 'module', private: true }),
@@ -148,13 +176,28 @@ describe('renderVersions', () => {
     afterAll(() => {
       removeProject(tsDir);
       removeProject(phpDir);
+      removeProject(constrainedDir);
     });
 
-    it.skipIf(!hasCommand('php', ['-v']))('Laravel migrations pass php -l — skipped when php is not installed', { timeout: 60_000 }, () => {
+    it.skipIf(!hasCommand('php', ['-v']))('Laravel migrations pass php -l — skipped when php is not installed', { timeout: 60_000 }, async () => {
       for (const rel of ['database/migrations/2024_02_01_090000_update_products_table_v2.php', 'database/migrations/2024_02_01_090001_update_products_table_v3.php']) {
         const r = runCommand('php', ['-l', rel], phpDir);
         expect(r.output).toContain('No syntax errors detected');
         expect(r.status).toBe(0);
+      }
+      // Renames and retypes of columns with a unique index, an enum and a foreign key.
+      const alters = migrations(filesOf(await render(constrained), 'laravel')).slice(1);
+      expect(alters).toHaveLength(2);
+      expect(alters[0]!.content).toContain("$table->renameIndex('products_title_unique', 'products_name_unique');");
+      expect(alters[1]!.content).toContain("$table->dropUnique(['name']);");
+      const dir = writeProject('versions-php-constrained', alters);
+      try {
+        for (const f of alters) {
+          const r = runCommand('php', ['-l', f.path], dir);
+          expect(r.output).toContain('No syntax errors detected');
+        }
+      } finally {
+        removeProject(dir);
       }
     });
 
@@ -164,33 +207,90 @@ describe('renderVersions', () => {
       expect(r.status).toBe(0);
     });
 
-    it('migrates SQLite up through every version and back down, keeping the data of kept and renamed columns', async () => {
+    it.each(['sqlite', 'postgres'] as const)('migrates %s up through every version and back down, keeping the data of kept and renamed columns', async (dialect) => {
       const load = async (p: string) => (await import(path.join(tsDir, p))) as { up: (db: Kysely<any>) => Promise<void>; down: (db: Kysely<any>) => Promise<void> };
       const steps = await Promise.all(migrations(files).map((f) => load(f.path)));
-      const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) });
+      const pgDb = dialect === 'postgres' ? await createPgDatabase() : undefined;
+      const db = new Kysely<any>({
+        dialect: pgDb ? new PostgresDialect({ pool: new pg.Pool({ connectionString: pgDb.url, max: 2 }) }) : new SqliteDialect({ database: new Database(':memory:') }),
+      });
+      // Each in a transaction, as Kysely's Migrator runs them.
+      const run = (step: (db: Kysely<any>) => Promise<void>) => db.transaction().execute((trx) => step(trx));
       try {
         await sql`create table customers (id integer primary key)`.execute(db);
         await sql`insert into customers (id) values (1)`.execute(db);
         const [create, toV2, toV3] = steps as [(typeof steps)[0], (typeof steps)[0], (typeof steps)[0]];
-        await create.up(db);
+        await run(create.up);
         await sql`insert into products (title, price, customer_id, due_on, status, note, stock) values ('a', 1, 1, '2024-01-01', 'live', 'kept', 5)`.execute(db);
-        await db.transaction().execute((trx) => toV2.up(trx));
-        await toV3.up(db);
+        await run(toV2.up);
+        await run(toV3.up);
         const row = (await sql<Record<string, unknown>>`select * from products`.execute(db)).rows[0]!;
         expect(row).toMatchObject({ id: 1, title: 'a', remark: 'kept', stock: '5', sku: '', size: 's', barcode: null, status: 'live' });
         expect(row).not.toHaveProperty('body');
         expect(row).not.toHaveProperty('note');
-        await expect(sql`insert into products (title, price, customer_id, due_on, status, stock, sku, size) values ('b', 1, 1, '2024-01-01', 'live', '5', 'x', 'xl')`.execute(db)).rejects.toThrow(/CHECK constraint failed|UNIQUE constraint failed/);
-        const index = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'products' and name = 'products_customer_id_index'`.execute(db);
+        // The new enum is checked, the retyped stock is unique now.
+        const insert = (size: string, stock: string) =>
+          sql`insert into products (title, price, customer_id, due_on, status, stock, sku, size) values (${`t-${size}-${stock}`}, 1, 1, '2024-01-01', 'live', ${stock}, 'x', ${size})`.execute(db);
+        await expect(insert('xl', '6')).rejects.toThrow(/CHECK constraint failed|violates check constraint/);
+        await expect(insert('m', '5')).rejects.toThrow(/UNIQUE constraint failed|duplicate key/);
+        const index = pgDb
+          ? await sql`select indexname from pg_indexes where tablename = 'products' and indexname = 'products_customer_id_index'`.execute(db)
+          : await sql`select name from sqlite_master where type = 'index' and tbl_name = 'products' and name = 'products_customer_id_index'`.execute(db);
         expect(index.rows).toHaveLength(1);
-        await toV3.down(db);
-        await db.transaction().execute((trx) => toV2.down(trx));
+        await run(toV3.down);
+        await run(toV2.down);
         const back = (await sql<Record<string, unknown>>`select * from products`.execute(db)).rows[0]!;
         expect(back).toMatchObject({ id: 1, note: 'kept', body: null });
         expect(Number(back.stock)).toBe(5);
         expect(back).not.toHaveProperty('remark');
+        expect(back).not.toHaveProperty('size');
       } finally {
         await db.destroy();
+        await pgDb?.drop();
+      }
+    });
+
+    it.each(['sqlite', 'postgres'] as const)('on %s, renames and drops columns that carry a unique key, an enum check, a foreign key and an index, and back', async (dialect) => {
+      const load = async (p: string) => (await import(path.join(constrainedDir, p))) as { up: (db: Kysely<any>) => Promise<void>; down: (db: Kysely<any>) => Promise<void> };
+      const [create, toC2, toC3] = (await Promise.all(migrations(constrainedFiles).map((f) => load(f.path)))) as [Awaited<ReturnType<typeof load>>, Awaited<ReturnType<typeof load>>, Awaited<ReturnType<typeof load>>];
+      const pgDb = dialect === 'postgres' ? await createPgDatabase() : undefined;
+      const db = new Kysely<any>({
+        dialect: pgDb ? new PostgresDialect({ pool: new pg.Pool({ connectionString: pgDb.url, max: 2 }) }) : new SqliteDialect({ database: new Database(':memory:') }),
+      });
+      const run = (step: (db: Kysely<any>) => Promise<void>) => db.transaction().execute((trx) => step(trx));
+      try {
+        await sql`create table customers (id integer primary key)`.execute(db);
+        await sql`insert into customers (id) values (1), (2)`.execute(db);
+        await run(create.up);
+        await sql`insert into products (title, price, customer_id, due_on, status, kind) values ('a', 1, 1, '2024-01-01', 'live', 'a')`.execute(db);
+        await run(toC2.up);
+        expect((await sql`select name, state, client_id, kind from products`.execute(db)).rows).toEqual([{ name: 'a', state: 'live', client_id: 1, kind: 'a' }]);
+        // The renamed unique key and check still hold; the new option is allowed; the foreign key holds.
+        const add = (name: string, state: string, client: number, kind = 'b') =>
+          sql`insert into products (name, price, client_id, due_on, state, kind) values (${name}, 1, ${client}, '2024-01-01', ${state}, ${kind})`.execute(db);
+        await expect(add('a', 'live', 1)).rejects.toThrow(/UNIQUE|duplicate key/);
+        await expect(add('b', 'gone', 1)).rejects.toThrow(/CHECK|check constraint/);
+        await expect(add('b', 'live', 1, 'z')).rejects.toThrow(/CHECK|check constraint/);
+        if (pgDb) await expect(add('b', 'live', 9)).rejects.toThrow(/foreign key/);
+        await add('c', 'live', 2, 'c');
+        await sql`delete from products where name = 'c'`.execute(db);
+        await add('b', 'live', 2);
+        await run(toC3.up);
+        // state is gone; name is no longer unique; client_id is a plain integer now.
+        await sql`insert into products (name, price, client_id, due_on, kind) values ('a', 1, 9, '2024-01-01', 'a')`.execute(db);
+        expect((await sql`select count(*) as n from products`.execute(db)).rows).toEqual([{ n: pgDb ? '3' : 3 }]);
+        await sql`delete from products where client_id = 9`.execute(db);
+        await run(toC3.down);
+        await run(toC2.down);
+        const back = (await sql<Record<string, unknown>>`select title, status, customer_id, parent_id, kind from products order by id`.execute(db)).rows;
+        // state was dropped by c3: undone, the column comes back with its default, its data lost.
+        expect(back).toEqual([
+          { title: 'a', status: 'draft', customer_id: 1, parent_id: null, kind: 'a' },
+          { title: 'b', status: 'draft', customer_id: 2, parent_id: null, kind: 'b' },
+        ]);
+      } finally {
+        await db.destroy();
+        await pgDb?.drop();
       }
     });
   });
