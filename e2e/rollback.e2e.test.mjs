@@ -2,7 +2,8 @@
 // webhook notification channel added in the Notifications page (its generated secret shown once), a
 // module deployed (v1) from the form, updated to v2, then *Roll back to this* on v1's row in the
 // deployments list: a new deployment, followed live in its dialog to success, that serves v1 again
-// and is marked "Rollback to deployment N"; the receiver gets the signed `deployment.rolled_back`
+// and is marked "Rollback to deployment N" (list and dialog; an older success's dialog offers *Roll
+// back to this* too); the receiver gets the signed `deployment.rolled_back`
 // event and the page shows the delivery. Saves e2e/screenshots/rollback-list.png and notifications.png.
 // Run: node e2e/run.mjs (or, with a web build, node --test e2e/rollback.e2e.test.mjs)
 import assert from 'node:assert/strict';
@@ -100,6 +101,13 @@ e2e('rollback from the deployments list, announced by a signed webhook shown in 
     const rolled = new URL(page.url()).searchParams.get('deployment');
     const seen = await followToEnd(page);
     assert.equal(seen.at(-1), 'success', `rollback: ${seen.join(' → ')}`);
+    await dialog(page).getByTestId('rollback-of').filter({ hasText: `Rollback to deployment ${v1}` }).waitFor();
+    assert.equal(await dialog(page).getByTestId('rollback-deployment').count(), 0, 'the newest deployment offers no rollback');
+    await page.keyboard.press('Escape');
+    await dialog(page).waitFor({ state: 'detached' });
+    // v2's dialog, now an older success, offers it too.
+    await page.locator(`tr[data-deployment="${v2}"]`).click();
+    await dialog(page).getByTestId('rollback-deployment').waitFor();
     await page.keyboard.press('Escape');
     await dialog(page).waitFor({ state: 'detached' });
     await until('v1 to be served again', async () => !('price' in (await served())));

@@ -85,6 +85,11 @@ export class DeploymentStatusComponent {
   protected readonly loading = signal(false);
   /** A control (Cancel, Retry) is on its way. */
   protected readonly busy = signal(false);
+  /** A successful deployment older than its module's newest: Rollback (docs/web.md) redeploys what it ran. */
+  protected readonly canRollBack = computed(() => {
+    const d = this.deployment();
+    return d?.status === 'success' && !!d.module_slug && this.deployments.latestOf(d.module_slug, null)?.deployment_id !== d.deployment_id;
+  });
   protected readonly canRetry = computed(() => this.terminal() && (this.deployment()?.targets ?? []).some((t) => t.status === 'failed'));
   /** Opens the deployment a Retry started (the dialog service, which owns this dialog). */
   private readonly statusDialog = inject(DeploymentStatusDialog);
@@ -286,6 +291,13 @@ export class DeploymentStatusComponent {
   /** A NEW deployment of the failed applications: the dialog moves to it. */
   protected async retry(): Promise<void> {
     await this.control(async () => this.statusDialog.open(await this.deployments.retry(this.data.deploymentId)), 'Retry started');
+  }
+
+  /** Rollback to this deployment: a NEW deployment of what it ran; the dialog moves to it. */
+  protected async rollBack(): Promise<void> {
+    const slug = this.deployment()?.module_slug;
+    if (!slug) return;
+    await this.control(async () => this.statusDialog.open(await this.deployments.rollback(slug, this.data.deploymentId)), 'Rollback started');
   }
 
   private async control(run: () => Promise<unknown>, done: string): Promise<void> {

@@ -2,6 +2,7 @@ import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
 import { MAT_DIALOG_DATA, MatDialogRef } from '@angular/material/dialog';
+import { DeploymentService } from '../../../../core/deployment.service';
 import { deploymentPayload } from '../../../../../testing/deployments';
 import { DeploymentStatusDialog } from './deployment-status-dialog.service';
 import { DeploymentStatusComponent } from './deployment-status.component';
@@ -66,5 +67,29 @@ describe('DeploymentStatusComponent controls', () => {
     req.flush({ ...deploymentPayload({ deployment_id: '8', status: 'pending', sequence: 1 }), all_logs: [], events: [] });
     await settle(fixture);
     expect(opened).toEqual(['8']);
+  });
+
+  it('Roll back to this (issue 16): only on a success older than its module\'s newest; posts the rollback and opens the NEW deployment', async () => {
+    opened.length = 0;
+    const fixture = open();
+    const el = fixture.nativeElement as HTMLElement;
+    const success = { status: 'success' as const, sequence: 5, targets: [{ ...deploymentPayload().targets[0]!, status: 'success' as const }] };
+    http.expectOne('/api/admin/deployments/7').flush({ ...deploymentPayload(success), all_logs: [], events: [] });
+    await settle(fixture);
+    // The newest deployment of its module: nothing to roll back to.
+    expect(button(el, 'rollback-deployment')).toBeNull();
+    // A newer deployment of the module becomes known: this one is a past success now.
+    const loading = TestBed.inject(DeploymentService).load();
+    http.expectOne('/api/admin/deployments/active').flush({ data: [] });
+    http.expectOne((r) => r.url === '/api/admin/deployments').flush({ data: [deploymentPayload({ ...success, deployment_id: '9' })], meta: { page: 1, per_page: 50, total: 1 } });
+    await loading;
+    await settle(fixture);
+    button(el, 'rollback-deployment')!.click();
+    const req = http.expectOne('/api/admin/modules/products/rollback');
+    expect(req.request.method).toBe('POST');
+    expect(req.request.body).toEqual({ deploymentId: '7' });
+    req.flush({ ...deploymentPayload({ deployment_id: '10', status: 'pending', sequence: 1, rollback_of: '7' }), all_logs: [], events: [] });
+    await settle(fixture);
+    expect(opened).toEqual(['10']);
   });
 });
