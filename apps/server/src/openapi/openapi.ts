@@ -76,7 +76,6 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'realtime', description: 'Channel and user auth for the Pusher protocol, and what the browser needs to connect (docs/realtime.md)' },
         { name: 'health', description: 'Liveness and readiness' },
         { name: 'notifications', description: 'Notification channels (webhook, Slack, Discord, email) and their deliveries (docs/notifications.md)' },
-        { name: 'notifications', description: 'Notification channels (webhook, Slack, Discord, email) and their deliveries (docs/notifications.md)' },
       ],
       components: {
         securitySchemes: {
