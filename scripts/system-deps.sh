@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use when they are missing: real PostgreSQL and Redis
-# servers, php-cli, php-laravel-framework and php-sqlite3 (lint the Laravel template pack's output
-# and run it in Laravel 8), git, curl and openssl (the spec's own test), bubblewrap (the runner's
+# servers, php-cli, php-laravel-framework, php-sqlite3 and php-doctrine-dbal (lint the Laravel template
+# pack's output and run it in Laravel 8), git, curl and openssl (the spec's own test), bubblewrap (the runner's
 # sandbox), and Chromium for the browser tests (driven by playwright-core; no browser is ever
 # downloaded).
 set -euo pipefail
@@ -14,6 +14,8 @@ have php || missing+=(php-cli)
 # Laravel 8.83 and SQLite for PHP: the laravel pack's output runs in a real Laravel (laravel.stack.test.ts).
 [ -e /usr/share/php/Illuminate/autoload.php ] || missing+=(php-laravel-framework)
 { have php && php -m 2>/dev/null | grep -x pdo_sqlite >/dev/null; } || missing+=(php-sqlite3)
+# Laravel 8 renames and changes columns (alter migrations, laravel-alter.stack.test.ts) through doctrine/dbal.
+[ -e /usr/share/php/Doctrine/DBAL/Connection.php ] || missing+=(php-doctrine-dbal)
 have git || missing+=(git)
 have curl || missing+=(curl)
 have openssl || missing+=(openssl)

@@ -88,7 +88,8 @@ describe('renderVersions', () => {
     const alter = migrations(filesOf(await render(history.slice(0, 2)), 'laravel'))[1]!.content;
     const up = alter.slice(alter.indexOf('function up'), alter.indexOf('function down'));
     const down = alter.slice(alter.indexOf('function down'));
-    expect(up).toContain("Schema::table('products', function (Blueprint $table) use ($sqlite): void {");
+    // One Schema::table per statement: Laravel compiles a whole Blueprint before it runs any of it.
+    expect(up).toContain("        Schema::table('products', function (Blueprint $table): void {\n            $table->renameColumn('note', 'remark');\n        });\n");
     expect(up).toContain("$table->renameColumn('note', 'remark');");
     expect(up).toContain("$table->dropColumn('body');");
     expect(up).toContain("$table->string('stock', 255)->default('none')->change();");
@@ -111,7 +112,10 @@ describe('renderVersions', () => {
   it('drops a relation column without its foreign key on SQLite, where Laravel cannot drop one', async () => {
     const dropped = next(v1, (fields) => fields.filter((f) => f.name !== 'customer_id'));
     const alter = migrations(filesOf(await render([history[0]!, { module: dropped, savedAt: history[1]!.savedAt }]), 'laravel'))[1]!.content;
-    expect(alter).toContain("if (! $sqlite) {\n                $table->dropForeign(['customer_id']);\n            }\n            $table->dropColumn('customer_id');");
+    expect(alter).toContain(
+      "Schema::table('products', function (Blueprint $table) use ($sqlite): void {\n            if (! $sqlite) {\n                $table->dropForeign(['customer_id']);\n            }\n        });\n" +
+        "        Schema::table('products', function (Blueprint $table): void {\n            $table->dropColumn('customer_id');\n        });",
+    );
   });
 
   it('renders the TypeScript alter migration as Kysely ALTER TABLE statements, with a rebuild for SQLite', async () => {
@@ -188,7 +192,8 @@ describe('renderVersions', () => {
       // Renames and retypes of columns with a unique index, an enum and a foreign key.
       const alters = migrations(filesOf(await render(constrained), 'laravel')).slice(1);
       expect(alters).toHaveLength(2);
-      expect(alters[0]!.content).toContain("$table->renameIndex('products_title_unique', 'products_name_unique');");
+      const steps = ["$table->dropUnique(['title']);", "$table->renameColumn('title', 'name');", "$table->unique('name');"].map((l) => alters[0]!.content.indexOf(l));
+      expect(steps.every((at, i) => at > 0 && (i === 0 || at > steps[i - 1]!))).toBe(true);
       expect(alters[1]!.content).toContain("$table->dropUnique(['name']);");
       const dir = writeProject('versions-php-constrained', alters);
       try {
