@@ -8,7 +8,9 @@ import { createPgDatabase } from '../../test-support/server.ts';
 import { hasCommand, removeProject, runCommand, STRICT_TSCONFIG, typecheck, writeProject } from './generated-project.ts';
 import { loadPack } from './pack-loader.ts';
 import { parseManifest, PackError } from './pack-manifest.ts';
-import type { ModuleVersion } from './render.ts';
+import { renderPackVersions, type ModuleVersion, type PackContents, type RenderOptions } from './render.ts';
+import { renderPackIsolated } from './isolated-render.ts';
+import { testSandbox } from '../../runner/test-sandbox.ts';
 import { renderVersions } from './render-versions.ts';
 import { defineModule, everyFieldTypeModule, GENERATED_AT } from './test-modules.ts';
 
@@ -129,6 +131,36 @@ describe('renderVersions', () => {
     const v3alter = migrations(filesOf(await render(history.slice(0, 3)), 'typescript-api'))[2]!.content;
     expect(v3alter).not.toContain('await rebuild(');
     expect(v3alter).toContain("await db.schema.alterTable('products').addColumn('barcode', 'varchar(255)').execute();");
+  });
+
+  it('gives a repository pack the same history, rendered in the sandbox: its own create and alter migrations', { timeout: 60_000 }, async () => {
+    const files = {
+      'pack.yaml': [
+        'name: mine',
+        'files:',
+        '  - { template: model.eta, path: "model.txt" }',
+        'migrations:',
+        '  create: { template: create.eta, path: "migrations/<%= it.generatedAt.compact %>_create.sql" }',
+        '  alter: { template: alter.eta, path: "migrations/<%= it.generatedAt.compact %>_v<%= it.version %>.sql" }',
+        '',
+      ].join('\n'),
+      'model.eta': '<%= it.fields.map((f) => f.name).join(",") %>\n',
+      'create.eta': 'create table <%= it.names.table %> (<%= it.fields.map((f) => f.name).join(", ") %>);\n',
+      'alter.eta': '<% for (const c of it.changes) { %><%= c.kind %> <%= c.from ? c.from + " > " : "" %><%= c.name %>;\n<% } %>',
+    };
+    const pack: PackContents = { name: 'mine', origin: 'repository', files };
+    const sandbox = testSandbox([]);
+    expect(await sandbox.check()).toEqual({ ok: true });
+    const load = async () => ({ ...pack, renderer: (p: PackContents, m: ModuleDefinition, o: RenderOptions) => renderPackIsolated(sandbox, p, m, o) });
+    const out = await renderVersions(history.slice(0, 3), [{ id: 'backend', pack: 'mine' }], load);
+    expect(out[0]!.files.map((f) => [f.path, f.content])).toEqual([
+      ['model.txt', `${v3.fields.map((f) => f.name).join(',')}\n`],
+      ['migrations/20240115103000_create.sql', `create table products (${v1.fields.map((f) => f.name).join(', ')});\n`],
+      ['migrations/20240201090000_v2.sql', 'rename note > remark;\nretype stock;\ndrop body;\nadd sku;\nadd size;\n'],
+      ['migrations/20240201090001_v3.sql', 'add barcode;\n'],
+    ]);
+    // The same as in process, for a built-in pack.
+    expect(out[0]!.files).toEqual(renderPackVersions({ ...pack, origin: 'built-in' }, history.slice(0, 3)));
   });
 
   it('needs a migrations section with both templates, never also listed in files', () => {
