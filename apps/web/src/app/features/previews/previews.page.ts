@@ -155,8 +155,13 @@ export class PreviewsPage {
     void this.load().finally(() => this.loaded.set(true));
   }
 
+  /** Reloads the list; keeps what an action said (its error stays shown). */
   private async load(): Promise<void> {
-    await this.run(async () => this.rows.set((await firstValueFrom(this.http.get<{ data: PreviewView[] }>('/api/admin/previews'))).data));
+    try {
+      this.rows.set((await firstValueFrom(this.http.get<{ data: PreviewView[] }>('/api/admin/previews'))).data);
+    } catch (err) {
+      this.error.set(apiProblem(err).message);
+    }
   }
 
   protected async tearDown(p: PreviewView): Promise<void> {
