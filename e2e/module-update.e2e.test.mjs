@@ -188,6 +188,6 @@ e2e('update: a hand edit is kept and shown in the diff; a conflicting edit offer
   await dialog(page).getByTestId('delete-branches').locator('input').check();
   assert.match(await dialog(page).innerText(), /These branches will be deleted/);
   await dialog(page).getByTestId('confirm-delete').click();
-  await page.getByText("Module 'crates' deleted with its branches").waitFor();
+  await page.getByText("Module 'crates' deleted with its branches (backend: module/crates)").waitFor();
   assert.equal(git(['-C', repo(), 'for-each-ref', '--format=%(refname)', 'refs/heads/module/']), '');
 });

@@ -13,6 +13,7 @@ import type {
   ModuleInput,
   ModulePreviewResponse,
   ModuleBranchesResponse,
+  ModuleDeleteResponse,
   ModuleUpdatePreview,
   ModuleView,
 } from '@slipway/contracts';
@@ -65,10 +66,11 @@ export class ModuleGeneratorService {
     return firstValueFrom(this.http.get<ModuleBranchesResponse>(`/api/admin/modules/${encodeURIComponent(slug)}/branches`)).then((r) => r.branches);
   }
 
-  /** Deletes the module (its services stop); with deleteBranches, its branch in every target repository too. */
-  async remove(slug: string, o: { deleteBranches?: boolean } = {}): Promise<void> {
+  /** Deletes the module (its services stop); with deleteBranches, its branch in every target repository too, answered. */
+  async remove(slug: string, o: { deleteBranches?: boolean } = {}): Promise<BranchView[]> {
     const query = o.deleteBranches ? '?deleteBranches=true' : '';
-    await firstValueFrom(this.http.delete(`/api/admin/modules/${encodeURIComponent(slug)}${query}`));
+    const r = await firstValueFrom(this.http.delete<ModuleDeleteResponse | null>(`/api/admin/modules/${encodeURIComponent(slug)}${query}`));
+    return r?.deletedBranches ?? [];
   }
 
   preview(input: ModuleInput): Promise<ApplicationFiles[]> {

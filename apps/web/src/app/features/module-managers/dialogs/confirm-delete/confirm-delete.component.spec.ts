@@ -94,11 +94,12 @@ describe('ConfirmDeleteComponent', () => {
     const withBranches = api.remove('orders', { deleteBranches: true });
     const req = http.expectOne('/api/admin/modules/orders?deleteBranches=true');
     expect(req.request.method).toBe('DELETE');
-    req.flush({ deletedBranches: [] });
-    await withBranches;
+    const gone = [{ application: 'backend', branch: 'module/orders', commit: 'abcdef0123456789' }];
+    req.flush({ deletedBranches: gone });
+    expect(await withBranches).toEqual(gone);
     const plain = api.remove('notes');
     http.expectOne('/api/admin/modules/notes').flush(null, { status: 204, statusText: 'No Content' });
-    await plain;
+    expect(await plain).toEqual([]);
     http.verify();
   });
 });

@@ -91,9 +91,10 @@ export class ModuleManagersPageComponent {
       .subscribe(async (ok) => {
         if (!ok) return;
         try {
-          await this.modulesApi.remove(m.slug, ok);
+          const deleted = await this.modulesApi.remove(m.slug, ok);
           this.modules.update((list) => list.filter((x) => x.slug !== m.slug));
-          this.snackBar.open(`Module '${m.slug}' deleted${ok.deleteBranches ? ' with its branches' : ''}`, undefined, { duration: 3000 });
+          const which = deleted.length ? ` (${deleted.map((b) => `${b.application}: ${b.branch}`).join(', ')})` : '';
+          this.snackBar.open(`Module '${m.slug}' deleted${ok.deleteBranches ? ` with its branches${which}` : ''}`, undefined, { duration: 5000 });
         } catch (err) {
           this.snackBar.open(`Could not delete '${m.slug}': ${apiProblem(err).message}`, 'OK', { duration: 8000 });
         }
