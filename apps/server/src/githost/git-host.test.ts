@@ -15,9 +15,9 @@ import { git } from '../git/test-helpers.ts';
 import { DokployStub, eventually } from '../test-support/dokploy-stub.ts';
 import { GitHubStub } from '../test-support/github-stub.ts';
 import { call, sendWebhook } from '../test-support/http.ts';
-import { ADMIN, startTestServer, type TestServer } from '../test-support/server.ts';
+import { ADMIN, DIALECTS, startTestServer, type TestServer } from '../test-support/server.ts';
 
-describe('git host feedback and Dokploy previews (stubs)', () => {
+describe.each(DIALECTS)('git host feedback and Dokploy previews (stubs), %s', (dialect) => {
   let s: TestServer;
   let github: GitHubStub;
   let dokploy: DokployStub;
@@ -48,7 +48,7 @@ describe('git host feedback and Dokploy previews (stubs)', () => {
         '',
       ].join('\n'),
     );
-    s = await startTestServer('sqlite', {
+    s = await startTestServer(dialect, {
       SLIPWAY_CONFIG: join(dir, 'apps.yaml'),
       SLIPWAY_PUBLISH_WAIT_MS: '60000',
       SLIPWAY_PUBLIC_URL: 'https://slipway.example.com',
