@@ -307,8 +307,10 @@ export class ModulesService {
   private async nextVersion(current: ModuleRow, m: ModuleDefinition, savedAt: Date): Promise<{ module: ModuleDefinition; versions: ManifestVersion[] }> {
     const history = await this.versionsOf(current);
     const module = this.renamesChecked(history.at(-1)!.module, m);
-    // The same definition again is no new version (ModulesStore.update stores none either).
-    if (JSON.stringify(module) === JSON.stringify(history.at(-1)!.module)) return { module, versions: history };
+    // The same definition again (spent renames aside) is no new version: the stored one stays, and
+    // ModulesStore.update, seeing the same definition, stores no version either.
+    const last = history.at(-1)!.module;
+    if (withoutRenames(module) === withoutRenames(last)) return { module: last, versions: history };
     return { module, versions: [...history, { module, savedAt }] };
   }
 
@@ -596,6 +598,11 @@ function mergeSummary(plan: ApplicationPlan, how: ConflictResolution): string {
   const parts = [`${count('created')} created`, `${count('changed')} changed`, `${count('deleted')} deleted`, `${kept} edited on the branch kept`];
   if (conflicts) parts.push(`${conflicts} conflict${conflicts === 1 ? '' : 's'} resolved with '${how}'`);
   return `Merged with ${plan.app.id}'s branch: ${parts.join(', ')}${plan.notes.length ? ` (${plan.notes.join('; ')})` : ''}`;
+}
+
+/** A definition as JSON without its fields' `renamedFrom`: what a save changes, renames said aside. */
+function withoutRenames(m: ModuleDefinition): string {
+  return JSON.stringify({ ...m, fields: m.fields.map(({ renamedFrom: _said, ...f }) => f) });
 }
 
 /** Names one publish (module and version): its job's key and its deployment's. */

@@ -69,20 +69,30 @@ describe.each(DIALECTS)('schema evolution on %s', (dialect) => {
     // The ordinary files follow the last version.
     expect(show('backend', 'src/modules/parts/parts.table.ts')).toContain('  quantity: ColumnType<number, number | undefined, number>;');
 
-    // The same body again: the rename is spent (dropped from what is stored), no field changed, no new migration.
-    const again = await update([TITLE, { ...STOCK, name: 'quantity', renamedFrom: 'stock' }, { name: 'sku', type: 'string' }]);
-    expect(again.status, JSON.stringify(again.body)).toBe(200);
-    expect(ls('backend')).toEqual(ts);
-    const stored = await s.ctx.database.db.selectFrom('module_versions').select(['version', 'definition']).orderBy('version').execute();
-    expect(stored.map((v) => v.version)).toEqual([1, 2, 3]);
-    expect(JSON.parse(stored[1]!.definition).fields[1]).toMatchObject({ name: 'quantity', renamedFrom: 'stock' });
-    expect(JSON.parse(stored[2]!.definition).fields[1]).not.toHaveProperty('renamedFrom');
-    // Saved again unchanged: no new version, nothing pushed.
+    // The same body again, and the same from the form (no renamedFrom): the rename is spent, nothing
+    // changed, so no new version and nothing pushed.
     const head = git(repo('backend'), 'rev-parse', 'module/parts');
-    const same = await update([TITLE, { ...STOCK, name: 'quantity' }, { name: 'sku', type: 'string' }]);
-    expect(same.status, JSON.stringify(same.body)).toBe(200);
-    expect(git(repo('backend'), 'rev-parse', 'module/parts')).toBe(head);
-    expect(await s.ctx.database.db.selectFrom('module_versions').select('version').execute()).toHaveLength(3);
+    const versions = () => s.ctx.database.db.selectFrom('module_versions').select(['version', 'definition']).orderBy('version').execute();
+    for (const fields of [
+      [TITLE, { ...STOCK, name: 'quantity', renamedFrom: 'stock' }, { name: 'sku', type: 'string' }],
+      [TITLE, { ...STOCK, name: 'quantity' }, { name: 'sku', type: 'string' }],
+    ]) {
+      const again = await update(fields);
+      expect(again.status, JSON.stringify(again.body)).toBe(200);
+      expect(git(repo('backend'), 'rev-parse', 'module/parts')).toBe(head);
+    }
+    expect((await versions()).map((v) => v.version)).toEqual([1, 2]);
+    expect(JSON.parse((await versions())[1]!.definition).fields[1]).toMatchObject({ name: 'quantity', renamedFrom: 'stock' });
+    // Only the description changes: a new version (without the spent rename), no new migration.
+    const described = await call(s.url, 'PUT', '/api/admin/modules/parts', {
+      token: alice,
+      body: { ...parts([TITLE, { ...STOCK, name: 'quantity', renamedFrom: 'stock' }, { name: 'sku', type: 'string' }]), description: 'Spare parts' },
+    });
+    expect(described.status, JSON.stringify(described.body)).toBe(200);
+    expect(ls('backend')).toEqual(ts);
+    const stored = await versions();
+    expect(stored.map((v) => v.version)).toEqual([1, 2, 5]);
+    expect(JSON.parse(stored[2]!.definition).fields[1]).not.toHaveProperty('renamedFrom');
   });
 
   it('refuses a renamedFrom that names no field of the current version, and stores nothing', async () => {
