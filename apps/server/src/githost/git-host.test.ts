@@ -137,6 +137,23 @@ describe.each(DIALECTS)('git host feedback and Dokploy previews (stubs), %s', (d
     expect((await call(s.url, 'GET', '/api/admin/previews', { token })).body.data[0]).toMatchObject({ state: 'torn_down', message: `torn down by ${ADMIN.email}` });
   });
 
+  it('a preview Dokploy refuses is marked failed with why, and the next deployment makes it', { timeout: 60_000 }, async () => {
+    const created = await call(s.url, 'POST', '/api/admin/modules', { token, body: { name: 'Bag', fields: [{ name: 'title', type: 'string' }], applications: ['shop'] } });
+    expect(created.status).toBe(201);
+    const sha = git(join(repos, 'shop.git'), ['rev-parse', 'refs/heads/module/bag']);
+    const bagReport = (id: string) => sendWebhook(s.url, { deploymentId: id, applicationId: 'shop', status: 'success', branch: 'module/bag', commit: sha, moduleName: 'bag' }, s.secret);
+    dokploy.failNext('application.create', 401);
+    expect((await bagReport('gh-b1')).status).toBe(200);
+    const failed = await eventually(async () => (await s.ctx.previews.ofModule('bag')).find((r) => r.state === 'failed'), 'the preview failed');
+    expect(failed.message).toMatch(/^Dokploy preview: Dokploy API application.create answered HTTP 401/);
+    expect(failed.message).not.toContain('dokploy-key');
+
+    expect((await bagReport('gh-b2')).status).toBe(200);
+    const made = await eventually(async () => (await s.ctx.previews.ofModule('bag')).find((r) => r.state === 'active'), 'the preview made');
+    expect(made).toMatchObject({ kind: 'dokploy', url: 'http://bag.preview.example.com/', message: null });
+    expect(dokploy.application(made.external_id!)).toMatchObject({ dockerImage: 'ghcr.io/acme/shop:module-bag' });
+  });
+
   it('Promote opens a pull request with the preview link, and answers the open one the second time', { timeout: 30_000 }, async () => {
     // Deployed again: the preview is back (a new Dokploy application), its link goes in the body.
     const sha = git(join(repos, 'shop.git'), ['rev-parse', 'refs/heads/module/cart']);

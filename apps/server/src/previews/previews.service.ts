@@ -146,7 +146,14 @@ export class PreviewsService implements Duty {
       if (!app) continue;
       const base = { slug: d.module_slug, applicationId: app.id, branch: d.branch_name, deploymentId, commit: t.commit_sha ?? d.commit_sha };
       if (app.dokploy?.previews) {
-        await this.syncDokploy(app, base);
+        try {
+          await this.syncDokploy(app, base);
+        } catch (err) {
+          // Said in the page; a refusal (bad key, unknown environment) is final, an outage is retried.
+          await this.markFailed(app.id, base, `Dokploy preview: ${(err as Error).message}`);
+          if ((err as { permanent?: boolean }).permanent !== false) return { outcome: `failed: ${(err as Error).message}` };
+          throw err;
+        }
         await this.renewed(deploymentId, app.id);
         done.push(`${app.id}: dokploy`);
       } else if (this.o.runner && (await this.o.runner.serviceAddress(app, d.branch_name))) {
@@ -165,7 +172,12 @@ export class PreviewsService implements Duty {
     const existing = await this.store.get(this.o.db, p.slug, app.id);
     const host = cfg.previewDomain!.replaceAll('{slug}', p.slug);
     const url = `${cfg.previewHttps ? 'https' : 'http'}://${host}/`;
-    let externalId = existing?.state === 'active' || existing?.state === 'failed' ? existing.external_id : null;
+    let externalId = existing?.state === 'active' ? existing.external_id : null;
+    // A preview that failed half-way (created, then refused): its Dokploy application goes, and it is made again.
+    if (existing?.state === 'failed' && existing.external_id) {
+      await client.deleteApplication(existing.external_id).catch(() => undefined);
+      await this.store.setExternalId(this.o.db, existing.id, null, existing.url, this.now());
+    }
     if (!externalId) {
       externalId = await client.createApplication({
         name: `${app.id} ${p.slug} (preview)`,
@@ -180,6 +192,14 @@ export class PreviewsService implements Duty {
     }
     await client.deploy(externalId);
     await this.store.renew(this.o.db, { ...p, kind: 'dokploy', url, externalId, now: this.now() });
+  }
+
+  private async markFailed(applicationId: string, p: { slug: string; branch: string; deploymentId: number; commit: string | null }, message: string): Promise<void> {
+    const row = await this.store.get(this.o.db, p.slug, applicationId);
+    if (!row) await this.store.renew(this.o.db, { ...p, applicationId, kind: 'dokploy', url: null, now: this.now() });
+    const id = row?.id ?? (await this.store.get(this.o.db, p.slug, applicationId))!.id;
+    await this.store.setState(this.o.db, id, 'failed', message, this.now());
+    this.o.log?.warn({ module: p.slug, app: applicationId }, message);
   }
 
   private dokploy(app: ApplicationConfig): DokployClient {
