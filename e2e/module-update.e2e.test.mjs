@@ -172,7 +172,8 @@ e2e('update: a hand edit is kept and shown in the diff; a conflicting edit offer
   // The dialog's log says which was chosen.
   assert.match(await dialog(page).getByTestId('deployment-log').innerText(), /1 conflict resolved with 'ours'/);
   const kept = onBranch(FILE);
-  assert.match(kept, /"price": 4321\.5/);
+  assert.match(kept, /"price": 4321\.5/, "the branch's line where the two overlapped");
+  assert.match(kept, /"name": "note"/, "the update's other changes to the file went in");
   assert.doesNotMatch(kept, /<<<<<<<|>>>>>>>/);
   assert.equal((await page.evaluate(async () => (await fetch('/api/admin/modules/crates')).json())).fields.length, 3, 'the definition was stored');
 

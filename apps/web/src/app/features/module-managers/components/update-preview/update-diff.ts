@@ -144,8 +144,16 @@ export const CONFLICT_KIND_TEXT: Record<ConflictKind, string> = {
 /** The four answers to a conflict, in the order the page offers them, each with its one line. */
 export const RESOLUTION_CHOICES: readonly { value: ConflictResolution; label: string; explain: string }[] = [
   { value: 'cancel', label: 'Cancel', explain: 'Save nothing and push nothing; the module and its branches stay as they are.' },
-  { value: 'theirs', label: 'Keep theirs (the new render)', explain: 'Conflicting files take the newly generated version; the hand edits in them are replaced.' },
-  { value: 'ours', label: "Keep ours (the branch's files)", explain: "Conflicting files stay as they are on the branch; the update's changes to them are left out." },
+  {
+    value: 'theirs',
+    label: 'Keep theirs (the new render)',
+    explain: "Where your edits and the update overlap, the update's lines win; your edits elsewhere in the file stay.",
+  },
+  {
+    value: 'ours',
+    label: "Keep ours (the branch's files)",
+    explain: "Where your edits and the update overlap, the branch's lines stay; the update's other changes go in.",
+  },
   {
     value: 'markers',
     label: 'Commit with conflict markers',

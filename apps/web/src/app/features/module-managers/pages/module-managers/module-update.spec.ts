@@ -170,7 +170,7 @@ describe('ModuleManagerCreateUpdatePageComponent: updating a module', () => {
     expect(choices.textContent).toContain('nothing was saved or pushed');
     expect(choices.querySelector('[data-testid=conflict-files]')!.textContent).toMatch(/backend\s*src\/modules\/orders\/orders\.schema\.ts.*change the same lines/s);
     for (const c of ['cancel', 'theirs', 'ours', 'markers']) expect(choices.querySelector(`[data-testid=conflict-${c}]`)).not.toBeNull();
-    expect(choices.textContent).toContain('Conflicting files stay as they are on the branch');
+    expect(choices.textContent).toContain("the branch's lines stay; the update's other changes go in");
     expect(choices.textContent).toContain('conflict markers');
     expect(el.querySelector('[data-testid=form-problem]')).toBeNull();
     // The conflict is the file shown first, with its markers.
