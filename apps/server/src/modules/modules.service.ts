@@ -1,6 +1,8 @@
 import {
   checkRenames,
   CONFLICT_RESOLUTIONS,
+  dataLossWarnings,
+  schemaChanges,
   DEFAULT_MODULE_BRANCH_PREFIX,
   parseModuleInput,
   type ApplicationUpdatePreview,
@@ -21,7 +23,7 @@ import type { Broadcaster, DeploymentChange } from '../deployments/broadcaster.t
 import type { DeploymentsService } from '../deployments/deployments.service.ts';
 import type { Viewer } from '../deployments/deployments.store.ts';
 import { jobError, PermanentJobError, type JobContext, type JobQueue, type JobRow } from '../jobs/job-queue.ts';
-import { loadPack, PackError, type PackContents, renderVersions, TemplateRenderError, UnsafeOutputPathError } from './templates/index.ts';
+import { loadPack, PackError, packDeclaresMigrations, type PackContents, renderVersions, TemplateRenderError, UnsafeOutputPathError } from './templates/index.ts';
 import { isGitError } from '../git/index.ts';
 import { PERMANENT_GIT_ERRORS, type BranchPublisher, type BuildTrigger, type ServiceStopper } from './branch-publisher.ts';
 import type { RepositoryPackSource } from './repository-packs.ts';
@@ -348,6 +350,9 @@ export class ModulesService {
         const packVersion = packVersionOf(pack);
         const path = manifestPath(m.slug);
         const notes: string[] = [];
+        // Schema evolution: what the new version's migration loses, where the pack writes migrations.
+        const previous = versions.at(-2);
+        if (previous && versions.at(-1)!.module === m && packDeclaresMigrations(pack)) notes.push(...dataLossWarnings(schemaChanges(previous.module, m)));
         let head: string | null = null;
         let branch: ReadonlyMap<string, Buffer> = new Map();
         let manifest: GenerationManifest | null = null;

@@ -95,6 +95,22 @@ describe.each(DIALECTS)('schema evolution on %s', (dialect) => {
     expect(JSON.parse(stored[2]!.definition).fields[1]).not.toHaveProperty('renamedFrom');
   });
 
+  it('the update preview warns, for each application with migrations, of the data a drop or a rename without renamedFrom loses', async () => {
+    const r = await call(s.url, 'POST', '/api/admin/modules/parts/preview', { token: alice, body: parts([TITLE, { ...STOCK, name: 'amount' }]) });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    for (const app of r.body.applications) {
+      expect(app.notes).toEqual(
+        expect.arrayContaining([
+          `data in quantity will be lost: the column is dropped (if it was renamed to 'amount', set "Renamed from" on that field to keep it)`,
+          `data in sku will be lost: the column is dropped (if it was renamed to 'amount', set "Renamed from" on that field to keep it)`,
+        ]),
+      );
+    }
+    const renamed = await call(s.url, 'POST', '/api/admin/modules/parts/preview', { token: alice, body: parts([TITLE, { ...STOCK, name: 'amount', renamedFrom: 'quantity' }, { name: 'sku', type: 'string' }]) });
+    expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
+    for (const app of renamed.body.applications) expect(app.notes.filter((n: string) => n.startsWith('data in'))).toEqual([]);
+  });
+
   it('refuses a renamedFrom that names no field of the current version, and stores nothing', async () => {
     const heads = git(repo('backend'), 'rev-parse', 'module/parts');
     const r = await update([TITLE, { ...STOCK, name: 'amount', renamedFrom: 'stock' }, { name: 'sku', type: 'string' }]);

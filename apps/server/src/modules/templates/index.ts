@@ -1,4 +1,4 @@
-export { renderPack, renderPackVersions, dropStatementLines, TemplateRenderError, type ModuleVersion, type PackContents, type RenderOptions } from './render.ts';
+export { renderPack, renderPackVersions, packDeclaresMigrations, dropStatementLines, TemplateRenderError, type ModuleVersion, type PackContents, type RenderOptions } from './render.ts';
 export { renderVersions } from './render-versions.ts';
 export { migrationPlan, viewChange, type MigrationContext, type SchemaChangeView } from './migration-plan.ts';
 export { loadPack, readPackDirectory, BUILTIN_TEMPLATES_DIR, REPOSITORY_PACKS_DIR } from './pack-loader.ts';

@@ -57,6 +57,12 @@ export function dropStatementLines(template: string): string {
   return template.replace(/^[ \t]*(<%[-_]?\s*(?![=~])(?:(?!%>)[\s\S])*?[-_]?%>)[ \t]*\r?\n/gm, '$1');
 }
 
+/** Whether the pack renders migrations from the module's history (a `migrations` manifest section). */
+export function packDeclaresMigrations(pack: PackContents): boolean {
+  const manifestName = MANIFEST_FILES.find((f) => pack.files[f] !== undefined);
+  return manifestName !== undefined && parseManifest(pack.files[manifestName] ?? '', `${pack.name} (${pack.origin})`).migrations !== undefined;
+}
+
 /** Renders every file of a pack for a module: pure, no I/O. Paths are checked before anything is returned. */
 export function renderPack(pack: PackContents, module: ModuleDefinition, options: RenderOptions): GeneratedFile[] {
   const versions = options.versions?.length ? options.versions : [{ module, savedAt: options.generatedAt }];
