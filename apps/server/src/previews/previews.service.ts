@@ -357,7 +357,8 @@ export class PreviewsService implements Duty {
    */
   async previewOf(slug: string, applicationId: string, url: string | null): Promise<string | null> {
     const row = await this.store.get(this.o.db, slug, applicationId);
-    if (row?.state !== 'active' || row.kind !== 'local' || !row.url) return row?.state === 'active' ? row.url : null;
+    if (row?.kind === 'dokploy') return row.state === 'active' ? row.url : null;
+    if (!(await this.localServes(slug, row))) return null;
     let rest = '';
     try {
       if (url) {
@@ -367,15 +368,37 @@ export class PreviewsService implements Duty {
     } catch {
       /* not a URL: the preview's root */
     }
-    return row.url + rest;
+    return localPreviewPath(slug, applicationId) + rest;
+  }
+
+  /**
+   * Whether a local preview answers: an active row; or, in the moment between a successful
+   * deployment and its sync job, no row yet (or one torn down before that deployment) while the
+   * module has a successful deployment newer than what tore it down.
+   */
+  private async localServes(slug: string, row: PreviewRow | undefined): Promise<boolean> {
+    if (row?.state === 'active') return row.kind === 'local';
+    if (row?.state === 'failed') return false;
+    const latest = await this.o.db
+      .selectFrom('deployments')
+      .select('id')
+      .where('module_slug', '=', slug)
+      .where('status', '=', 'success')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!latest) return false;
+    const module = await this.o.db.selectFrom('modules').select('slug').where('slug', '=', slug).executeTakeFirst();
+    return Boolean(module) && (!row || latest.id > (row.deployment_id ?? 0));
   }
 
   /** Where `/preview/<slug>/<app>/` forwards to: the active local preview's service, else undefined. */
   async target(slug: string, applicationId: string): Promise<{ host: string; port: number } | undefined> {
     const row = await this.store.get(this.o.db, slug, applicationId);
-    if (row?.state !== 'active' || row.kind !== 'local') return undefined;
+    if (row?.kind === 'dokploy' || !(await this.localServes(slug, row))) return undefined;
     const app = this.o.applications.get(applicationId);
     if (!app || !this.o.runner) return undefined;
-    return this.o.runner.serviceAddress(app, row.branch);
+    const branch = row?.branch ?? (await this.o.db.selectFrom('deployments').select('branch_name').where('module_slug', '=', slug).where('status', '=', 'success').orderBy('id', 'desc').limit(1).executeTakeFirst())?.branch_name;
+    return branch ? this.o.runner.serviceAddress(app, branch) : undefined;
   }
 }

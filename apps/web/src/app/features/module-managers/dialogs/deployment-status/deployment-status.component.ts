@@ -175,11 +175,18 @@ export class DeploymentStatusComponent {
     const d = this.deployment();
     if (d?.status !== 'success' || (this.liveState() !== null && this.liveState() !== 'running')) return null;
     // `live.url`: the module's preview under Slipway's origin (/preview/<slug>/<app>/…) when it has one.
-    return d.live?.url ?? d.url ?? d.targets.find((t) => t.url)?.url ?? null;
+    if (d.live?.url) return absolute(d.live.url);
+    const target = d.targets.find((t) => t.url && t.url === d.url) ?? d.targets.find((t) => t.url);
+    const url = d.url ?? target?.url ?? null;
+    // No preview named by the API (not fetched since it succeeded): a loopback service is reached through its preview.
+    return absolute(target && d.module_slug ? viaPreview(d.module_slug, target.application_id, url) : url);
   });
   /** A target's link: its preview under Slipway's origin when the API names one (`live.services[].url`), else its URL. */
   protected targetUrl(applicationId: string, url: string): string {
-    return this.deployment()?.live?.services.find((x) => x.application_id === applicationId)?.url ?? url;
+    const d = this.deployment();
+    const live = d?.live?.services.find((x) => x.application_id === applicationId)?.url;
+    if (live) return absolute(live)!;
+    return absolute(d?.module_slug ? viaPreview(d.module_slug, applicationId, url) : url)!;
   }
   /** A target's own live link: not when its service is known not to answer. */
   protected targetLive(applicationId: string): boolean {
@@ -310,5 +317,25 @@ export class DeploymentStatusComponent {
     } finally {
       this.busy.set(false);
     }
+  }
+}
+
+/** A preview's path (`/preview/…`) as a full URL on this page's origin: a link to copy or share. */
+function absolute(url: string | null): string | null {
+  return url?.startsWith('/') ? new URL(url, globalThis.location?.origin ?? 'http://localhost').href : url;
+}
+
+/**
+ * A local runner's loopback service URL (`http://127.0.0.1:<port>/api/x`) as its preview's path
+ * (`/preview/<slug>/<app>/api/x`, docs/previews.md); any other URL as it is.
+ */
+export function viaPreview(slug: string, applicationId: string, url: string | null): string | null {
+  if (!url) return url;
+  try {
+    const u = new URL(url);
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) return url;
+    return `/preview/${encodeURIComponent(slug)}/${encodeURIComponent(applicationId)}${u.pathname}${u.search}`;
+  } catch {
+    return url;
   }
 }
