@@ -3,6 +3,7 @@ import { HttpTestingController, provideHttpClientTesting } from '@angular/common
 import { TestBed } from '@angular/core/testing';
 import { MATERIAL_ANIMATIONS } from '@angular/material/core';
 import type { PreviewView } from '@slipway/contracts';
+import { viaPreview } from '../module-managers/dialogs/deployment-status/deployment-status.component';
 import { age, PreviewsPage } from './previews.page';
 
 describe('PreviewsPage', () => {
@@ -54,6 +55,13 @@ describe('PreviewsPage', () => {
   it('says how long ago, in words', () => {
     const now = Date.parse('2026-01-05T12:00:00Z');
     expect([age('2026-01-05T11:59:30Z', now), age('2026-01-05T11:15:00Z', now), age('2026-01-05T09:00:00Z', now), age('2026-01-02T12:00:00Z', now)]).toEqual(['30 s', '45 min', '3 h', '3 d']);
+  });
+
+  it('maps a local service URL to its preview path, and leaves others alone', () => {
+    expect(viaPreview('products', 'backend', 'http://127.0.0.1:41234/api/products?x=1')).toBe('/preview/products/backend/api/products?x=1');
+    expect(viaPreview('products', 'frontend', 'http://localhost:5000/')).toBe('/preview/products/frontend/');
+    expect(viaPreview('products', 'backend', 'https://products.example.com/api')).toBe('https://products.example.com/api');
+    expect(viaPreview('products', 'backend', null)).toBeNull();
   });
 
   it('lists previews with their state, link and age; a torn down one says why', async () => {

@@ -178,15 +178,16 @@ export class DeploymentStatusComponent {
     if (d.live?.url) return absolute(d.live.url);
     const target = d.targets.find((t) => t.url && t.url === d.url) ?? d.targets.find((t) => t.url);
     const url = d.url ?? target?.url ?? null;
-    // No preview named by the API (not fetched since it succeeded): a loopback service is reached through its preview.
-    return absolute(target && d.module_slug ? viaPreview(d.module_slug, target.application_id, url) : url);
+    // No preview named by the API (not fetched since it succeeded): the local runner's loopback service is reached through its preview.
+    return absolute(target && d.module_slug && isLocalRun(target.external_id) ? viaPreview(d.module_slug, target.application_id, url) : url);
   });
   /** A target's link: its preview under Slipway's origin when the API names one (`live.services[].url`), else its URL. */
   protected targetUrl(applicationId: string, url: string): string {
     const d = this.deployment();
     const live = d?.live?.services.find((x) => x.application_id === applicationId)?.url;
     if (live) return absolute(live)!;
-    return absolute(d?.module_slug ? viaPreview(d.module_slug, applicationId, url) : url)!;
+    const target = d?.targets.find((t) => t.application_id === applicationId);
+    return absolute(d?.module_slug && isLocalRun(target?.external_id) ? viaPreview(d.module_slug, applicationId, url) : url)!;
   }
   /** A target's own live link: not when its service is known not to answer. */
   protected targetLive(applicationId: string): boolean {
@@ -324,6 +325,9 @@ export class DeploymentStatusComponent {
 function absolute(url: string | null): string | null {
   return url?.startsWith('/') ? new URL(url, globalThis.location?.origin ?? 'http://localhost').href : url;
 }
+
+/** A target the local runner deployed (its CI id is `local-<app>-<sha7>…`, docs/runner.md). */
+const isLocalRun = (externalId: string | null | undefined) => Boolean(externalId?.startsWith('local-'));
 
 /**
  * A local runner's loopback service URL (`http://127.0.0.1:<port>/api/x`) as its preview's path

@@ -85,8 +85,7 @@ describe('DeploymentStatusComponent live state', () => {
       const el = fixture.nativeElement as HTMLElement;
       http.expectOne('/api/admin/deployments/7').flush(succeeded(live));
       await settle(fixture);
-      // Without the API's live.url, a loopback service URL is reached through its preview (docs/previews.md).
-      expect(q(el, 'live-url')!.getAttribute('href')).toBe(live ? URL : `${location.origin}/preview/products/backend/api/products`);
+      expect(q(el, 'live-url')!.getAttribute('href')).toBe(URL);
       expect(q(el, 'start-services')).toBeNull();
       http.verify();
     }
