@@ -9,6 +9,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBareRepo } from '../git/index.ts';
 import { git } from '../git/test-helpers.ts';
@@ -68,6 +70,14 @@ describe.each(DIALECTS)('git host feedback and Dokploy previews (stubs), %s', (d
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Answers seen, checked at the end against the OpenAPI document's schema for their status. */
+  const answers: { method: string; path: string; status: number; body: unknown }[] = [];
+  const api = async (method: string, path: string, template: string, opts: { token: string; body?: unknown }) => {
+    const r = await call(s.url, method, path, opts);
+    answers.push({ method, path: template, status: r.status, body: r.body });
+    return r;
+  };
+
   const report = (deploymentId: string, status: string, commit: string, extra: object = {}) =>
     sendWebhook(s.url, { deploymentId, applicationId: 'shop', status, branch: 'module/cart', commit, moduleName: 'cart', ...extra }, s.secret);
 
@@ -109,7 +119,7 @@ describe.each(DIALECTS)('git host feedback and Dokploy previews (stubs), %s', (d
       ['/api/application.deploy', 200],
     ]);
     expect(JSON.parse(dokploy.calls[0]!.body)).toMatchObject({ environmentId: 'env-1', appName: 'shop-cart' });
-    const previews = await call(s.url, 'GET', '/api/admin/previews', { token });
+    const previews = await api('GET', '/api/admin/previews', '/api/admin/previews', { token });
     const [preview] = previews.body.data;
     expect(preview).toMatchObject({ module_slug: 'cart', application_id: 'shop', kind: 'dokploy', state: 'active', url: 'http://cart.preview.example.com/' });
     const app = dokploy.application((await s.ctx.previews.ofModule('cart'))[0]!.external_id!)!;
@@ -128,8 +138,8 @@ describe.each(DIALECTS)('git host feedback and Dokploy previews (stubs), %s', (d
     expect(renewed.deployment_id).toBeGreaterThan(preview.deployment_id);
 
     // Tear down: only the owner or an admin; the Dokploy application is deleted.
-    expect((await call(s.url, 'DELETE', '/api/admin/previews/cart', { token: member })).status).toBe(404);
-    const down = await call(s.url, 'DELETE', '/api/admin/previews/cart', { token });
+    expect((await api('DELETE', '/api/admin/previews/cart', '/api/admin/previews/{slug}', { token: member })).status).toBe(404);
+    const down = await api('DELETE', '/api/admin/previews/cart', '/api/admin/previews/{slug}', { token });
     expect([down.status, down.body]).toEqual([200, { torn_down: 1 }]);
     expect(dokploy.count('application.delete')).toBe(1);
     expect(dokploy.application(app.applicationId)).toBeUndefined();
@@ -161,7 +171,7 @@ describe.each(DIALECTS)('git host feedback and Dokploy previews (stubs), %s', (d
     await eventually(async () => (await s.ctx.previews.urlOf('cart', 'shop')) !== null, 'the preview back');
 
     expect((await call(s.url, 'POST', '/api/admin/modules/cart/promote', { token: member, body: {} })).status).toBe(404);
-    const first = await call(s.url, 'POST', '/api/admin/modules/cart/promote', { token, body: {} });
+    const first = await api('POST', '/api/admin/modules/cart/promote', '/api/admin/modules/{slug}/promote', { token, body: {} });
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     expect(first.body.results).toEqual([{ application_id: 'shop', kind: 'pull_request', url: 'https://github.com/acme/shop/pull/1', number: 1, existing: false, commit: null, fast_forward: null }]);
     expect(github.pulls).toHaveLength(1);
@@ -177,6 +187,20 @@ describe.each(DIALECTS)('git host feedback and Dokploy previews (stubs), %s', (d
       ['GET', 200],
     ]);
     // The body is checked: anything but { confirm } is refused.
-    expect((await call(s.url, 'POST', '/api/admin/modules/cart/promote', { token, body: { force: true } })).status).toBe(422);
+    expect((await api('POST', '/api/admin/modules/cart/promote', '/api/admin/modules/{slug}/promote', { token, body: { force: true } })).status).toBe(422);
+  });
+
+  it('every answer above matches the schema the OpenAPI document declares for its status', async () => {
+    const doc = (await call(s.url, 'GET', '/api/openapi.json')).body;
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    expect(answers.map((a) => `${a.method} ${a.status}`)).toEqual(['GET 200', 'DELETE 404', 'DELETE 200', 'POST 200', 'POST 422']);
+    for (const a of answers) {
+      const schema = doc.paths[a.path]?.[a.method.toLowerCase()]?.responses?.[String(a.status)]?.content?.['application/json']?.schema;
+      expect(schema, `${a.method} ${a.path} ${a.status} declared`).toBeDefined();
+      const validate = ajv.compile({ ...schema, components: doc.components });
+      validate(a.body);
+      expect(validate.errors ?? [], `${a.method} ${a.path} ${a.status}`).toEqual([]);
+    }
   });
 });
