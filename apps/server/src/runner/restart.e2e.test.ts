@@ -80,7 +80,8 @@ describe('services of the local runner across a restart of Slipway', () => {
     const url: string = done.targets[0].url;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/parcels$/);
     expect(await answers(url)).toBe(200);
-    expect(done.live).toEqual({ state: 'running', url: done.url, services: [{ application_id: 'backend', state: 'running', url }] });
+    // The links name the service's preview under Slipway's origin (docs/previews.md).
+    expect(done.live).toEqual({ state: 'running', url: '/preview/parcels/backend/api/parcels', services: [{ application_id: 'backend', state: 'running', url: '/preview/parcels/backend/api/parcels' }] });
     // The module list says the same.
     const list = await call(s.url, 'GET', '/api/admin/modules', { token });
     expect(list.body.data.find((m: any) => m.slug === 'parcels').latest_deployment.live.state).toBe('running');
