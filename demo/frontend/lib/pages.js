@@ -68,7 +68,8 @@ export function renderPage(page) {
   );
 }
 
+// Relative links: the page works at its service's root and under Slipway's /preview/<slug>/frontend/.
 export function renderIndex(pages) {
-  const items = pages.map((p) => `<li><a href="/modules/${escapeHtml(p.slug)}">${escapeHtml(p.title ?? p.slug)}</a></li>`).join('');
+  const items = pages.map((p) => `<li><a href="modules/${escapeHtml(p.slug)}">${escapeHtml(p.title ?? p.slug)}</a></li>`).join('');
   return layout('Slipway demo frontend', `<h1>Slipway demo frontend</h1><ul>${items || '<li>No modules yet: create one in Slipway.</li>'}</ul>`);
 }
