@@ -76,6 +76,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'realtime', description: 'Channel and user auth for the Pusher protocol, and what the browser needs to connect (docs/realtime.md)' },
         { name: 'health', description: 'Liveness and readiness' },
         { name: 'notifications', description: 'Notification channels (webhook, Slack, Discord, email) and their deliveries (docs/notifications.md)' },
+        { name: 'previews', description: "Each module's preview environments: list, tear down (docs/previews.md); Promote is under modules" },
       ],
       components: {
         securitySchemes: {
