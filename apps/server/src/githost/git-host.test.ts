@@ -147,7 +147,7 @@ describe.each(DIALECTS)('git host feedback and Dokploy previews (stubs), %s', (d
     expect((await call(s.url, 'GET', '/api/admin/previews', { token })).body.data[0]).toMatchObject({ state: 'torn_down', message: `torn down by ${ADMIN.email}` });
   });
 
-  it('a preview Dokploy refuses is marked failed with why, and the next deployment makes it', { timeout: 60_000 }, async () => {
+  it('a preview Dokploy refuses is marked failed with why, the next deployment makes it, deleting the module deletes it', { timeout: 60_000 }, async () => {
     const created = await call(s.url, 'POST', '/api/admin/modules', { token, body: { name: 'Bag', fields: [{ name: 'title', type: 'string' }], applications: ['shop'] } });
     expect(created.status).toBe(201);
     const sha = git(join(repos, 'shop.git'), ['rev-parse', 'refs/heads/module/bag']);
@@ -162,6 +162,11 @@ describe.each(DIALECTS)('git host feedback and Dokploy previews (stubs), %s', (d
     const made = await eventually(async () => (await s.ctx.previews.ofModule('bag')).find((r) => r.state === 'active'), 'the preview made');
     expect(made).toMatchObject({ kind: 'dokploy', url: 'http://bag.preview.example.com/', message: null });
     expect(dokploy.application(made.external_id!)).toMatchObject({ dockerImage: 'ghcr.io/acme/shop:module-bag' });
+
+    // Deleting the module deletes its Dokploy preview application.
+    expect((await call(s.url, 'DELETE', '/api/admin/modules/bag', { token })).status).toBeLessThan(300);
+    expect(dokploy.application(made.external_id!)).toBeUndefined();
+    expect((await s.ctx.previews.ofModule('bag')).map((r) => [r.state, r.message])).toEqual([['torn_down', 'module deleted']]);
   });
 
   it('Promote opens a pull request with the preview link, and answers the open one the second time', { timeout: 30_000 }, async () => {
