@@ -171,12 +171,23 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     : undefined;
   const publisher = new GitBranchPublisher({ dataDir: config.dataDir, env: config.env });
   // Previews (docs/previews.md): a successful module deployment creates or renews them; the leader expires them.
-  const previews = new PreviewsService({ db, jobs, applications, runner, env: config.env, reposDir: join(config.dataDir, 'repos'), ttlMs: config.previewTtlMs, dokployTimeoutMs: config.dokploy.requestTimeoutMs, log });
+  const githubApi = config.github.token ? new GitHubClient({ token: config.github.token, apiUrl: config.github.apiUrl, timeoutMs: config.dokploy.requestTimeoutMs }) : undefined;
+  const previews = new PreviewsService({
+    db,
+    jobs,
+    applications,
+    runner,
+    env: config.env,
+    reposDir: join(config.dataDir, 'repos'),
+    mergedOnGitHub: githubApi ? (app, branch) => githubApi.mergedPullRequest(app.github!.repository, branch, app.baseBranch) : undefined,
+    ttlMs: config.previewTtlMs,
+    dokployTimeoutMs: config.dokploy.requestTimeoutMs,
+    log,
+  });
   previews.register();
   broadcaster.add(previews.broadcaster);
   duties.push(previews);
   // Feedback to GitHub: deployments, statuses and commit statuses of module deployments (GITHUB_TOKEN).
-  const githubApi = config.github.token ? new GitHubClient({ token: config.github.token, apiUrl: config.github.apiUrl, timeoutMs: config.dokploy.requestTimeoutMs }) : undefined;
   if (githubApi) {
     const feedback = new GitHostFeedback({ db, jobs, applications, github: githubApi, publicUrl: config.publicUrl, previewUrl: (slug, app) => previews.urlOf(slug, app), log });
     feedback.register();

@@ -191,6 +191,15 @@ describe.each(DIALECTS)('git host feedback and Dokploy previews (stubs), %s', (d
       ['POST', 422],
       ['GET', 200],
     ]);
+    // Merged on GitHub: the leader's pass sees it, and the preview goes (its Dokploy application too).
+    const previewApp = (await s.ctx.previews.ofModule('cart'))[0]!.external_id!;
+    await s.ctx.previews.runOnce();
+    expect((await s.ctx.previews.ofModule('cart'))[0]!.state).toBe('active');
+    github.mergePull('acme/shop', 1);
+    await s.ctx.previews.runOnce();
+    expect((await s.ctx.previews.ofModule('cart')).map((r) => [r.state, r.message])).toEqual([['torn_down', 'merged into main (pull request #1)']]);
+    expect(dokploy.application(previewApp)).toBeUndefined();
+
     // The body is checked: anything but { confirm } is refused.
     expect((await api('POST', '/api/admin/modules/cart/promote', '/api/admin/modules/{slug}/promote', { token, body: { force: true } })).status).toBe(422);
   });

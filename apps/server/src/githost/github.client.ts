@@ -81,6 +81,18 @@ export class GitHubClient {
     }
   }
 
+  /**
+   * A merged pull request from `head` into `base` (`GET /repos/{o}/{r}/pulls?head=<owner>:<head>&base=&state=closed`,
+   * one with `merged_at`), or undefined: the module's branch was merged on GitHub.
+   */
+  async mergedPullRequest(repository: string, head: string, base: string): Promise<PullRequest | undefined> {
+    const owner = repository.split('/')[0]!;
+    const q = new URLSearchParams({ head: `${owner}:${head}`, base, state: 'closed' });
+    const closed = (await this.call('GET', `/repos/${repository}/pulls?${q}`)) as { number: number; html_url: string; merged_at?: string | null }[];
+    const merged = Array.isArray(closed) ? closed.find((p) => p.merged_at) : undefined;
+    return merged && { number: merged.number, url: merged.html_url };
+  }
+
   private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
     const url = `${this.o.apiUrl.replace(/\/+$/, '')}${path}`;
     let res: Response;

@@ -36,6 +36,11 @@ export interface PreviewsServiceOptions {
   env: Record<string, string | undefined>;
   /** `<dataDir>/repos`: a hosted module branch merged into its base (a person's push) tears its previews down. */
   reposDir?: string;
+  /**
+   * Whether `branch` of a GitHub application was merged there (a merged pull request into its base
+   * branch): its previews are torn down by the leader's pass. Its answer names the pull request.
+   */
+  mergedOnGitHub?: (app: ApplicationConfig, branch: string) => Promise<{ number: number } | undefined>;
   /** SLIPWAY_PREVIEW_TTL_HOURS, in milliseconds. */
   ttlMs: number;
   /** How often the leader expires previews and catches up missed deploys (default 1 min). */
@@ -260,18 +265,30 @@ export class PreviewsService implements Duty {
   }
 
   /**
-   * Active previews whose module branch, in a repository Slipway hosts, is merged into the
-   * application's base branch (its head is an ancestor of the base's): torn down. Returns how many.
+   * Active previews whose module branch is merged into the application's base branch: in a
+   * repository Slipway hosts, its head is an ancestor of the base's; on GitHub, a pull request of it
+   * was merged. Torn down; returns how many.
    */
   async tearDownMerged(): Promise<number> {
     const reposDir = this.o.reposDir;
-    if (!reposDir) return 0;
     const scrub = makeScrubber([]);
     let n = 0;
     for (const row of await this.store.active(this.o.db)) {
       const app = this.o.applications.get(row.application_id);
-      const hosted = app?.repoUrl ? hostedAppOf(reposDir, app.repoUrl) : null;
-      if (!app || !hosted) continue;
+      const hosted = app?.repoUrl && reposDir ? hostedAppOf(reposDir, app.repoUrl) : null;
+      if (app && !hosted && app.github?.repository && this.o.mergedOnGitHub) {
+        try {
+          const pr = await this.o.mergedOnGitHub(app, row.branch);
+          if (pr) {
+            await this.tearDownRow(row, `merged into ${app.baseBranch} (pull request #${pr.number})`);
+            n++;
+          }
+        } catch (err) {
+          this.o.log?.warn({ err, module: row.module_slug, app: row.application_id }, 'preview: asking GitHub whether its branch was merged failed (asked again at the next pass)');
+        }
+        continue;
+      }
+      if (!app || !hosted || !reposDir) continue;
       const cwd = localRepoPath(reposDir, hosted);
       const git = (args: string[]) => runGit(args, { cwd, env: gitEnv(), timeoutMs: 30_000, scrub, okCodes: [1, 128] });
       const rev = async (ref: string) => {

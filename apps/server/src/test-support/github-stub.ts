@@ -20,7 +20,8 @@
  *   `number`, `html_url`, `state: open`, `head.ref`, `base.ref`, `body`; a second open one for the
  *   same head and base: 422 `{"message":"Validation Failed","errors":[{"resource":"PullRequest",
  *   "code":"custom","message":"A pull request already exists for <owner>:<head>."}]}`), and
- *   `GET /repos/{o}/{r}/pulls?head=<owner>:<branch>&base=&state=` (filtered as GitHub does).
+ *   `GET /repos/{o}/{r}/pulls?head=<owner>:<branch>&base=&state=` (filtered as GitHub does; a
+ *   merged one is `closed` with `merged_at`, as `mergePull` leaves it).
  * Tests set runs with `setRun` and read what was asked in `calls` (with each request's JSON body).
  */
 import { createServer, type Server } from 'node:http';
@@ -51,6 +52,7 @@ export interface StubPull {
   title: string;
   body: string | null;
   state: 'open' | 'closed';
+  merged_at: string | null;
 }
 
 const DEPLOYMENT_STATES = ['error', 'failure', 'inactive', 'in_progress', 'queued', 'pending', 'success'];
@@ -90,6 +92,13 @@ export class GitHubStub {
     await new Promise<void>((r) => stub.server.listen(0, '127.0.0.1', r));
     stub.url = `http://127.0.0.1:${(stub.server.address() as AddressInfo).port}`;
     return stub;
+  }
+
+  /** Merges pull request `number`, as its Merge button would: closed, with `merged_at`. */
+  mergePull(repository: string, number: number): void {
+    const p = this.pulls.find((x) => x.repository === repository && x.number === number);
+    if (!p) throw new Error(`stub has no pull request ${repository}#${number}`);
+    Object.assign(p, { state: 'closed', merged_at: new Date().toISOString() });
   }
 
   setRun(repository: string, runId: number | string, run: StubRun): void {
@@ -145,13 +154,13 @@ export class GitHubStub {
     const pr = /^\/repos\/([^/]+)\/([^/]+)\/pulls$/.exec(path);
     if (pr) {
       const repository = `${pr[1]}/${pr[2]}`;
-      const view = (p: StubPull) => ({ number: p.number, html_url: `https://github.com/${repository}/pull/${p.number}`, state: p.state, title: p.title, body: p.body, head: { ref: p.head, label: `${pr[1]}:${p.head}` }, base: { ref: p.base } });
+      const view = (p: StubPull) => ({ number: p.number, html_url: `https://github.com/${repository}/pull/${p.number}`, state: p.state, merged_at: p.merged_at, title: p.title, body: p.body, head: { ref: p.head, label: `${pr[1]}:${p.head}` }, base: { ref: p.base } });
       if (method === 'POST') {
         if (typeof body?.head !== 'string' || typeof body?.base !== 'string') return invalid();
         if (this.pulls.some((p) => p.repository === repository && p.head === body.head && p.base === body.base && p.state === 'open')) {
           return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${pr[1]}:${body.head}.` }], documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request' } };
         }
-        const p: StubPull = { number: this.pulls.filter((x) => x.repository === repository).length + 1, repository, head: body.head, base: body.base, title: body.title ?? '', body: body.body ?? null, state: 'open' };
+        const p: StubPull = { number: this.pulls.filter((x) => x.repository === repository).length + 1, repository, head: body.head, base: body.base, title: body.title ?? '', body: body.body ?? null, state: 'open', merged_at: null };
         this.pulls.push(p);
         return { status: 201, body: view(p) };
       }
