@@ -72,6 +72,10 @@ export function openDatabase(
     const pool = new pg.Pool({ connectionString: config.database.url, max: 10, connectionTimeoutMillis: 10_000 });
     // Without a listener, a pooled connection's error (PostgreSQL restarted) would end the process.
     pool.on('error', onIdleError);
+    // The pool listens only to idle connections; a checked-out one (a transaction waiting on other
+    // I/O) that PostgreSQL drops would emit an unheard 'error' too. Its query still fails and its
+    // holder sees that; the connection is then discarded on release.
+    pool.on('connect', (client) => client.on('error', onIdleError));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     traits = postgresTraits;
   }

@@ -103,9 +103,9 @@ describe('cancelling a deployment run by GitHub Actions or Dokploy', () => {
     github.setRun('acme/frontend', runId, { status: 'in_progress', conclusion: null });
     const id = await running('frontend', 'gh-done', `gh-${runId}`);
     await sendWebhook(s.url, { deploymentId: `gh-${runId}`, applicationId: 'frontend', branch: 'module/gh-done', moduleName: 'gh-done', status: 'done' }, TEST_SECRET);
-    const calls = github.calls.length;
     const r = await call(s.url, 'POST', `/api/admin/deployments/${id}/cancel`, { token: admin });
     expect(r.status).toBe(409);
-    expect(github.calls.length).toBe(calls);
+    // (Deployment statuses for the git host may still reach the stub: those are not a cancel.)
+    expect(github.calls.filter((c) => c.path.includes(`/actions/runs/${runId}`))).toEqual([]);
   });
 });

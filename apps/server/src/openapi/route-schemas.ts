@@ -18,7 +18,13 @@ import { apiErrorSchema } from '@slipway/contracts';
  */
 export function describeOnly(scope: FastifyInstance): void {
   scope.setValidatorCompiler(() => () => true);
-  scope.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Fastify's fallback error handler hands the serializer the Error itself (its fields are not
+  // enumerable): answer what it would answer without a schema.
+  scope.setSerializerCompiler(() => (data) => JSON.stringify(data instanceof Error ? errorBody(data) : data));
+}
+
+function errorBody(e: Error & { statusCode?: number; code?: string; error?: string }) {
+  return { statusCode: e.statusCode, code: e.code, error: e.error, message: e.message };
 }
 
 /** `security` of a route that needs a signed-in user: the session cookie, or a personal access token. */
