@@ -1,15 +1,13 @@
-import { mkdir } from 'node:fs/promises';
 import { isValidBranchName } from '@slipway/contracts';
 import { safeOutputPath, UnsafeOutputPathError } from '../modules/templates/output-path.ts';
 import { pushError } from './classify.ts';
 import { checkSignature, commitStream, type Signature, type StreamFile } from './commit-stream.ts';
-import { remoteAccess, type GitRemote } from './credentials.ts';
+import type { GitRemote } from './credentials.ts';
 import { GitError } from './errors.ts';
 import type { GitLogger } from './git-runner.ts';
-import { withLock } from './lock.ts';
-import { Mirror } from './mirror.ts';
+import { withLockedMirror } from './locked-mirror.ts';
+import type { Mirror } from './mirror.ts';
 import { readRef } from './refs.ts';
-import { makeScrubber } from './scrub.ts';
 import { inspectTargets, parseLsTree, pathsToInspect } from './tree-check.ts';
 
 export interface PublishFile {
@@ -65,7 +63,6 @@ const SCRATCH_REF = 'refs/slipway/publish';
  * is returned, so a job retried after a crash does not stack commits. Throws GitError only.
  */
 export async function publishModuleBranch(req: PublishRequest): Promise<PublishResult> {
-  const deadline = Date.now() + req.timeoutMs;
   checkBranch(req.baseBranch, 'base branch');
   checkBranch(req.branch, 'branch');
   if (req.branch === req.baseBranch) throw new GitError('invalid_branch', `the module branch must differ from the base branch (${req.baseBranch})`);
@@ -77,26 +74,16 @@ export async function publishModuleBranch(req: PublishRequest): Promise<PublishR
   const files = normaliseFiles(req.files);
   const deletes = normaliseDeletes(req.deletes ?? [], files);
 
-  const access = remoteAccess(req.remote);
-  const scrub = makeScrubber(access.secrets);
-  const mirror = new Mirror({ mirrorsDir: req.mirrorsDir, access, scrub, deadline, timeoutMs: req.timeoutMs, git: req.git, log: req.log });
-  try {
-    await mkdir(req.mirrorsDir, { recursive: true });
-    return await withLock(mirror.lockPath, deadline, async () => {
-      await mirror.ensure();
-      // git's own verdict on the name, after ours (which gives the clearer message), beside the first round trip.
-      const [rf, heads] = await Promise.all([
-        mirror.run(['check-ref-format', `refs/heads/${req.branch}`], { okCodes: [1] }),
-        mirror.remoteHeads([req.baseBranch, req.branch]),
-      ]);
-      if (rf.code !== 0) throw new GitError('invalid_branch', `${JSON.stringify(req.branch)} is not a valid branch name`);
-      return await publishLocked(mirror, req, files, deletes, access.url, heads);
-    });
-  } catch (err) {
-    if (err instanceof GitError) throw err;
-    // Anything else (a file system error) still leaves as a GitError with a scrubbed message.
-    throw new GitError('git_failed', scrub(`publishing ${req.branch} failed: ${(err as Error).message}`));
-  }
+  // Anything else than a GitError (a file system error) still leaves as a GitError with a scrubbed message.
+  return withLockedMirror(req, 'publishing', async (mirror, access) => {
+    // git's own verdict on the name, after ours (which gives the clearer message), beside the first round trip.
+    const [rf, heads] = await Promise.all([
+      mirror.run(['check-ref-format', `refs/heads/${req.branch}`], { okCodes: [1] }),
+      mirror.remoteHeads([req.baseBranch, req.branch]),
+    ]);
+    if (rf.code !== 0) throw new GitError('invalid_branch', `${JSON.stringify(req.branch)} is not a valid branch name`);
+    return await publishLocked(mirror, req, files, deletes, access.url, heads);
+  });
 }
 
 async function publishLocked(mirror: Mirror, req: PublishRequest, files: PublishFile[], deletes: string[], url: string, heads: Map<string, string>): Promise<PublishResult> {

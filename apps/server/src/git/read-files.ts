@@ -1,10 +1,7 @@
-import { mkdir } from 'node:fs/promises';
-import { remoteAccess, type GitRemote } from './credentials.ts';
+import type { GitRemote } from './credentials.ts';
 import { GitError } from './errors.ts';
 import type { GitLogger } from './git-runner.ts';
-import { withLock } from './lock.ts';
-import { Mirror } from './mirror.ts';
-import { makeScrubber } from './scrub.ts';
+import { withLockedMirror } from './locked-mirror.ts';
 import { parseLsTree } from './tree-check.ts';
 
 export interface ReadFilesRequest {
@@ -26,43 +23,32 @@ export interface ReadFilesRequest {
  * regular file there. Throws GitError only.
  */
 export async function readBranchFiles(req: ReadFilesRequest): Promise<{ head: string | null; files: Map<string, Buffer> }> {
-  const deadline = Date.now() + req.timeoutMs;
-  const access = remoteAccess(req.remote);
-  const scrub = makeScrubber(access.secrets);
-  const mirror = new Mirror({ mirrorsDir: req.mirrorsDir, access, scrub, deadline, timeoutMs: req.timeoutMs, log: req.log });
-  try {
-    await mkdir(req.mirrorsDir, { recursive: true });
-    return await withLock(mirror.lockPath, deadline, async () => {
-      await mirror.ensure();
-      const head = (await mirror.remoteHeads([req.branch])).get(req.branch) ?? null;
-      const files = new Map<string, Buffer>();
-      if (!head) return { head, files };
-      if ((await mirror.trackedHead(req.branch)) !== head) await mirror.fetch([req.branch]);
-      const read = async (paths: readonly string[]) => {
-        const wanted = [...new Set(paths)].filter((p) => !files.has(p));
-        if (wanted.length === 0) return;
-        const ls = await mirror.run(['ls-tree', '-z', '--full-tree', head, '--', ...wanted]);
-        // Exactly the asked paths: a folder among them would make ls-tree list what is inside it too.
-        const asked = new Set(wanted);
-        const entries = parseLsTree(ls.stdout.toString('utf8')).filter((e) => asked.has(e.path) && e.type === 'blob' && (e.mode === '100644' || e.mode === '100755'));
-        if (entries.length === 0) return;
-        // One cat-file for all: the promisor mirror fetches the missing blobs in one go.
-        const out = (await mirror.run(['cat-file', '--batch'], { input: entries.map((e) => `${e.id}\n`).join('') })).stdout;
-        let at = 0;
-        for (const e of entries) {
-          const nl = out.indexOf(0x0a, at);
-          const size = Number(out.subarray(at, nl).toString('latin1').split(' ')[2]);
-          if (size > req.maxFileBytes) throw new GitError('unsafe_path', `${e.path} on ${req.branch} is larger than ${req.maxFileBytes} bytes`);
-          files.set(e.path, out.subarray(nl + 1, nl + 1 + size));
-          at = nl + 1 + size + 1;
-        }
-      };
-      await read(req.paths);
-      if (req.more) await read(req.more(files));
-      return { head, files };
-    });
-  } catch (err) {
-    if (err instanceof GitError) throw err;
-    throw new GitError('git_failed', scrub(`reading ${req.branch} failed: ${(err as Error).message}`));
-  }
+  return withLockedMirror(req, 'reading', async (mirror) => {
+    const head = (await mirror.remoteHeads([req.branch])).get(req.branch) ?? null;
+    const files = new Map<string, Buffer>();
+    if (!head) return { head, files };
+    if ((await mirror.trackedHead(req.branch)) !== head) await mirror.fetch([req.branch]);
+    const read = async (paths: readonly string[]) => {
+      const wanted = [...new Set(paths)].filter((p) => !files.has(p));
+      if (wanted.length === 0) return;
+      const ls = await mirror.run(['ls-tree', '-z', '--full-tree', head, '--', ...wanted]);
+      // Exactly the asked paths: a folder among them would make ls-tree list what is inside it too.
+      const asked = new Set(wanted);
+      const entries = parseLsTree(ls.stdout.toString('utf8')).filter((e) => asked.has(e.path) && e.type === 'blob' && (e.mode === '100644' || e.mode === '100755'));
+      if (entries.length === 0) return;
+      // One cat-file for all: the promisor mirror fetches the missing blobs in one go.
+      const out = (await mirror.run(['cat-file', '--batch'], { input: entries.map((e) => `${e.id}\n`).join('') })).stdout;
+      let at = 0;
+      for (const e of entries) {
+        const nl = out.indexOf(0x0a, at);
+        const size = Number(out.subarray(at, nl).toString('latin1').split(' ')[2]);
+        if (size > req.maxFileBytes) throw new GitError('unsafe_path', `${e.path} on ${req.branch} is larger than ${req.maxFileBytes} bytes`);
+        files.set(e.path, out.subarray(nl + 1, nl + 1 + size));
+        at = nl + 1 + size + 1;
+      }
+    };
+    await read(req.paths);
+    if (req.more) await read(req.more(files));
+    return { head, files };
+  });
 }
