@@ -1,5 +1,23 @@
 import { moduleNames } from './render-context.ts';
 
+/** The compiler options of an Angular 21 CLI project (a tsconfig.json's options, without its files). */
+export const ANGULAR_CLI_TSCONFIG = {
+  compilerOptions: {
+    strict: true,
+    noImplicitOverride: true,
+    noPropertyAccessFromIndexSignature: true,
+    noImplicitReturns: true,
+    noFallthroughCasesInSwitch: true,
+    skipLibCheck: true,
+    isolatedModules: true,
+    experimentalDecorators: true,
+    target: 'ES2022',
+    module: 'preserve',
+    types: [] as string[],
+  },
+  angularCompilerOptions: { strictTemplates: true, strictInjectionParameters: true, strictInputAccessModifiers: true },
+};
+
 /**
  * Test support: the smallest Angular CLI application around the angular pack's feature folders,
  * built by the repository's Angular (`ng build` with `@angular/build:application`, installed for
@@ -42,24 +60,7 @@ export function angularShell(slugs: readonly string[]): Record<string, string> {
       null,
       2,
     ),
-    // The compiler options of an Angular 21 CLI project.
-    'tsconfig.json': JSON.stringify({
-      compilerOptions: {
-        strict: true,
-        noImplicitOverride: true,
-        noPropertyAccessFromIndexSignature: true,
-        noImplicitReturns: true,
-        noFallthroughCasesInSwitch: true,
-        skipLibCheck: true,
-        isolatedModules: true,
-        experimentalDecorators: true,
-        target: 'ES2022',
-        module: 'preserve',
-        types: [],
-      },
-      angularCompilerOptions: { strictTemplates: true, strictInjectionParameters: true, strictInputAccessModifiers: true },
-      files: ['src/main.ts'],
-    }),
+    'tsconfig.json': JSON.stringify({ ...ANGULAR_CLI_TSCONFIG, files: ['src/main.ts'] }),
     'src/index.html': `<!doctype html>
 <html lang="en">
   <head>

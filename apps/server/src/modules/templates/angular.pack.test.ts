@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FieldType, GeneratedFile } from '@slipway/contracts';
+import { ANGULAR_CLI_TSCONFIG } from './angular-app.ts';
 import { removeProject, resolves, runCommand, typecheck, writeProject } from './generated-project.ts';
 import { loadPack } from './pack-loader.ts';
 import { renderPack } from './render.ts';
@@ -63,24 +64,9 @@ describe('angular pack', () => {
     beforeAll(() => {
       dir = writeProject('typecheck-ng', render(), {
         'package.json': JSON.stringify({ type: 'module', private: true }),
-        // The compiler options of an Angular 21 CLI project.
         'tsconfig.json': JSON.stringify({
-          compilerOptions: {
-            strict: true,
-            noImplicitOverride: true,
-            noPropertyAccessFromIndexSignature: true,
-            noImplicitReturns: true,
-            noFallthroughCasesInSwitch: true,
-            skipLibCheck: true,
-            isolatedModules: true,
-            experimentalDecorators: true,
-            target: 'ES2022',
-            module: 'preserve',
-            moduleResolution: 'bundler',
-            noEmit: true,
-            types: [],
-          },
-          angularCompilerOptions: { strictTemplates: true, strictInjectionParameters: true, strictInputAccessModifiers: true },
+          ...ANGULAR_CLI_TSCONFIG,
+          compilerOptions: { ...ANGULAR_CLI_TSCONFIG.compilerOptions, moduleResolution: 'bundler', noEmit: true },
           include: ['src'],
         }),
       });
