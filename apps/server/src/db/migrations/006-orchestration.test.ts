@@ -1,35 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Migrator, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgDatabase, DIALECTS } from '../../test-support/server.ts';
-import { openDatabase, type DatabaseHandle } from '../database.ts';
-import { migrations } from './index.ts';
+import type { Kysely } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { unmigratedDatabase } from '../../test-support/migration-db.ts';
+import { DIALECTS } from '../../test-support/server.ts';
 
 /** Migration 006 on a database written before it: targets that repeat a run keep their history. */
 describe.each(DIALECTS)('migration 006 on %s', (dialect) => {
-  let h: DatabaseHandle;
-  let cleanup: () => Promise<void>;
-
-  beforeAll(async () => {
-    if (dialect === 'postgres') {
-      const pg = await createPgDatabase();
-      h = openDatabase({ database: { kind: 'postgres', url: pg.url } });
-      cleanup = () => pg.drop();
-    } else {
-      const dir = mkdtempSync(join(tmpdir(), 'slipway-mig-'));
-      h = openDatabase({ database: { kind: 'sqlite', file: join(dir, 'old.db') } });
-      cleanup = async () => rmSync(dir, { recursive: true, force: true });
-    }
-  });
-  afterAll(async () => {
-    await h?.close();
-    await cleanup?.();
-  });
+  const oldDb = unmigratedDatabase(dialect);
 
   it('keeps the newest target of a repeated (external id, application), renames the older, then refuses repeats', async () => {
-    const migrator = new Migrator({ db: h.db as Kysely<unknown>, provider: { getMigrations: async () => migrations(h.traits) } });
+    const { h, migrator } = oldDb;
     const before = await migrator.migrateTo('005-job-claims');
     expect(before.error).toBeUndefined();
     // The tables as they were before 006 (the typed schema has its columns already).

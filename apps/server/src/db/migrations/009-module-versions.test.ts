@@ -1,36 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Migrator, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgDatabase, DIALECTS } from '../../test-support/server.ts';
-import { openDatabase, type DatabaseHandle } from '../database.ts';
+import type { Kysely } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { unmigratedDatabase } from '../../test-support/migration-db.ts';
+import { DIALECTS } from '../../test-support/server.ts';
 import { ModulesStore } from '../../modules/modules.store.ts';
-import { migrations } from './index.ts';
 
 /** Migration 009 on a database written before it: each module gets its current definition as its one version. */
 describe.each(DIALECTS)('migration 009 (module_versions) on %s', (dialect) => {
-  let h: DatabaseHandle;
-  let cleanup: () => Promise<void>;
-
-  beforeAll(async () => {
-    if (dialect === 'postgres') {
-      const pg = await createPgDatabase();
-      h = openDatabase({ database: { kind: 'postgres', url: pg.url } });
-      cleanup = () => pg.drop();
-    } else {
-      const dir = mkdtempSync(join(tmpdir(), 'slipway-mig-'));
-      h = openDatabase({ database: { kind: 'sqlite', file: join(dir, 'old.db') } });
-      cleanup = async () => rmSync(dir, { recursive: true, force: true });
-    }
-  });
-  afterAll(async () => {
-    await h?.close();
-    await cleanup?.();
-  });
+  const oldDb = unmigratedDatabase(dialect);
 
   it('backfills one version per module (its definition, at its creation), then keeps every save, and forgets them with the module', async () => {
-    const migrator = new Migrator({ db: h.db as Kysely<unknown>, provider: { getMigrations: async () => migrations(h.traits) } });
+    const { h, migrator } = oldDb;
     expect((await migrator.migrateTo('008-previews')).error).toBeUndefined();
     const definition = (fields: string[]) => ({ name: 'Parts', slug: 'parts', description: '', applications: ['backend'], git: { enabled: false, createBranch: true, baseBranch: 'main', branchName: 'module/parts' }, fields: fields.map((name) => ({ name, type: 'string', required: false, unique: false, default: null })) });
     const old = await h.db
