@@ -1,38 +1,23 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.ts';
 import { startServer, type RunningServer } from '../main.ts';
 import { call, sendWebhook } from '../test-support/http.ts';
+import { captureLog } from '../test-support/log-capture.ts';
 import { createLogger } from './logger.ts';
 import { requestLine } from './request-log.ts';
 
-/** Collects what a logger writes, line by line. */
-function capture() {
-  const lines: string[] = [];
-  let rest = '';
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      const parts = (rest + String(chunk)).split('\n');
-      rest = parts.pop() ?? '';
-      lines.push(...parts);
-      done();
-    },
-  });
-  return { stream, lines };
-}
-
 describe('createLogger', () => {
   it('writes JSON lines for collectors and pipes', () => {
-    const { stream, lines } = capture();
+    const { stream, lines } = captureLog();
     createLogger('info', { pretty: false, destination: stream }).info({ app: 'backend' }, 'hello');
     expect(JSON.parse(lines[0] ?? '')).toMatchObject({ level: 30, msg: 'hello', app: 'backend' });
   });
 
   it('writes readable lines on a terminal: time, level and message, no pid, hostname or request id', () => {
-    const { stream, lines } = capture();
+    const { stream, lines } = captureLog();
     const log = createLogger('info', { pretty: true, destination: stream });
     log.child({ reqId: 'req-1' }).info({ http: { method: 'GET', path: '/x', status: 200, ms: 1 } }, 'GET /x 200 1 ms');
     expect(lines).toHaveLength(1);
@@ -40,7 +25,7 @@ describe('createLogger', () => {
   });
 
   it('keeps an error readable with its stack, and leaves out cookies and authorization', () => {
-    const { stream, lines } = capture();
+    const { stream, lines } = captureLog();
     const log = createLogger('info', { pretty: true, destination: stream });
     log.error({ err: new Error('boom'), headers: { cookie: 'slipway_session=s', authorization: 'Bearer t', host: 'h' } }, 'request failed');
     const text = lines.join('\n');
@@ -60,7 +45,7 @@ describe('requestLine', () => {
 });
 
 describe('request log of a running server', () => {
-  const out = capture();
+  const out = captureLog();
   const dataDir = mkdtempSync(join(tmpdir(), 'slipway-log-'));
   const secret = 'log-test-secret-0123456789';
   let server: RunningServer;

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.ts';
 import { startServer, type RunningServer } from '../main.ts';
 import { call, sendWebhook } from '../test-support/http.ts';
+import { captureLog } from '../test-support/log-capture.ts';
 import { acceptedRequestId } from './request-context.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -22,16 +22,7 @@ describe('acceptedRequestId', () => {
 });
 
 describe('request ids of a running server', () => {
-  const lines: string[] = [];
-  let rest = '';
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      const parts = (rest + String(chunk)).split('\n');
-      rest = parts.pop() ?? '';
-      lines.push(...parts);
-      done();
-    },
-  });
+  const { stream, lines } = captureLog();
   const dataDir = mkdtempSync(join(tmpdir(), 'slipway-reqid-'));
   const secret = 'request-id-test-secret-0123456789';
   let server: RunningServer;
