@@ -6,10 +6,10 @@
 
 ARG NODE_VERSION=22
 
-# 1. Build: every dependency, then the server (tsc) and the web app (ng build).
-FROM node:${NODE_VERSION}-bookworm-slim AS build
+# 1. What both following stages start from: a compiler for better-sqlite3 (it builds from source
+#    when its prebuilt binary is unavailable), and the package manifests.
+FROM node:${NODE_VERSION}-bookworm-slim AS manifests
 WORKDIR /app
-# better-sqlite3 compiles from source when its prebuilt binary is unavailable.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
@@ -18,28 +18,22 @@ COPY apps/server/package.json apps/server/
 COPY apps/web/package.json apps/web/
 COPY packages/contracts/package.json packages/contracts/
 COPY packages/notify/package.json packages/notify/
-RUN npm ci
+
+# 2. Build: every dependency (npm ci compiles the server and the contracts through the root's
+#    `prepare`, so the sources come first), then the web app (ng build).
+FROM manifests AS build
 COPY . .
-RUN npx tsc -b \
+RUN npm ci \
  && npm run build -w @slipway/web
 
-# 2. Production dependencies only: the server's and the contracts', no compiler, no Angular.
-FROM node:${NODE_VERSION}-bookworm-slim AS deps
-WORKDIR /app
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
- && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json ./
-COPY apps/server/package.json apps/server/
-COPY apps/web/package.json apps/web/
-COPY packages/contracts/package.json packages/contracts/
-COPY packages/notify/package.json packages/notify/
-# No lifecycle scripts (the root's `prepare` compiles, which needs sources this stage lacks), then
-# better-sqlite3's own: the only production dependency with one.
+# 3. Production dependencies only: the server's and the contracts', no compiler, no Angular.
+#    No lifecycle scripts (the root's `prepare` compiles, which needs sources this stage lacks), then
+#    better-sqlite3's own: the only production dependency with one.
+FROM manifests AS deps
 RUN npm ci --omit=dev --ignore-scripts --workspace @slipway/server --workspace @slipway/contracts \
  && npm rebuild better-sqlite3
 
-# 3. What runs: git for the hosted repositories, bubblewrap and util-linux for the runner's sandbox.
+# 4. What runs: git for the hosted repositories, bubblewrap and util-linux for the runner's sandbox.
 FROM node:${NODE_VERSION}-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git bubblewrap util-linux ca-certificates tini \

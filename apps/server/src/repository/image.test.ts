@@ -21,6 +21,7 @@ const DOCKERFILE = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 
 interface Stage {
   name: string | undefined;
+  /** Its own instructions after those of the stage it starts FROM, when that is a stage of this file. */
   instructions: Instruction[];
 }
 
@@ -29,7 +30,8 @@ function stagesOf(text: string): Stage[] {
   for (const i of DockerfileParser.parse(text).getInstructions()) {
     if (i.getKeyword() === 'FROM') {
       const args = i.getArguments().map((a) => a.getValue());
-      stages.push({ name: args[1]?.toUpperCase() === 'AS' ? args[2] : undefined, instructions: [] });
+      const parent = stages.find((s) => s.name === args[0]);
+      stages.push({ name: args[1]?.toUpperCase() === 'AS' ? args[2] : undefined, instructions: [...(parent?.instructions ?? [])] });
     } else stages.at(-1)?.instructions.push(i);
   }
   return stages;
@@ -121,8 +123,10 @@ describe('the image, rebuilt from the Dockerfile and started', () => {
       if (r.status !== 0) throw new Error('the web app did not build');
     }
     const roots = new Map<string, string>([['build', ROOT]]);
+    // The stages the runtime stage copies from, other than the build: rebuilt for real.
+    const copiedFrom = new Set(stages.at(-1)!.instructions.filter((i) => i.getKeyword() === 'COPY').map(fromFlag));
     for (const stage of stages.slice(0, -1)) {
-      if (stage.name === 'build') continue;
+      if (stage.name === 'build' || !copiedFrom.has(stage.name)) continue;
       const dir = join(work, stage.name ?? 'stage');
       mkdirSync(dir, { recursive: true });
       for (const i of stage.instructions) {
