@@ -14,10 +14,9 @@ import { MatSnackBar } from '@angular/material/snack-bar';
 import { MatTableModule } from '@angular/material/table';
 import { MatTooltipModule } from '@angular/material/tooltip';
 import { API_TOKEN_NAME_MAX } from '@slipway/contracts';
-import { firstValueFrom } from 'rxjs';
-import { apiProblem } from '../../core/api-error';
 import { type ApiToken, type CreatedApiToken, TokenService } from '../../core/token.service';
-import { ConfirmRevokeComponent, type ConfirmRevokeData } from './confirm-revoke.component';
+import { busyCall } from '../../shared/busy-call';
+import { confirmAction } from '../../shared/confirm-dialog.component';
 
 /** The signed-in user's personal access tokens: list, create (shown once), revoke. */
 @Component({
@@ -180,8 +179,8 @@ export class TokensPage {
   }
 
   protected async revoke(t: ApiToken): Promise<void> {
-    const ref = this.dialog.open<ConfirmRevokeComponent, ConfirmRevokeData, boolean>(ConfirmRevokeComponent, { data: { name: t.name } });
-    if (!(await firstValueFrom(ref.afterClosed()))) return;
+    const text = 'Anything using this token (scripts, CI, git) is refused from now on. This cannot be undone.';
+    if (!(await confirmAction(this.dialog, { title: `Revoke “${t.name}”?`, text, action: 'Revoke', testId: 'confirm-revoke' }))) return;
     if (await this.run(async () => (await this.tokens.revoke(t.id), true))) this.snackBar.open(`Token “${t.name}” revoked`, undefined, { duration: 4000 });
   }
 
@@ -191,16 +190,7 @@ export class TokensPage {
   }
 
   /** Runs one API call with the busy flag; a failure is shown on the page and answers undefined. */
-  private async run<T>(call: () => Promise<T>): Promise<T | undefined> {
-    this.busy.set(true);
-    this.error.set(null);
-    try {
-      return await call();
-    } catch (err) {
-      this.error.set(apiProblem(err).message);
-      return undefined;
-    } finally {
-      this.busy.set(false);
-    }
+  private run<T>(call: () => Promise<T>): Promise<T | undefined> {
+    return busyCall(this.busy, this.error, call);
   }
 }

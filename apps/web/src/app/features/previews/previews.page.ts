@@ -2,7 +2,7 @@ import { DatePipe } from '@angular/common';
 import { HttpClient } from '@angular/common/http';
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import { MatButtonModule } from '@angular/material/button';
-import { MAT_DIALOG_DATA, MatDialog, MatDialogModule } from '@angular/material/dialog';
+import { MatDialog } from '@angular/material/dialog';
 import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatSnackBar } from '@angular/material/snack-bar';
@@ -10,30 +10,8 @@ import { MatTableModule } from '@angular/material/table';
 import type { PreviewView, PromoteResponse, PromoteResult } from '@slipway/contracts';
 import { firstValueFrom } from 'rxjs';
 import { apiProblem } from '../../core/api-error';
-
-export interface ConfirmPreviewActionData {
-  title: string;
-  text: string;
-  action: string;
-}
-
-/** Asks before tearing a preview down or promoting a module; answers true in afterClosed(). */
-@Component({
-  selector: 'app-confirm-preview-action',
-  changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MatDialogModule, MatButtonModule],
-  template: `
-    <h2 mat-dialog-title>{{ data.title }}</h2>
-    <mat-dialog-content><p>{{ data.text }}</p></mat-dialog-content>
-    <mat-dialog-actions align="end">
-      <button mat-button type="button" [mat-dialog-close]="false" cdkFocusInitial>Cancel</button>
-      <button mat-flat-button type="button" [mat-dialog-close]="true" data-testid="confirm-preview-action">{{ data.action }}</button>
-    </mat-dialog-actions>
-  `,
-})
-export class ConfirmPreviewActionComponent {
-  protected readonly data = inject<ConfirmPreviewActionData>(MAT_DIALOG_DATA);
-}
+import { busyCall } from '../../shared/busy-call';
+import { confirmAction, type ConfirmDialogData } from '../../shared/confirm-dialog.component';
 
 /** How long ago, in words (`3 h`, `2 d`). */
 export function age(iso: string, now = Date.now()): string {
@@ -181,21 +159,11 @@ export class PreviewsPage {
     await this.load();
   }
 
-  private async confirm(data: ConfirmPreviewActionData): Promise<boolean> {
-    const ref = this.dialog.open<ConfirmPreviewActionComponent, ConfirmPreviewActionData, boolean>(ConfirmPreviewActionComponent, { data });
-    return Boolean(await firstValueFrom(ref.afterClosed()));
+  private confirm(data: Omit<ConfirmDialogData, 'testId'>): Promise<boolean> {
+    return confirmAction(this.dialog, { ...data, testId: 'confirm-preview-action' });
   }
 
-  private async run<T>(call: () => Promise<T>): Promise<T | undefined> {
-    this.busy.set(true);
-    this.error.set(null);
-    try {
-      return await call();
-    } catch (err) {
-      this.error.set(apiProblem(err).message);
-      return undefined;
-    } finally {
-      this.busy.set(false);
-    }
+  private run<T>(call: () => Promise<T>): Promise<T | undefined> {
+    return busyCall(this.busy, this.error, call);
   }
 }
