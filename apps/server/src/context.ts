@@ -128,8 +128,10 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
   broadcaster.add(notifications);
   const confirmation = new DokployConfirmation({ db, jobs, reporter, applications: config.applications, env: config.env, settings: config, log });
   confirmation.register();
+  // GitHub's API, when GITHUB_TOKEN is set: the runs client and the git host client below share it.
+  const githubAccess = config.github.token ? { token: config.github.token, apiUrl: config.github.apiUrl, timeoutMs: config.dokploy.requestTimeoutMs } : undefined;
   // The watchdog reads GitHub Actions runs with it, and Cancel cancels them.
-  const github = config.github.token ? new GitHubRunsClient({ token: config.github.token, apiUrl: config.github.apiUrl, timeoutMs: config.dokploy.requestTimeoutMs }) : undefined;
+  const github = githubAccess && new GitHubRunsClient(githubAccess);
   const watchdog = new Watchdog({
     db,
     traits,
@@ -171,7 +173,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     : undefined;
   const publisher = new GitBranchPublisher({ dataDir: config.dataDir, env: config.env });
   // Previews (docs/previews.md): a successful module deployment creates or renews them; the leader expires them.
-  const githubApi = config.github.token ? new GitHubClient({ token: config.github.token, apiUrl: config.github.apiUrl, timeoutMs: config.dokploy.requestTimeoutMs }) : undefined;
+  const githubApi = githubAccess && new GitHubClient(githubAccess);
   const previews = new PreviewsService({
     db,
     jobs,
