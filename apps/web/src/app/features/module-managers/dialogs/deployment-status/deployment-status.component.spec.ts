@@ -1,39 +1,24 @@
-import { provideHttpClient } from '@angular/common/http';
-import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import type { HttpTestingController } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
-import { MAT_DIALOG_DATA, MatDialogRef } from '@angular/material/dialog';
 import { DeploymentService } from '../../../../core/deployment.service';
 import { deploymentPayload } from '../../../../../testing/deployments';
 import { WebsocketService } from '../../../../core/websocket.service';
 import { DeploymentStatusComponent } from './deployment-status.component';
+import { openDeploymentStatus, settle as settleDialog } from '../../../../../testing/deployment-status-dialog';
 
 describe('DeploymentStatusComponent', () => {
   let http: HttpTestingController;
   let ws: WebsocketService;
 
   function open() {
-    TestBed.configureTestingModule({
-      imports: [DeploymentStatusComponent],
-      providers: [
-        provideHttpClient(),
-        provideHttpClientTesting(),
-        { provide: MAT_DIALOG_DATA, useValue: { deploymentId: '7' } },
-        { provide: MatDialogRef, useValue: { close: () => {} } },
-      ],
-    });
-    http = TestBed.inject(HttpTestingController);
+    const dialog = openDeploymentStatus();
+    http = dialog.http;
     ws = TestBed.inject(WebsocketService);
-    const fixture = TestBed.createComponent(DeploymentStatusComponent);
-    fixture.detectChanges();
-    return fixture;
+    return dialog.fixture;
   }
 
   /** Lets the HTTP answer's promise chain run, then renders. */
-  const settle = async (f: { detectChanges(): void; whenStable(): Promise<unknown> }) => {
-    await new Promise((r) => setTimeout(r));
-    f.detectChanges();
-    await f.whenStable();
-  };
+  const settle = (f: { detectChanges(): void; whenStable(): Promise<unknown> }) => settleDialog(f, 1);
   const text = (el: HTMLElement, sel: string) => (el.querySelector(sel) as HTMLElement | null)?.textContent?.trim() ?? '';
   const stages = (el: HTMLElement) => [...el.querySelectorAll('.steps li')].map((li) => `${li.getAttribute('data-stage')}:${li.className}`);
 

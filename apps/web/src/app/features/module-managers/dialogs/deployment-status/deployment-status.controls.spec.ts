@@ -1,11 +1,9 @@
-import { provideHttpClient } from '@angular/common/http';
-import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import type { HttpTestingController } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
-import { MAT_DIALOG_DATA, MatDialogRef } from '@angular/material/dialog';
 import { DeploymentService } from '../../../../core/deployment.service';
 import { deploymentPayload } from '../../../../../testing/deployments';
 import { DeploymentStatusDialog } from './deployment-status-dialog.service';
-import { DeploymentStatusComponent } from './deployment-status.component';
+import { openDeploymentStatus, settle } from '../../../../../testing/deployment-status-dialog';
 
 /** Issue 12, item 6: Cancel on a running deployment, Retry on one with a failed application. */
 describe('DeploymentStatusComponent controls', () => {
@@ -13,28 +11,10 @@ describe('DeploymentStatusComponent controls', () => {
   const opened: string[] = [];
 
   function open() {
-    TestBed.configureTestingModule({
-      imports: [DeploymentStatusComponent],
-      providers: [
-        provideHttpClient(),
-        provideHttpClientTesting(),
-        { provide: MAT_DIALOG_DATA, useValue: { deploymentId: '7' } },
-        { provide: MatDialogRef, useValue: { close: () => {} } },
-        { provide: DeploymentStatusDialog, useValue: { open: (id: string) => void opened.push(id) } },
-      ],
-    });
-    http = TestBed.inject(HttpTestingController);
-    const fixture = TestBed.createComponent(DeploymentStatusComponent);
-    fixture.detectChanges();
-    return fixture;
+    const dialog = openDeploymentStatus([{ provide: DeploymentStatusDialog, useValue: { open: (id: string) => void opened.push(id) } }]);
+    http = dialog.http;
+    return dialog.fixture;
   }
-  const settle = async (f: { detectChanges(): void; whenStable(): Promise<unknown> }) => {
-    for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r));
-      f.detectChanges();
-      await f.whenStable();
-    }
-  };
   const button = (el: HTMLElement, id: string) => el.querySelector(`[data-testid=${id}]`) as HTMLButtonElement | null;
   const target = (status: 'building' | 'failed' | 'cancelled') => [{ ...deploymentPayload().targets[0]!, status }];
 

@@ -1,11 +1,9 @@
-import { provideHttpClient } from '@angular/common/http';
-import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import type { HttpTestingController } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
-import { MAT_DIALOG_DATA, MatDialogRef } from '@angular/material/dialog';
 import type { DeploymentView } from '../../../../core/deployment-status';
 import { deploymentPayload } from '../../../../../testing/deployments';
 import { DeploymentStatusDialog } from './deployment-status-dialog.service';
-import { DeploymentStatusComponent } from './deployment-status.component';
+import { openDeploymentStatus, settle } from '../../../../../testing/deployment-status-dialog';
 
 /**
  * Issue 12, item 4: a successful deployment whose service Slipway runs says whether it answers
@@ -16,28 +14,10 @@ describe('DeploymentStatusComponent live state', () => {
   let http: HttpTestingController;
 
   function open() {
-    TestBed.configureTestingModule({
-      imports: [DeploymentStatusComponent],
-      providers: [
-        provideHttpClient(),
-        provideHttpClientTesting(),
-        { provide: MAT_DIALOG_DATA, useValue: { deploymentId: '7' } },
-        { provide: MatDialogRef, useValue: { close: () => {} } },
-        { provide: DeploymentStatusDialog, useValue: { open: () => undefined } },
-      ],
-    });
-    http = TestBed.inject(HttpTestingController);
-    const fixture = TestBed.createComponent(DeploymentStatusComponent);
-    fixture.detectChanges();
-    return fixture;
+    const dialog = openDeploymentStatus([{ provide: DeploymentStatusDialog, useValue: { open: () => undefined } }]);
+    http = dialog.http;
+    return dialog.fixture;
   }
-  const settle = async (f: { detectChanges(): void; whenStable(): Promise<unknown> }) => {
-    for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r));
-      f.detectChanges();
-      await f.whenStable();
-    }
-  };
   const URL = 'http://127.0.0.1:41234/api/products';
   const succeeded = (live: DeploymentView['live']) => ({
     ...deploymentPayload({
