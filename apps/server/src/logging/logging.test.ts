@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../config/config.ts';
-import { startServer, type RunningServer } from '../main.ts';
 import { call, sendWebhook } from '../test-support/http.ts';
 import { captureLog } from '../test-support/log-capture.ts';
+import { startTestServer, type TestServer } from '../test-support/server.ts';
 import { createLogger } from './logger.ts';
 import { requestLine } from './request-log.ts';
 
@@ -46,26 +42,13 @@ describe('requestLine', () => {
 
 describe('request log of a running server', () => {
   const out = captureLog();
-  const dataDir = mkdtempSync(join(tmpdir(), 'slipway-log-'));
-  const secret = 'log-test-secret-0123456789';
-  let server: RunningServer;
+  let server: TestServer;
 
   beforeAll(async () => {
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      SLIPWAY_DATA_DIR: dataDir,
-      LOG_LEVEL: 'info',
-      DOKPLOY_WEBHOOK_SECRET: secret,
-      SLIPWAY_ADMIN_EMAIL: 'admin@example.com',
-      SLIPWAY_ADMIN_PASSWORD: 'admin-password',
-      SLIPWAY_DEMO: 'false',
-    });
-    server = await startServer(config, { print: () => {}, log: { pretty: false, destination: out.stream } });
+    server = await startTestServer('sqlite', { LOG_LEVEL: 'info' }, { log: { pretty: false, destination: out.stream } });
   });
   afterAll(async () => {
     await server?.close();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   const entries = () => out.lines.map((l) => JSON.parse(l) as Record<string, any>);
@@ -82,7 +65,7 @@ describe('request log of a running server', () => {
 
   it("leaves webhook deliveries to the intake's own line (no request line on top)", async () => {
     const before = out.lines.length;
-    const r = await sendWebhook(server.url, { deploymentId: 'log-1', status: 'running', branch: 'module/logs' }, secret);
+    const r = await sendWebhook(server.url, { deploymentId: 'log-1', status: 'running', branch: 'module/logs' }, server.secret);
     expect(r.status).toBe(200);
     const lines = entries().slice(before);
     expect(lines.length).toBeGreaterThan(0);

@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../config/config.ts';
-import { startServer, type RunningServer } from '../main.ts';
 import { call, sendWebhook } from '../test-support/http.ts';
 import { captureLog } from '../test-support/log-capture.ts';
+import { startTestServer, type TestServer } from '../test-support/server.ts';
 import { acceptedRequestId } from './request-context.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -23,30 +19,20 @@ describe('acceptedRequestId', () => {
 
 describe('request ids of a running server', () => {
   const { stream, lines } = captureLog();
-  const dataDir = mkdtempSync(join(tmpdir(), 'slipway-reqid-'));
-  const secret = 'request-id-test-secret-0123456789';
-  let server: RunningServer;
+  let server: TestServer;
 
   beforeAll(async () => {
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      SLIPWAY_DATA_DIR: dataDir,
+    const env = {
       LOG_LEVEL: 'info',
-      DOKPLOY_WEBHOOK_SECRET: secret,
-      SLIPWAY_ADMIN_EMAIL: 'admin@example.com',
-      SLIPWAY_ADMIN_PASSWORD: 'admin-password',
-      SLIPWAY_DEMO: 'false',
       SLIPWAY_RUNNER: 'false',
       // A deployment CI stops reporting on goes stale at once; the test runs the watchdog itself.
       DEPLOYMENT_STALE_AFTER_SECONDS: '0.2',
       WATCHDOG_INTERVAL_SECONDS: '3600',
-    });
-    server = await startServer(config, { print: () => {}, log: { pretty: false, destination: stream } });
+    };
+    server = await startTestServer('sqlite', env, { log: { pretty: false, destination: stream } });
   });
   afterAll(async () => {
     await server?.close();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   /** The lines written since `from`, parsed; each raw line must name `reqId` at most once. */
@@ -58,7 +44,7 @@ describe('request ids of a running server', () => {
 
   it("keeps a well-formed X-Request-Id, echoes it, and puts it on the webhook intake's line with the deployment and CI's run id", async () => {
     const from = lines.length;
-    const r = await sendWebhook(server.url, { deploymentId: 'gh-run-77', applicationId: 'backend', status: 'running', branch: 'module/ids' }, secret, { 'x-request-id': 'proxy-req.42' });
+    const r = await sendWebhook(server.url, { deploymentId: 'gh-run-77', applicationId: 'backend', status: 'running', branch: 'module/ids' }, server.secret, { 'x-request-id': 'proxy-req.42' });
     expect(r.status).toBe(200);
     expect(r.headers.get('x-request-id')).toBe('proxy-req.42');
     const intake = since(from).filter((l) => l.msg === 'Dokploy webhook received');
@@ -69,7 +55,7 @@ describe('request ids of a running server', () => {
   it('generates a UUID for a request without an id or with a malformed one, and uses it on every line of that request', async () => {
     for (const sent of [undefined, 'not ok; "quoted"', 'x'.repeat(200)]) {
       const from = lines.length;
-      const r = await sendWebhook(server.url, { deploymentId: `gh-${from}`, applicationId: 'backend', status: 'running', branch: 'module/ids2' }, secret, sent ? { 'x-request-id': sent } : {});
+      const r = await sendWebhook(server.url, { deploymentId: `gh-${from}`, applicationId: 'backend', status: 'running', branch: 'module/ids2' }, server.secret, sent ? { 'x-request-id': sent } : {});
       const id = r.headers.get('x-request-id') ?? '';
       expect(id).toMatch(UUID);
       const own = since(from);
@@ -92,7 +78,7 @@ describe('request ids of a running server', () => {
   });
 
   it("names the deployment and CI's run on the watchdog's lines (a child logger), outside any request", async () => {
-    const r = await sendWebhook(server.url, { deploymentId: 'gh-silent-9', applicationId: 'quiet', status: 'running', branch: 'module/silent' }, secret);
+    const r = await sendWebhook(server.url, { deploymentId: 'gh-silent-9', applicationId: 'quiet', status: 'running', branch: 'module/silent' }, server.secret);
     expect(r.body.outcome).toBe('accepted');
     await new Promise((done) => setTimeout(done, 400));
     const from = lines.length;

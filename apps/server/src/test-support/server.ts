@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../config/config.ts';
+import type { LoggerOptions } from '../logging/logger.ts';
 import { startServer, type RunningServer } from '../main.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -40,8 +41,11 @@ export interface TestServer extends RunningServer {
 export const TEST_SECRET = 'test-secret-0123456789';
 export const ADMIN = { email: 'admin@example.com', password: 'admin-password' };
 
-/** A real Slipway server on a free port, on a fresh SQLite file or PostgreSQL database. */
-export async function startTestServer(dialect: DialectName, env: Record<string, string> = {}): Promise<TestServer> {
+/**
+ * A real Slipway server on a free port, on a fresh SQLite file or PostgreSQL database. `log`: where
+ * its logger writes (with LOG_LEVEL in `env`), e.g. a test-support/log-capture.ts stream.
+ */
+export async function startTestServer(dialect: DialectName, env: Record<string, string> = {}, opts: { log?: LoggerOptions } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'slipway-test-'));
   const pgDb = dialect === 'postgres' ? await createPgDatabase() : undefined;
   const config: Config = loadConfig({
@@ -58,7 +62,7 @@ export async function startTestServer(dialect: DialectName, env: Record<string, 
     ...env,
   });
   const printed: string[] = [];
-  const server = await startServer(config, { print: (l) => printed.push(l) });
+  const server = await startServer(config, { print: (l) => printed.push(l), log: opts.log });
   return {
     ...server,
     dataDir,
