@@ -165,6 +165,8 @@ describe.each(DIALECTS)('git host feedback and Dokploy previews (stubs), %s', (d
 
     // Deleting the module deletes its Dokploy preview application.
     expect((await call(s.url, 'DELETE', '/api/admin/modules/bag', { token })).status).toBeLessThan(300);
+    // The teardown is a durable job: it follows the answer.
+    await eventually(async () => (await s.ctx.previews.ofModule('bag')).every((r) => r.state === 'torn_down'), 'the preview torn down');
     expect(dokploy.application(made.external_id!)).toBeUndefined();
     expect((await s.ctx.previews.ofModule('bag')).map((r) => [r.state, r.message])).toEqual([['torn_down', 'module deleted']]);
   });
