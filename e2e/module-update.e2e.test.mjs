@@ -187,7 +187,7 @@ e2e('update: a hand edit is kept and shown in the diff; a conflicting edit offer
   await list.waitFor();
   assert.match(await list.innerText(), new RegExp(`backend: ${BRANCH}\\s*at ${head().slice(0, 7)}`));
   await dialog(page).getByTestId('delete-branches').locator('input').check();
-  assert.match(await dialog(page).innerText(), /These branches will be deleted/);
+  await dialog(page).getByText('These branches will be deleted').waitFor(); // re-rendered after the tick
   await dialog(page).getByTestId('confirm-delete').click();
   await page.getByText("Module 'crates' deleted with its branches (backend: module/crates)").waitFor();
   assert.equal(git(['-C', repo(), 'for-each-ref', '--format=%(refname)', 'refs/heads/module/']), '');
