@@ -1,4 +1,5 @@
 import type { HttpInterceptorFn } from '@angular/common/http';
+import Pusher from 'pusher-js';
 
 /** A signed-in session on the test server, as the browser would hold it (cookies + XSRF token). */
 export interface TestSession {
@@ -30,4 +31,30 @@ export async function signIn(base: string, email: string, password: string): Pro
 export function sessionInterceptor(s: TestSession): HttpInterceptorFn {
   return (req, next) =>
     next(req.url.startsWith('/') ? req.clone({ url: s.base + req.url, setHeaders: { cookie: s.cookie, 'x-xsrf-token': s.csrf } }) : req);
+}
+
+/** Another browser tab of the session `s`: pusher-js on the test server, authorising channels with its cookie. */
+export async function sessionPusher(s: TestSession): Promise<Pusher> {
+  const { realtime } = (await (await fetch(`${s.base}/api/config`)).json()) as { realtime: { key: string } };
+  return new Pusher(realtime.key, {
+    cluster: 'mt1',
+    wsHost: new URL(s.base).hostname,
+    wsPort: Number(new URL(s.base).port),
+    forceTLS: false,
+    enabledTransports: ['ws'],
+    channelAuthorization: {
+      endpoint: '/broadcasting/auth',
+      transport: 'ajax',
+      customHandler: ({ socketId, channelName }, callback) => {
+        fetch(`${s.base}/broadcasting/auth`, {
+          method: 'POST',
+          headers: { cookie: s.cookie, 'x-xsrf-token': s.csrf, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ socket_id: socketId, channel_name: channelName }),
+        }).then(
+          async (r) => (r.ok ? callback(null, await r.json()) : callback(new Error(`auth ${r.status}`), null)),
+          (err: Error) => callback(err, null),
+        );
+      },
+    },
+  });
 }

@@ -2,7 +2,7 @@ import { provideHttpClient, withFetch, withInterceptors } from '@angular/common/
 import { TestBed } from '@angular/core/testing';
 import Pusher from 'pusher-js';
 import { inject as provided } from 'vitest';
-import { signIn, sessionInterceptor, type TestSession } from '../../testing/slipway-session';
+import { sessionInterceptor, sessionPusher, signIn, type TestSession } from '../../testing/slipway-session';
 import { DeploymentWatchersService } from './deployment-watchers.service';
 import { WebsocketService } from './websocket.service';
 
@@ -61,28 +61,7 @@ describe('DeploymentWatchersService against slipway start', () => {
     expect(members()).toEqual([{ id: session.user.id, email: session.user.email }]);
 
     // The same user in another tab: still one watcher.
-    const { realtime } = (await (await fetch(`${slipway.url}/api/config`)).json()) as { realtime: { key: string } };
-    const second = new Pusher(realtime.key, {
-      cluster: 'mt1',
-      wsHost: new URL(slipway.url).hostname,
-      wsPort: Number(new URL(slipway.url).port),
-      forceTLS: false,
-      enabledTransports: ['ws'],
-      channelAuthorization: {
-        endpoint: '/broadcasting/auth',
-        transport: 'ajax',
-        customHandler: ({ socketId, channelName }, callback) => {
-          fetch(`${slipway.url}/broadcasting/auth`, {
-            method: 'POST',
-            headers: { cookie: session.cookie, 'x-xsrf-token': session.csrf, 'content-type': 'application/x-www-form-urlencoded' },
-            body: new URLSearchParams({ socket_id: socketId, channel_name: channelName }),
-          }).then(
-            async (r) => (r.ok ? callback(null, await r.json()) : callback(new Error(`auth ${r.status}`), null)),
-            (err: Error) => callback(err, null),
-          );
-        },
-      },
-    });
+    const second = await sessionPusher(session);
     extra.push(second);
     const channel = second.subscribe(`presence-deployment.${id}`) as unknown as { members: { count: number }; bind(e: string, cb: () => void): void };
     await new Promise<void>((resolve) => channel.bind('pusher:subscription_succeeded', () => resolve()));

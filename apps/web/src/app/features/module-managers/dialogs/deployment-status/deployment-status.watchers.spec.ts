@@ -3,7 +3,7 @@ import { TestBed } from '@angular/core/testing';
 import { MAT_DIALOG_DATA, MatDialogRef } from '@angular/material/dialog';
 import Pusher from 'pusher-js';
 import { inject as provided } from 'vitest';
-import { signIn, sessionInterceptor, type TestSession } from '../../../../../testing/slipway-session';
+import { sessionInterceptor, sessionPusher, signIn, type TestSession } from '../../../../../testing/slipway-session';
 import { AuthService } from '../../../../core/auth.service';
 import { WebsocketService } from '../../../../core/websocket.service';
 import { DeploymentStatusComponent } from './deployment-status.component';
@@ -51,28 +51,7 @@ describe('DeploymentStatusComponent: who else is watching', () => {
 
   /** The other admin's browser tab on the same deployment: pusher-js with their session. */
   async function otherWatches(id: string): Promise<Pusher> {
-    const { realtime } = (await (await fetch(`${slipway.url}/api/config`)).json()) as { realtime: { key: string } };
-    const p = new Pusher(realtime.key, {
-      cluster: 'mt1',
-      wsHost: new URL(slipway.url).hostname,
-      wsPort: Number(new URL(slipway.url).port),
-      forceTLS: false,
-      enabledTransports: ['ws'],
-      channelAuthorization: {
-        endpoint: '/broadcasting/auth',
-        transport: 'ajax',
-        customHandler: ({ socketId, channelName }, callback) => {
-          fetch(`${slipway.url}/broadcasting/auth`, {
-            method: 'POST',
-            headers: { cookie: other.cookie, 'x-xsrf-token': other.csrf, 'content-type': 'application/x-www-form-urlencoded' },
-            body: new URLSearchParams({ socket_id: socketId, channel_name: channelName }),
-          }).then(
-            async (r) => (r.ok ? callback(null, await r.json()) : callback(new Error(`auth ${r.status}`), null)),
-            (err: Error) => callback(err, null),
-          );
-        },
-      },
-    });
+    const p = await sessionPusher(other);
     extra.push(p);
     const ch = p.subscribe(`presence-deployment.${id}`);
     await new Promise<void>((resolve) => ch.bind('pusher:subscription_succeeded', () => resolve()));
