@@ -5,6 +5,7 @@ import { provideRouter, Router } from '@angular/router';
 import { deploymentPayload } from '../../../../../testing/deployments';
 import { DeploymentStatusDialog } from '../../dialogs/deployment-status/deployment-status-dialog.service';
 import { ModuleManagerCreateUpdatePageComponent } from './module-manager-create-update-page.component';
+import { flushOrdersEditor } from '../../../../../testing/module-editor';
 
 describe('ModuleManagerCreateUpdatePageComponent', () => {
   let http: HttpTestingController;
@@ -93,19 +94,7 @@ describe('ModuleManagerCreateUpdatePageComponent', () => {
     const fixture = TestBed.createComponent(ModuleManagerCreateUpdatePageComponent);
     fixture.componentRef.setInput('slug', 'orders');
     fixture.detectChanges();
-    http.expectOne('/api/admin/applications').flush({ data: [{ id: 'backend', name: 'Backend API', base_branch: 'develop', template_pack: 'typescript-api', git: true }] });
-    http.expectOne('/api/admin/modules/orders').flush({
-      name: 'Orders',
-      slug: 'orders',
-      description: '',
-      fields: [{ name: 'total', type: 'decimal', required: true, unique: false, default: null }],
-      applications: ['backend'],
-      git: { enabled: true, createBranch: true, branchName: 'module/orders', baseBranch: 'develop' },
-      owner_id: 1,
-      created_at: '2026-01-01T00:00:00.000Z',
-      updated_at: '2026-01-01T00:00:00.000Z',
-      latest_deployment: null,
-    });
+    flushOrdersEditor(http, 'develop');
     await settle(fixture);
     const el = fixture.nativeElement as HTMLElement;
     expect(el.querySelector('[data-testid=branch-name]')!.textContent).toBe('module/orders');

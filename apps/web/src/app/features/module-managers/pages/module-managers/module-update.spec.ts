@@ -7,6 +7,7 @@ import type { ModuleUpdatePreview } from '@slipway/contracts';
 import { deploymentPayload } from '../../../../../testing/deployments';
 import { DeploymentStatusDialog } from '../../dialogs/deployment-status/deployment-status-dialog.service';
 import { ModuleManagerCreateUpdatePageComponent } from './module-manager-create-update-page.component';
+import { flushOrdersEditor } from '../../../../../testing/module-editor';
 
 /**
  * Issue 13, items 2 and 4: editing a module previews the update as a diff (file tree with statuses,
@@ -34,19 +35,7 @@ describe('ModuleManagerCreateUpdatePageComponent: updating a module', () => {
     const fixture = TestBed.createComponent(ModuleManagerCreateUpdatePageComponent);
     fixture.componentRef.setInput('slug', 'orders');
     fixture.detectChanges();
-    http.expectOne('/api/admin/applications').flush({ data: [{ id: 'backend', name: 'Backend API', base_branch: 'main', template_pack: 'typescript-api' }] });
-    http.expectOne('/api/admin/modules/orders').flush({
-      name: 'Orders',
-      slug: 'orders',
-      description: '',
-      fields: [{ name: 'total', type: 'decimal', required: true, unique: false, default: null }],
-      applications: ['backend'],
-      git: { enabled: true, createBranch: true, branchName: 'module/orders', baseBranch: 'main' },
-      owner_id: 1,
-      created_at: '2026-01-01T00:00:00.000Z',
-      updated_at: '2026-01-01T00:00:00.000Z',
-      latest_deployment: null,
-    });
+    flushOrdersEditor(http, 'main');
     await settle(fixture);
     return { fixture, el: fixture.nativeElement as HTMLElement };
   }
