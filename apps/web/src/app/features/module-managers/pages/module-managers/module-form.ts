@@ -121,10 +121,7 @@ export function baseBranchOf(selected: readonly string[], apps: readonly Applica
   };
 }
 
-/** "1 field", "3 fields". */
-export function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
+export { plural } from '../../../../shared/plural';
 
 /** A default typed in a text box → the JSON value its field type takes (the server checks it). */
 export function defaultValue(type: FieldType, raw: string): unknown {

@@ -15,7 +15,7 @@ import { type ModuleView, ModuleGeneratorService } from '../../../../core/module
 import { StatusChipComponent } from '../../../../shared/status-chip.component';
 import { ConfirmDeleteComponent, type ConfirmDeleteData, type ConfirmDeleteResult } from '../../dialogs/confirm-delete/confirm-delete.component';
 import { DeploymentStatusDialog } from '../../dialogs/deployment-status/deployment-status-dialog.service';
-import { plural } from './module-form';
+import { plural } from '../../../../shared/plural';
 
 /** The modules, each with the live status of its latest deployment. */
 @Component({
