@@ -133,7 +133,11 @@ describe.each(DIALECTS)('git host feedback and Dokploy previews (stubs), %s', (d
     expect((await report('gh-2', 'success', sha2)).status).toBe(200);
     await eventually(async () => dokploy.count('deploy') === 2, 'the preview renewed');
     expect(dokploy.count('application.create')).toBe(1);
-    const renewed = (await call(s.url, 'GET', '/api/admin/previews', { token })).body.data[0];
+    // The row is renewed after Dokploy's deploy answered: read it once it is.
+    const renewed = await eventually(async () => {
+      const r = (await call(s.url, 'GET', '/api/admin/previews', { token })).body.data[0];
+      return r.deployment_id !== preview.deployment_id && r;
+    }, 'the preview row renewed');
     expect(Date.parse(renewed.deployed_at)).toBeGreaterThanOrEqual(Date.parse(preview.deployed_at));
     expect(renewed.deployment_id).toBeGreaterThan(preview.deployment_id);
 
@@ -158,7 +162,10 @@ describe.each(DIALECTS)('git host feedback and Dokploy previews (stubs), %s', (d
     expect(failed.message).toMatch(/^Dokploy preview: Dokploy API application.create answered HTTP 401/);
     expect(failed.message).not.toContain('dokploy-key');
 
+    const deploysBefore = dokploy.count('deploy');
     expect((await bagReport('gh-b2')).status).toBe(200);
+    // Made: created, given its image and domain, and deployed (the row is recorded at creation).
+    await eventually(async () => dokploy.count('deploy') > deploysBefore, 'the preview deployed');
     const made = await eventually(async () => (await s.ctx.previews.ofModule('bag')).find((r) => r.state === 'active'), 'the preview made');
     expect(made).toMatchObject({ kind: 'dokploy', url: 'http://bag.preview.example.com/', message: null });
     expect(dokploy.application(made.external_id!)).toMatchObject({ dockerImage: 'ghcr.io/acme/shop:module-bag' });
