@@ -32,14 +32,21 @@ function staleness() {
   return undefined;
 }
 
+/** The TypeScript compiler's script, or undefined where it is not installed (an image). */
+function resolveTsc() {
+  try {
+    return createRequire(`${ROOT}package.json`).resolve('typescript/bin/tsc');
+  } catch {
+    return undefined;
+  }
+}
+
 /** Compiles when needed (tsc -b, incremental). Returns false, with the reason printed, if it could not. */
 export function ensureBuilt({ quiet = false } = {}) {
   const why = staleness();
   if (!why) return true;
-  let tsc;
-  try {
-    tsc = createRequire(`${ROOT}package.json`).resolve('typescript/bin/tsc');
-  } catch {
+  const tsc = resolveTsc();
+  if (!tsc) {
     process.stderr.write(`slipway: ${why}, and the TypeScript compiler is not installed (run \`npm ci\`).\n`);
     return false;
   }
@@ -54,8 +61,7 @@ export function ensureBuilt({ quiet = false } = {}) {
 
 // `node apps/server/bin/ensure-built.mjs`: the root package's `prepare` script, run by `npm ci`.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const tscMissing = (() => { try { createRequire(`${ROOT}package.json`).resolve('typescript/bin/tsc'); return false; } catch { return true; } })();
   // `npm ci --omit=dev` on a tree that is already compiled: nothing to do, and no compiler to do it.
-  if (tscMissing && !staleness()) process.exit(0);
+  if (!resolveTsc() && !staleness()) process.exit(0);
   process.exit(ensureBuilt({ quiet: true }) ? 0 : 1);
 }

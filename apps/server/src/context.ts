@@ -271,9 +271,7 @@ export async function createContext(config: Config, log: FastifyBaseLogger): Pro
     async close() {
       await metricsServer?.close();
       await runner?.stop();
-      await leader.stop();
-      await watchdog.stop();
-      await retention.stop();
+      await leader.stop(); // and with it every duty: watchdog, retention, notifications, previews
       await jobs.stop();
       await broadcaster.close();
       await database.close();

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { moduleInputSchema, type GeneratedFile, type ModuleDefinition } from '@slipway/contracts';
+import { moduleInputSchema, type GeneratedFile } from '@slipway/contracts';
 import { z } from 'zod';
 import type { PackContents } from './templates/index.ts';
 import { MANIFEST_FILES, parseManifest } from './templates/pack-manifest.ts';
 import { safeOutputPath, UnsafeOutputPathError } from './templates/output-path.ts';
+import type { ModuleVersion } from './templates/render.ts';
 
 /**
  * The generation manifest a publish commits beside a module's files, `.slipway/modules/<slug>.json`
@@ -22,10 +23,7 @@ export function manifestPath(slug: string): string {
 }
 
 /** One saved definition of the module: what a render takes (the last one is the module rendered). */
-export interface ManifestVersion {
-  module: ModuleDefinition;
-  savedAt: Date;
-}
+export type ManifestVersion = ModuleVersion;
 
 export interface GenerationManifest {
   format: number;

@@ -323,11 +323,6 @@ export class ModulesService {
     return r.module;
   }
 
-  /** Renders a history for some targets: THE render of a publish, of its merge base, and of the manifest. */
-  private renderVersions(versions: readonly ManifestVersion[], targets: { id: string; pack: string }[], load: (t: { id: string; pack: string }) => Promise<PackContents>): Promise<ApplicationFiles[]> {
-    return renderVersions(versions, targets, load);
-  }
-
   /**
    * Each application's update: the new render (theirs), the branch's files and manifest (ours), the
    * previous render re-rendered from that manifest with the current pack (base), merged per file.
@@ -342,7 +337,7 @@ export class ModulesService {
         packs.set(t.id, p);
         return p;
       };
-      const rendered = await this.renderVersions(versions, targets, loadOnce);
+      const rendered = await renderVersions(versions, targets, loadOnce);
       const plans: ApplicationPlan[] = [];
       for (const r of rendered) {
         const app = this.d.registry.get(r.application)!;
@@ -382,7 +377,7 @@ export class ModulesService {
             notes.push(`the previous render used ${found.pack.name} ${found.pack.version}; it is re-rendered with ${r.pack} ${packVersion} as the merge base, so lines the pack itself changed may conflict`);
           }
           try {
-            base = (await this.renderVersions(found.versions, [{ id: app.id, pack: r.pack }], async () => pack))[0]?.files ?? [];
+            base = (await renderVersions(found.versions, [{ id: app.id, pack: r.pack }], async () => pack))[0]?.files ?? [];
           } catch (err) {
             if (!(err instanceof PackError || err instanceof TemplateRenderError || err instanceof UnsafeOutputPathError)) throw err;
             notes.push(`the previous render could not be re-rendered (${(err as Error).message}): edited files are merged without a base`);

@@ -12,7 +12,6 @@ import { makeScrubber } from '../git/scrub.ts';
 import { PreviewsStore, type PreviewRow } from './previews.store.ts';
 
 export const PREVIEW_SYNC_JOB = 'previews.sync';
-export const PREVIEW_TEARDOWN_JOB = 'previews.teardown';
 
 /** What the local runner offers previews: where a branch's service listens, and stopping it. */
 export interface PreviewRuntime {
@@ -98,7 +97,6 @@ export class PreviewsService implements Duty {
 
   register(): void {
     this.o.jobs.register(PREVIEW_SYNC_JOB, (p: { deploymentId: number }) => this.sync(p.deploymentId), { concurrency: 2 });
-    this.o.jobs.register(PREVIEW_TEARDOWN_JOB, (p: { slug: string; reason: string }) => this.tearDown(p.slug, p.reason), { concurrency: 1 });
   }
 
   /** Called after a deployment created or renewed a preview (the git host feedback sends its URL). */
@@ -124,11 +122,6 @@ export class PreviewsService implements Duty {
 
   queueSync(db: Db, deploymentId: number): Promise<number> {
     return this.o.jobs.enqueue(db, { type: PREVIEW_SYNC_JOB, payload: { deploymentId }, key: `${PREVIEW_SYNC_JOB}:${deploymentId}`, maxAttempts: 5 });
-  }
-
-  /** Queues the module's teardown (a durable job): module deleted, branch merged. */
-  queueTearDown(db: Db, slug: string, reason: string): Promise<number> {
-    return this.o.jobs.enqueue(db, { type: PREVIEW_TEARDOWN_JOB, payload: { slug, reason }, key: `${PREVIEW_TEARDOWN_JOB}:${slug}:${this.clock()}`, maxAttempts: 5 });
   }
 
   /**
